@@ -1,0 +1,1 @@
+"""The fleetdns command line: validate, plan and apply DNS from an Ansible inventory."""

@@ -1,0 +1,439 @@
+"""Validate the fleetdns part of an inventory and turn it into the desired state.
+
+Input is plain data (what a YAML loader or Ansible hands over) plus an optional `locate`
+callback that maps (container, key) to a file position, so every problem can say where it is.
+All problems are collected and raised together as one ConfigError.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import Location, ProblemList
+from .names import NameError_, normalize_name, normalize_zone, relative_name, zone_for_name
+from .ownership import MARKER_LABEL
+from .plan import ZoneDesired
+from .providers import zone_provider_class, zone_provider_type_names
+from .providers.base import Option
+from .rdata import ValueError_, check_ttl, check_type, normalize_values
+from .records import RecordKey, RecordSet, cname_conflicts
+
+Locate = Callable[[Any, Any], "Location | None"]
+
+DEFAULT_PROVIDER = "default"
+DEFAULT_PROVIDER_OPTIONS = {"type": "zonefile", "directory": "zones"}
+DEFAULT_OWNER = "fleetdns"
+DEFAULT_TTL = 3600
+AGENTS = ("fleetdns", "ddclient")
+GLOBAL_VARS = ("fleetdns_owner", "fleetdns_providers", "fleetdns_zones")
+HOST_VARS = ("fleetdns_names", "fleetdns_agent", "fleetdns_acme")
+ZONE_KEYS = ("provider", "default_ttl", "records")
+RECORD_KEYS = ("name", "type", "value", "values", "ttl")
+_OWNER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+
+
+@dataclass
+class ProviderConfig:
+    """A named backend from `fleetdns_providers`, options validated and defaults filled in."""
+
+    name: str
+    type: str
+    options: dict[str, Any]
+    secret_keys: frozenset[str] = frozenset()
+
+    def redacted(self) -> dict[str, Any]:
+        return {k: ("********" if k in self.secret_keys and v else v) for k, v in self.options.items()}
+
+
+@dataclass
+class ZoneConfig:
+    zone: str
+    provider: str
+    default_ttl: int
+    records: dict[RecordKey, RecordSet] = field(default_factory=dict)
+
+
+@dataclass
+class HostConfig:
+    name: str
+    names: list[str]
+    agent: str = "fleetdns"
+    acme: bool = False
+
+
+@dataclass
+class FleetConfig:
+    owner: str
+    providers: dict[str, ProviderConfig]
+    zones: dict[str, ZoneConfig]
+    hosts: dict[str, HostConfig]
+    notes: list[str] = field(default_factory=list)
+
+    def desired(self, zone: str) -> ZoneDesired:
+        """Declared record sets of the zone plus the A/AAAA of device names that fall in it."""
+        config = self.zones[zone]
+        desired = ZoneDesired(zone, dict(config.records))
+        for host in self.hosts.values():
+            for name in host.names:
+                if zone_for_name(name, list(self.zones)) == zone:
+                    desired.registered.update({(name, "A"), (name, "AAAA")})
+        return desired
+
+    def secrets(self) -> list[str]:
+        """Every secret value, so output can be scrubbed of them."""
+        return [str(p.options[k]) for p in self.providers.values() for k in p.secret_keys if p.options.get(k)]
+
+
+class _Checker:
+    """Walks the data, collecting problems with their path and location."""
+
+    def __init__(self, locate: Locate | None) -> None:
+        self.problems = ProblemList()
+        self._locate = locate
+
+    def add(self, container: Any, key: Any, path: str, message: str, hint: str = "") -> None:
+        location = self._locate(container, key) if self._locate else None
+        self.problems.add(message, path, hint, location)
+
+    def unknown_keys(self, data: dict, allowed: tuple[str, ...] | list[str], path: str, what: str) -> None:
+        for key in data:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), allowed, n=1)
+                hint = f"did you mean '{close[0]}'?" if close else f"{what} keys are: {', '.join(allowed)}"
+                self.add(data, key, f"{path}.{key}", f"unknown key '{key}'", hint)
+
+
+def validate(all_vars: dict[str, Any], hosts: dict[str, dict[str, Any]], locate: Locate | None = None) -> FleetConfig:
+    """Check the fleetdns variables; return the FleetConfig or raise ConfigError with every problem."""
+    check = _Checker(locate)
+    for var in all_vars:
+        if var.startswith("fleetdns_") and var not in GLOBAL_VARS + HOST_VARS:
+            close = difflib.get_close_matches(var, GLOBAL_VARS + HOST_VARS, n=1, cutoff=0.85)
+            if close:
+                check.add(all_vars, var, var, f"unknown variable '{var}'", f"did you mean '{close[0]}'?")
+    owner = _owner(all_vars, check)
+    providers = _providers(all_vars, check)
+    zones = _zones(all_vars, providers, check)
+    host_configs = _hosts(hosts, zones, check)
+    check.problems.raise_if_any()
+    config = FleetConfig(owner, providers, zones, host_configs)
+    used = {z.provider for z in zones.values()}
+    for name in providers:
+        if name not in used and name != DEFAULT_PROVIDER:
+            config.notes.append(f"provider '{name}' is not used by any zone")
+    return config
+
+
+def _owner(all_vars: dict, check: _Checker) -> str:
+    owner = all_vars.get("fleetdns_owner", DEFAULT_OWNER)
+    if not isinstance(owner, str) or not _OWNER_RE.match(owner):
+        check.add(
+            all_vars, "fleetdns_owner", "fleetdns_owner", f"owner id {owner!r} is not valid",
+            "use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit",
+        )  # fmt: skip
+        return DEFAULT_OWNER
+    return owner
+
+
+def _providers(all_vars: dict, check: _Checker) -> dict[str, ProviderConfig]:
+    raw = all_vars.get("fleetdns_providers", {})
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        check.add(
+            all_vars, "fleetdns_providers", "fleetdns_providers", "must be a mapping of provider name to settings"
+        )
+        return {}
+    result: dict[str, ProviderConfig] = {}
+    if DEFAULT_PROVIDER not in raw:
+        result[DEFAULT_PROVIDER] = ProviderConfig(
+            DEFAULT_PROVIDER, "zonefile", _defaults_for("zonefile", DEFAULT_PROVIDER_OPTIONS)
+        )
+    for name, settings in raw.items():
+        path = f"fleetdns_providers.{name}"
+        if not isinstance(name, str) or not name:
+            check.add(raw, name, path, f"provider name {name!r} must be a non-empty string")
+            continue
+        if not isinstance(settings, dict):
+            check.add(raw, name, path, "provider settings must be a mapping with at least 'type'")
+            continue
+        config = _provider(name, settings, path, check)
+        if config:
+            result[name] = config
+    return result
+
+
+def _defaults_for(type_name: str, given: dict) -> dict:
+    cls = zone_provider_class(type_name)
+    options = {k: spec.default for k, spec in cls.OPTIONS.items()} if cls else {}
+    options.update({k: v for k, v in given.items() if k != "type"})
+    return options
+
+
+def _provider(name: str, settings: dict, path: str, check: _Checker) -> ProviderConfig | None:
+    type_name = settings.get("type")
+    cls = zone_provider_class(type_name) if isinstance(type_name, str) else None
+    if cls is None:
+        known = ", ".join(zone_provider_type_names())
+        if "type" not in settings:
+            check.add(settings, None, path, "provider has no 'type'", f"set type to one of: {known}")
+        else:
+            check.add(settings, "type", f"{path}.type", f"unknown provider type {type_name!r}", f"use one of: {known}")
+        return None
+    specs: dict[str, Option] = cls.OPTIONS
+    check.unknown_keys(settings, ["type", *specs], path, f"{type_name} provider")
+    options: dict[str, Any] = {}
+    for key, spec in specs.items():
+        value = settings.get(key, spec.default)
+        if key not in settings or value is None:
+            if spec.required:
+                check.add(settings, None, path, f"missing required option '{key}'", spec.description)
+            options[key] = spec.default
+            continue
+        value = _coerce(value, spec)
+        if not isinstance(value, spec.kind) or (isinstance(value, bool) and bool not in _kinds(spec.kind)):
+            check.add(
+                settings,
+                key,
+                f"{path}.{key}",
+                f"{_shown(value, spec)} is not {_kind_name(spec.kind)}",
+                spec.description,
+            )
+            continue
+        if spec.choices and value not in spec.choices:
+            check.add(
+                settings,
+                key,
+                f"{path}.{key}",
+                f"{_shown(value, spec)} is not one of {', '.join(map(str, spec.choices))}",
+            )
+            continue
+        if spec.required and value == "":
+            check.add(settings, key, f"{path}.{key}", f"option '{key}' is empty", spec.description)
+            continue
+        options[key] = value
+    config = ProviderConfig(name, type_name, options, frozenset(k for k, s in specs.items() if s.secret))
+    for message in cls(name, options).check_options():
+        check.add(settings, None, path, message)
+    return config
+
+
+def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _coerce(value: Any, spec: Option) -> Any:
+    """Templated values arrive as strings; turn digit strings into ints where an int is expected."""
+    if isinstance(value, str) and int in _kinds(spec.kind) and str not in _kinds(spec.kind) and value.strip().isdigit():
+        return int(value.strip())
+    return value
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    names = {str: "a string", int: "a whole number", bool: "true or false", list: "a list", dict: "a mapping"}
+    return " or ".join(names.get(k, k.__name__) for k in _kinds(kind))
+
+
+def _shown(value: Any, spec: Option) -> str:
+    return "the value (secret, not shown)" if spec.secret else repr(value)
+
+
+def _zones(all_vars: dict, providers: dict[str, ProviderConfig], check: _Checker) -> dict[str, ZoneConfig]:
+    raw = all_vars.get("fleetdns_zones", {})
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        check.add(all_vars, "fleetdns_zones", "fleetdns_zones", "must be a mapping of zone name to settings")
+        return {}
+    zones: dict[str, ZoneConfig] = {}
+    for zone_name, settings in raw.items():
+        path = f"fleetdns_zones.{zone_name}"
+        try:
+            zone = normalize_zone(zone_name)
+        except NameError_ as exc:
+            check.add(raw, zone_name, path, str(exc))
+            continue
+        if zone in zones:
+            check.add(raw, zone_name, path, f"zone {zone} is declared twice (names differ only in case or final dot)")
+            continue
+        settings = {} if settings is None else settings
+        if not isinstance(settings, dict):
+            check.add(raw, zone_name, path, "zone settings must be a mapping (provider, default_ttl, records)")
+            continue
+        check.unknown_keys(settings, ZONE_KEYS, path, "zone")
+        provider = settings.get("provider", DEFAULT_PROVIDER)
+        if provider not in providers:
+            known = ", ".join(sorted(providers)) or "none defined"
+            check.add(
+                settings,
+                "provider",
+                f"{path}.provider",
+                f"unknown provider {provider!r}",
+                f"defined providers: {known}",
+            )
+        default_ttl = DEFAULT_TTL
+        if "default_ttl" in settings:
+            try:
+                default_ttl = check_ttl(settings["default_ttl"])
+            except ValueError_ as exc:
+                check.add(settings, "default_ttl", f"{path}.default_ttl", str(exc))
+        records = _records(settings.get("records", []), settings, zone, default_ttl, path, check)
+        zones[zone] = ZoneConfig(zone, provider if isinstance(provider, str) else "", default_ttl, records)
+    return zones
+
+
+def _records(
+    raw: Any, parent: dict, zone: str, default_ttl: int, path: str, check: _Checker
+) -> dict[RecordKey, RecordSet]:
+    path = f"{path}.records"
+    if raw is None:
+        return {}
+    if not isinstance(raw, list):
+        check.add(parent, "records", path, "records must be a list of {name, type, value}")
+        return {}
+    records: dict[RecordKey, RecordSet] = {}
+    first_seen: dict[RecordKey, int] = {}
+    for index, item in enumerate(raw):
+        item_path = f"{path}[{index}]"
+        if not isinstance(item, dict):
+            check.add(raw, index, item_path, "a record must be a mapping like {name: www, type: A, value: 192.0.2.1}")
+            continue
+        record = _record(item, zone, default_ttl, item_path, check)
+        if record is None:
+            continue
+        if record.key in records:
+            earlier = first_seen[record.key]
+            check.add(
+                raw, index, item_path,
+                f"{relative_name(record.name, zone)} {record.type} is declared twice (also at records[{earlier}])",
+                "merge the values into one entry with a list: value: [a, b]",
+            )  # fmt: skip
+            continue
+        records[record.key] = record
+        first_seen[record.key] = index
+    for name, others in cname_conflicts(records.keys()):
+        index = first_seen[(name, "CNAME")]
+        check.add(
+            raw, index, f"{path}[{index}]",
+            f"{relative_name(name, zone)} has a CNAME and also {', '.join(others)}",
+            "a CNAME must be the only record set at its name (RFC 1034 §3.6.2)",
+        )  # fmt: skip
+    return records
+
+
+def _record(item: dict, zone: str, default_ttl: int, path: str, check: _Checker) -> RecordSet | None:
+    check.unknown_keys(item, RECORD_KEYS, path, "record")
+    ok = True
+    for key in ("name", "type"):
+        if key not in item:
+            check.add(item, None, path, f"record has no '{key}'")
+            ok = False
+    if "value" in item and "values" in item:
+        check.add(item, "values", f"{path}.values", "give either 'value' or 'values', not both")
+        ok = False
+    elif "value" not in item and "values" not in item:
+        check.add(item, None, path, "record has no 'value'")
+        ok = False
+    if not ok:
+        return None
+    try:
+        name = normalize_name(item["name"], zone)
+    except NameError_ as exc:
+        check.add(item, "name", f"{path}.name", str(exc))
+        return None
+    if name == f"{MARKER_LABEL}.{zone}" or name.endswith(f".{MARKER_LABEL}.{zone}"):
+        check.add(
+            item,
+            "name",
+            f"{path}.name",
+            f"names under {MARKER_LABEL}.{zone} are reserved for fleetdns ownership markers",
+        )
+        return None
+    try:
+        rtype = check_type(item["type"])
+    except ValueError_ as exc:
+        check.add(item, "type", f"{path}.type", str(exc))
+        return None
+    ttl = default_ttl
+    if "ttl" in item:
+        try:
+            ttl = check_ttl(item["ttl"])
+        except ValueError_ as exc:
+            check.add(item, "ttl", f"{path}.ttl", str(exc))
+            return None
+    value_key = "value" if "value" in item else "values"
+    if rtype == "CNAME" and name == zone:
+        check.add(item, "name", f"{path}.name", "a CNAME cannot sit at the zone apex (it holds SOA and NS)")
+        return None
+    try:
+        values = normalize_values(rtype, item[value_key], zone)
+    except ValueError_ as exc:
+        check.add(item, value_key, f"{path}.{value_key}", str(exc))
+        return None
+    return RecordSet(name, rtype, ttl, values)
+
+
+def _hosts(hosts: dict[str, dict[str, Any]], zones: dict[str, ZoneConfig], check: _Checker) -> dict[str, HostConfig]:
+    result: dict[str, HostConfig] = {}
+    claimed: dict[str, str] = {}
+    zone_names = list(zones)
+    for host, variables in hosts.items():
+        raw_names = variables.get("fleetdns_names")
+        if raw_names is None:
+            continue
+        path = f"{host}.fleetdns_names"
+        if isinstance(raw_names, str):
+            raw_names = [raw_names]
+        if not isinstance(raw_names, list):
+            check.add(variables, "fleetdns_names", path, "must be a list of fully qualified names")
+            continue
+        names: list[str] = []
+        for index, raw in enumerate(raw_names):
+            item_path = f"{path}[{index}]"
+            if not isinstance(raw, str) or not raw:
+                check.add(raw_names, index, item_path, f"{raw!r} is not a name")
+                continue
+            absolute = raw.lower() if raw.endswith(".") else raw.lower() + "."
+            zone = zone_for_name(absolute, zone_names)
+            if zone is None:
+                check.add(
+                    raw_names, index, item_path, f"{raw} is in none of the zones in fleetdns_zones",
+                    f"add its zone to fleetdns_zones, or fix the name (zones: {', '.join(zone_names) or 'none'})",
+                )  # fmt: skip
+                continue
+            try:
+                name = normalize_name(absolute, zone)
+            except NameError_ as exc:
+                check.add(raw_names, index, item_path, str(exc))
+                continue
+            if name in claimed and claimed[name] != host:
+                check.add(raw_names, index, item_path, f"{name} is already claimed by host '{claimed[name]}'")
+                continue
+            clash = [t for (n, t) in zones[zone].records if n == name and t in ("A", "AAAA", "CNAME")]
+            if clash:
+                check.add(
+                    raw_names, index, item_path,
+                    f"{name} is a device name but fleetdns_zones also declares {'/'.join(clash)} for it",
+                    "a device's agent sets its A/AAAA; remove the static record or the device name",
+                )  # fmt: skip
+                continue
+            claimed[name] = host
+            names.append(name)
+        agent = variables.get("fleetdns_agent", "fleetdns")
+        if agent not in AGENTS:
+            check.add(
+                variables,
+                "fleetdns_agent",
+                f"{host}.fleetdns_agent",
+                f"unknown agent {agent!r}",
+                f"use one of: {', '.join(AGENTS)}",
+            )
+        acme = variables.get("fleetdns_acme", False)
+        if not isinstance(acme, bool):
+            check.add(variables, "fleetdns_acme", f"{host}.fleetdns_acme", f"{acme!r} is not true or false")
+        result[host] = HostConfig(host, names, agent if agent in AGENTS else "fleetdns", acme is True)
+    return result

@@ -1,0 +1,112 @@
+"""Plan and apply over a validated FleetConfig: read each zone, diff it, push the changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .config import FleetConfig, ProviderConfig
+from .errors import FleetDNSError
+from .plan import Plan, ZonePlan, check_delete_safety, make_zone_plan
+from .providers import zone_provider_class
+from .providers.base import Progress, ZoneProvider
+
+Report = Callable[[str], None]
+
+
+class Providers:
+    """Opens each provider once per run and closes them all at the end."""
+
+    def __init__(self, config: FleetConfig, base_dir: str) -> None:
+        self._config = config
+        self._base_dir = base_dir
+        self._open: dict[str, ZoneProvider] = {}
+
+    def get(self, name: str) -> ZoneProvider:
+        if name not in self._open:
+            provider: ProviderConfig = self._config.providers[name]
+            cls = zone_provider_class(provider.type)
+            if cls is None:  # validation rules this out; guard against a hand-edited saved plan
+                raise FleetDNSError(f"provider '{name}' has unknown type {provider.type!r}")
+            self._open[name] = cls(name, provider.options, self._base_dir)
+        return self._open[name]
+
+    def close(self) -> None:
+        for provider in self._open.values():
+            provider.close()
+        self._open.clear()
+
+    def __enter__(self) -> Providers:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def select_zones(config: FleetConfig, only: list[str] | None) -> list[str]:
+    """Zones to work on, in inventory order; unknown names in `only` are an error."""
+    if not only:
+        return list(config.zones)
+    wanted = [z.lower().rstrip(".") + "." for z in only]
+    unknown = [z for z in wanted if z not in config.zones]
+    if unknown:
+        raise FleetDNSError(
+            f"zone {', '.join(unknown)} is not in fleetdns_zones", f"known zones: {', '.join(config.zones) or 'none'}"
+        )
+    return wanted
+
+
+def make_plan(
+    config: FleetConfig, providers: Providers, zones: list[str], adopt: bool = False, report: Report | None = None
+) -> Plan:
+    """Read every selected zone and diff it against the inventory."""
+    plan = Plan(config.owner)
+    for zone in zones:
+        desired = config.desired(zone)
+        provider_name = config.zones[zone].provider
+        if report:
+            report(f"reading {zone} from {provider_name}")
+        wanted = set(desired.records) | desired.registered
+        current = providers.get(provider_name).read(zone, wanted)
+        plan.zones.append(make_zone_plan(desired, current, config.owner, provider_name, adopt))
+    return plan
+
+
+@dataclass
+class ApplyResult:
+    applied: list[ZonePlan] = field(default_factory=list)
+    failed: ZonePlan | None = None
+    error: FleetDNSError | None = None
+
+
+def check_plan_safety(plan: Plan, allow_deletes: bool) -> None:
+    """Every zone's safety checks, before anything is applied anywhere."""
+    for zone_plan in plan.zones:
+        check_delete_safety(zone_plan, allow_deletes)
+
+
+def apply_plan(
+    plan: Plan,
+    providers: Providers,
+    allow_deletes: bool = False,
+    report: Report | None = None,
+    progress: Callable[[str], Progress] | None = None,
+) -> ApplyResult:
+    """Apply zone by zone; stop at the first zone that fails and say which zones went through."""
+    check_plan_safety(plan, allow_deletes)
+    result = ApplyResult()
+    for zone_plan in plan.zones:
+        if not zone_plan.changes:
+            continue
+        if report:
+            report(f"applying {len(zone_plan.changes)} change(s) to {zone_plan.zone} via {zone_plan.provider}")
+        try:
+            providers.get(zone_plan.provider).apply(
+                zone_plan.zone, zone_plan.changes, plan.owner, progress(zone_plan.zone) if progress else None
+            )
+        except FleetDNSError as exc:
+            result.failed = zone_plan
+            result.error = exc
+            return result
+        result.applied.append(zone_plan)
+    return result

@@ -1,0 +1,65 @@
+"""What every backend implements, and the option specs the inventory is validated against."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ..ownership import ZoneState
+from ..plan import Change
+from ..records import RecordKey
+
+Progress = Callable[[int, int], None]  # (changes done, changes total)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One provider option: its type, whether it is required, its default and whether it is secret."""
+
+    kind: type | tuple[type, ...]
+    required: bool = False
+    default: Any = None
+    secret: bool = False
+    choices: tuple[Any, ...] = ()
+    description: str = ""
+
+
+class ZoneProvider(ABC):
+    """A backend that can list a whole zone and change it (rfc2136, zonefile, cloudflare, ...).
+
+    `options` have been validated against OPTIONS (defaults filled in). `base_dir` is the directory
+    of the inventory, for options that are relative paths.
+    """
+
+    TYPE: ClassVar[str]
+    OPTIONS: ClassVar[dict[str, Option]]
+
+    def __init__(self, name: str, options: dict[str, Any], base_dir: str = ".") -> None:
+        self.name = name
+        self.options = options
+        self.base_dir = base_dir
+
+    @abstractmethod
+    def read(self, zone: str, wanted: set[RecordKey]) -> ZoneState:
+        """Current record sets and owners of `zone`. `wanted` lists the keys the plan needs, for
+        backends that cannot list a zone and must ask name by name."""
+
+    @abstractmethod
+    def apply(self, zone: str, changes: list[Change], owner: str, progress: Progress | None = None) -> None:
+        """Make the changes, each only if its `before` still holds; raise ChangedSinceReadError
+        (having changed nothing in the failing batch) when it does not."""
+
+    def check_options(self) -> list[str]:
+        """Problems with option combinations that per-option validation cannot see."""
+        return []
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most providers hold nothing open
+        """Release connections."""
+
+    def __enter__(self) -> ZoneProvider:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
