@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from ansible_collections.fleetdns.ddns.plugins.module_utils.ownership import (
+    marker_name,
+    marker_value,
+    parse_marker,
+    parse_owner,
+    split_markers,
+)
+from ansible_collections.fleetdns.ddns.plugins.module_utils.records import RecordSet
+from hypothesis import given
+from hypothesis import strategies as st
+
+ZONE = "example.test."
+
+
+def test_marker_names() -> None:
+    assert marker_name((f"www.{ZONE}", "A"), ZONE) == "a.www._fleetdns.example.test."
+    assert marker_name((ZONE, "MX"), ZONE) == "mx._fleetdns.example.test."
+    assert marker_name((f"*.dev.{ZONE}", "AAAA"), ZONE) == "aaaa.*.dev._fleetdns.example.test."
+
+
+labels = st.from_regex(r"[a-z0-9_*]([a-z0-9_-]{0,10}[a-z0-9])?", fullmatch=True)
+
+
+@given(st.lists(labels, max_size=4), st.sampled_from(["A", "AAAA", "TXT", "MX", "SRV", "CNAME"]))
+def test_marker_name_round_trips(parts: list[str], rtype: str) -> None:
+    name = ".".join([*parts, ZONE.rstrip(".")]) + "."
+    assert parse_marker(marker_name((name, rtype), ZONE), ZONE) == (name, rtype)
+
+
+def test_split_markers_separates_owners_from_records() -> None:
+    def txt(name: str, *values: str) -> RecordSet:
+        return RecordSet(name, "TXT", 300, frozenset(values))
+
+    www = RecordSet(f"www.{ZONE}", "A", 300, frozenset({"192.0.2.1"}))
+    raw = {
+        www.key: www,
+        ("a.www._fleetdns.example.test.", "TXT"): txt("a.www._fleetdns.example.test.", marker_value("fleet-main")),
+        ("aaaa.gw._fleetdns.example.test.", "TXT"): txt("aaaa.gw._fleetdns.example.test.", marker_value("other")),
+        ("junk._fleetdns.example.test.", "TXT"): txt("junk._fleetdns.example.test.", '"hello"'),
+    }
+    state = split_markers(ZONE, raw)
+    assert state.records == {www.key: www}
+    assert state.owners == {(f"www.{ZONE}", "A"): "fleet-main", (f"gw.{ZONE}", "AAAA"): "other"}
+    assert len(state.warnings) == 1 and "junk._fleetdns" in state.warnings[0]
+
+
+def test_parse_owner_ignores_foreign_text() -> None:
+    assert parse_owner(frozenset({'"fleetdns-owner=fleet-main"'})) == "fleet-main"
+    assert parse_owner(frozenset({'"something else"'})) is None
