@@ -1,0 +1,24 @@
+"""Shared fixtures. `bind`: a fresh real BIND primary per test (see lab/bind.py for its API)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from lab.bind import INSTALL_HINT, BindLab, missing_binaries
+
+
+@pytest.fixture
+def bind() -> Iterator[BindLab]:
+    """named on 127.0.0.1 and a free port serving example.test. with the lab keys; always stopped.
+
+    Fails (never skips) when BIND is not installed: the suite must run against the real server.
+    """
+    missing = missing_binaries()
+    if missing:
+        pytest.fail(f"{', '.join(missing)} not found: {INSTALL_HINT}", pytrace=False)
+    lab = BindLab()
+    try:
+        yield lab
+    finally:
+        lab.stop()

@@ -1,0 +1,1 @@
+"""Real components the tests start on loopback (BIND today). See lab/bind.py for the BIND lab API."""
