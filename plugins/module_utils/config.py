@@ -22,7 +22,7 @@ from .providers.base import Option
 from .rdata import ValueError_, check_ttl, check_type, normalize_values
 from .records import RecordKey, RecordSet, cname_conflicts
 
-Locate = Callable[[Any, Any], "Location | None"]
+Locate = Callable[[Any, Any], Location | None]
 
 DEFAULT_PROVIDER = "default"
 DEFAULT_PROVIDER_OPTIONS = {"type": "zonefile", "directory": "zones"}

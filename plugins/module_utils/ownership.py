@@ -58,7 +58,7 @@ def parse_marker(name: str, zone: str) -> RecordKey | None:
     if not name.endswith("." + suffix):
         return None
     head = name[: -len(suffix) - 1]  # "<t>" or "<t>.<relative>"
-    rtype, _, relative = head.partition(".")
+    rtype, _dot, relative = head.partition(".")
     if not rtype:
         return None
     return (f"{relative}.{zone}" if relative else zone, rtype.upper())
