@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from lab.bind import INSTALL_HINT, BindLab, missing_binaries
+
+try:
+    from lab.bind import INSTALL_HINT, BindLab, missing_binaries
+except ImportError:  # under `ansible-test units` tests/ is part of the collection, not on sys.path
+    from ansible_collections.fleetdns.ddns.tests.lab.bind import INSTALL_HINT, BindLab, missing_binaries
 
 
 @pytest.fixture

@@ -83,7 +83,7 @@ class TsigKey:
 
 def free_port() -> int:
     """A port free for both TCP and UDP on 127.0.0.1 (named listens on both)."""
-    for _ in range(50):
+    for _attempt in range(50):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
             tcp.bind((HOST, 0))
             port = tcp.getsockname()[1]
