@@ -1,5 +1,166 @@
-"""Entry point (placeholder until the CLI lands)."""
+"""The `fleetdns` command: argument parsing, exit codes, and turning every error into one message.
+
+Each command lives in fleetdns/commands/<name>.py; this module only wires them up and makes sure
+that whatever happens the user sees clear lines (never a traceback unless --debug) and no secret.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from importlib import metadata
+from typing import NoReturn
+
+from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import ConfigError, FleetDNSError
+
+from .commands import Context
+from .commands import apply as apply_command
+from .commands import plan as plan_command
+from .commands import validate as validate_command
+from .output import Output, Redactor, redirect, setup_logging
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+EXIT_INTERRUPTED = 130
+
+EPILOG = """\
+exit codes:
+  0    success; for plan: no changes (or changes, without --detailed-exitcode)
+  1    error: invalid inventory or arguments, provider error, conflict with records fleetdns does
+       not own, safety refusal (too many deletes), DNS or inventory changed since the saved plan,
+       apply cancelled or partly failed
+  2    plan --detailed-exitcode: changes pending
+  130  interrupted (Ctrl-C)
+
+The inventory is -i PATH, else $FLEETDNS_INVENTORY, else ./hosts.yml.
+Colour is used only on a terminal and never when NO_COLOR is set.
+Secrets (TSIG secrets, API tokens, Vault values) are replaced by ******** in everything printed.
+"""
 
 
-def main() -> int:
-    return 0
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit 1 (2 means 'changes pending' here)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"error: {message}\n")
+
+
+def _version() -> str:
+    try:
+        return metadata.version("fleetdns")
+    except metadata.PackageNotFoundError:  # pragma: no cover - bare checkout
+        return "unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "-i",
+        "--inventory",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="Ansible YAML inventory (default: $FLEETDNS_INVENTORY or ./hosts.yml)",
+    )
+    common.add_argument(
+        "--vault-password-file",
+        metavar="FILE",
+        default=argparse.SUPPRESS,
+        help="file holding the Ansible Vault password for vault-encrypted values",
+    )
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="more detail (library logs, tracebacks); secrets stay hidden",
+    )
+    parser = _Parser(
+        prog="fleetdns",
+        description="Keep DNS names pointed at your machines, from one Ansible inventory.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"fleetdns {_version()}")
+    parser.add_argument(
+        "--debug", action="store_true", help="more detail (library logs, tracebacks); secrets stay hidden"
+    )
+    parser.set_defaults(inventory=None, vault_password_file=None)
+    subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND", required=True)
+    for module in (validate_command, plan_command, apply_command):
+        module.add_parser(subparsers, [common])
+    for choice in subparsers.choices.values():
+        choice.epilog = EPILOG
+        choice.formatter_class = argparse.RawDescriptionHelpFormatter
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code (see EPILOG)."""
+    redactor = Redactor()
+    redactor.add_from_environment()
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    out = Output(debug=debug)
+    with redirect(redactor):
+        try:
+            try:
+                args = build_parser().parse_args(argv)
+            except SystemExit as exc:  # --help, --version, usage errors
+                return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+            out.debug = bool(args.debug)
+            setup_logging(out.debug)
+            return args.run(Context(args, out, redactor))
+        except KeyboardInterrupt:
+            out.info("interrupted")
+            return EXIT_INTERRUPTED
+        except BrokenPipeError:
+            # stdout went away (`fleetdns plan | head`): stop quietly, stop Python complaining at exit.
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
+            return EXIT_ERROR
+        except Exception as exc:  # every error ends here as clear lines; see report_error
+            return report_error(exc, out)
+
+
+def report_error(exc: BaseException, out: Output) -> int:
+    """One clear message per problem; a traceback only with --debug (and scrubbed like the rest)."""
+    if out.debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    if isinstance(exc, ConfigError):
+        out.errors(str(problem) for problem in exc.problems)
+        count = len(exc.problems)
+        out.info(f"{count} problem{'s' if count != 1 else ''} found; nothing was read or changed")
+    elif isinstance(exc, FleetDNSError):
+        out.error(str(exc))
+    elif isinstance(exc, OSError):
+        out.error(_os_error_text(exc))
+    elif _is_yaml_error(exc):
+        out.error(f"invalid YAML: {exc}")
+    else:
+        out.error(f"internal error: {type(exc).__name__}: {exc}")
+        if not out.debug:
+            out.info("this is a bug in fleetdns; re-run with --debug for the details and report them")
+    return EXIT_ERROR
+
+
+def _os_error_text(exc: OSError) -> str:
+    what = exc.strerror or str(exc)
+    if exc.filename:
+        return f"{exc.filename}: {what}"
+    return what
+
+
+def _is_yaml_error(exc: BaseException) -> bool:
+    try:
+        import yaml
+    except ImportError:  # pragma: no cover - PyYAML is a dependency
+        return False
+    return isinstance(exc, yaml.YAMLError)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

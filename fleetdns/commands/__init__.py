@@ -1,0 +1,86 @@
+"""What every command shares: the run context and loading + validating the inventory.
+
+Validation always runs first and completely; a command reads or changes DNS only after it passed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from ansible_collections.fleetdns.ddns.plugins.module_utils import config as config_module
+from ansible_collections.fleetdns.ddns.plugins.module_utils.config import FleetConfig
+from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import zone_provider_class
+
+from ..output import Output, Redactor
+
+INVENTORY_ENV = "FLEETDNS_INVENTORY"
+DEFAULT_INVENTORY = "hosts.yml"
+
+
+@dataclass
+class Context:
+    """Parsed arguments plus where to print and what to hide."""
+
+    args: argparse.Namespace
+    out: Output
+    redactor: Redactor
+
+
+@dataclass
+class Loaded:
+    """A validated inventory, ready to plan against."""
+
+    path: str
+    base_dir: str
+    config: FleetConfig
+    inventory: Any
+
+
+def inventory_path(args: argparse.Namespace) -> str:
+    """-i, else $FLEETDNS_INVENTORY, else ./hosts.yml."""
+    return getattr(args, "inventory", None) or os.environ.get(INVENTORY_ENV) or DEFAULT_INVENTORY
+
+
+def _load_inventory(path: str, vault_password_file: str | None) -> Any:
+    """Indirection so unit tests can stand in for the inventory loader."""
+    from ..inventory import load_inventory
+
+    return load_inventory(path, vault_password_file=vault_password_file)
+
+
+def raw_secrets(all_vars: dict) -> list[object]:
+    """Secret option values straight from the inventory data, known before validation runs, so
+    that even a validation message could not show one."""
+    found: list[object] = []
+    providers = all_vars.get("fleetdns_providers") if isinstance(all_vars, dict) else None
+    if not isinstance(providers, dict):
+        return found
+    for settings in providers.values():
+        if not isinstance(settings, dict) or not isinstance(settings.get("type"), str):
+            continue
+        cls = zone_provider_class(settings["type"])
+        if cls is None:
+            continue
+        found += [settings[k] for k, spec in cls.OPTIONS.items() if spec.secret and settings.get(k)]
+    return found
+
+
+def load(ctx: Context) -> Loaded:
+    """Read and validate the inventory; raises ConfigError (every problem, located) on failure."""
+    args = ctx.args
+    path = inventory_path(args)
+    vault_file = getattr(args, "vault_password_file", None)
+    if vault_file:
+        with open(vault_file, encoding="utf-8", errors="replace") as handle:
+            ctx.redactor.add(handle.read())
+    inventory = _load_inventory(path, vault_file)
+    ctx.redactor.add(*getattr(inventory, "secrets", ()) or ())
+    ctx.redactor.add(*raw_secrets(inventory.all_vars))
+    config = config_module.validate(inventory.all_vars, inventory.hosts, inventory.locate)
+    ctx.redactor.add(*config.secrets())
+    for note in config.notes:
+        ctx.out.info(f"note: {note}")
+    return Loaded(path, str(inventory.base_dir), config, inventory)
