@@ -18,7 +18,7 @@ SIGNS = {"create": "+", "update": "~", "delete": "-", "adopt": ">", "register": 
 PAST = {"create": "created", "update": "updated", "delete": "deleted", "adopt": "adopted", "register": "registered"}
 EXPLAIN = {
     "adopt": "take ownership of the existing record set",
-    "register": "device name: fleetdns owns it, the device's agent keeps its address current",
+    "register": "device name: owned by fleetdns, its address set by the device's agent",
 }
 
 _RESET = "\033[0m"

@@ -1,0 +1,435 @@
+"""The CLI in-process: argument parsing, exit codes, error reporting, redaction, saved plans.
+
+A fake in-memory zone provider (type `fake`) stands in for the backends, and a small YAML reader
+stands in for the inventory loader, so these tests exercise the CLI alone; tests/integration/
+runs the real `fleetdns` command over real zone files and a real BIND.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import types
+from typing import Any, ClassVar
+
+import pytest
+import yaml
+from ansible_collections.fleetdns.ddns.plugins.module_utils import providers as registry
+from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import ChangedSinceReadError, ProviderError
+from ansible_collections.fleetdns.ddns.plugins.module_utils.ownership import (
+    marker_name,
+    marker_value,
+    split_markers,
+)
+from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.base import Option, ZoneProvider
+from ansible_collections.fleetdns.ddns.plugins.module_utils.records import RecordKey, RecordSet
+
+from fleetdns import cli, commands
+from fleetdns.commands import apply as apply_command
+
+SECRET = "c2VjcmV0LXRzaWcta2V5LXZhbHVlLTEyMzQ1Ng=="
+ZONE = "example.test."
+
+
+class FakeProvider(ZoneProvider):
+    """Zones in a class-level dict; markers stored like the real backends store them."""
+
+    TYPE = "fake"
+    OPTIONS: ClassVar[dict[str, Option]] = {
+        "secret": Option(str, default="", secret=True),
+        "fail_read": Option(str, default=""),
+        "fail_apply": Option(str, default=""),
+        "crash": Option(bool, default=False),
+        "interrupt": Option(bool, default=False),
+    }
+    store: ClassVar[dict[str, dict[RecordKey, RecordSet]]] = {}
+    applied: ClassVar[list[str]] = []
+
+    def read(self, zone: str, wanted: set[RecordKey]) -> Any:
+        if self.options["interrupt"]:
+            raise KeyboardInterrupt
+        if self.options["crash"]:
+            raise RuntimeError(f"unexpected failure with key {self.options['secret']}")
+        if self.options["fail_read"]:
+            raise ProviderError(self.options["fail_read"].replace("SECRET", self.options["secret"]))
+        return split_markers(zone, dict(self.store.get(zone, {})))
+
+    def apply(self, zone: str, changes: list, owner: str, progress: Any = None) -> None:
+        if self.options["fail_apply"] == "changed":
+            raise ChangedSinceReadError(f"{zone} changed since it was read")
+        if self.options["fail_apply"]:
+            raise ProviderError(self.options["fail_apply"])
+        records = self.store.setdefault(zone, {})
+        state = split_markers(zone, records)
+        for change in changes:  # pins first, all or nothing
+            have = state.records.get(change.key)
+            if (have.values if have else None) != (change.before.values if change.before else None):
+                raise ChangedSinceReadError(f"{change.name} {change.type} changed since the plan")
+            if (state.owners.get(change.key) == owner) != change.owned_before:
+                raise ChangedSinceReadError(f"ownership of {change.name} {change.type} changed since the plan")
+        for change in changes:
+            marker = (marker_name(change.key, zone), "TXT")
+            if change.after is None:
+                records.pop(change.key, None)
+            else:
+                records[change.key] = change.after
+            if change.owned_after:
+                records[marker] = RecordSet(marker[0], "TXT", 3600, frozenset({marker_value(owner)}))
+            else:
+                records.pop(marker, None)
+        self.applied.append(zone)
+
+
+def fake_loader(path: str, vault_password_file: str | None = None) -> types.SimpleNamespace:
+    """Stands in for fleetdns.inventory.load_inventory: `all.vars` plus a flat `hosts` mapping."""
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    return types.SimpleNamespace(
+        path=path,
+        base_dir=os.path.dirname(path),
+        all_vars=data["all"]["vars"],
+        hosts=data.get("hosts", {}),
+        locate=None,
+    )
+
+
+@pytest.fixture(autouse=True)
+def fake_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(registry._ZONE_PROVIDERS, "fake", lambda: FakeProvider)
+    monkeypatch.setattr(commands, "_load_inventory", fake_loader)
+    monkeypatch.setattr(FakeProvider, "store", {})
+    monkeypatch.setattr(FakeProvider, "applied", [])
+    monkeypatch.delenv("FLEETDNS_INVENTORY", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+def records(*items: tuple[str, str, Any]) -> list[dict]:
+    return [{"name": n, "type": t, "value": v} for n, t, v in items]
+
+
+def write_inventory(
+    tmp_path: Any, zones: dict | None = None, provider: dict | None = None, hosts: dict | None = None
+) -> str:
+    zones = zones or {ZONE: records(("www", "A", "192.0.2.1"), ("mail", "A", "192.0.2.25"))}
+    data = {
+        "all": {
+            "vars": {
+                "fleetdns_owner": "fleet-main",
+                "fleetdns_providers": {"mem": {"type": "fake", "secret": SECRET, **(provider or {})}},
+                "fleetdns_zones": {z: {"provider": "mem", "records": r} for z, r in zones.items()},
+            }
+        },
+        "hosts": hosts or {},
+    }
+    path = tmp_path / "hosts.yml"
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def owned_names() -> set[str]:
+    state = split_markers(ZONE, FakeProvider.store.get(ZONE, {}))
+    return {name for (name, _), owner in state.owners.items() if owner == "fleet-main"}
+
+
+# ---------------------------------------------------------------- arguments and help
+
+
+def test_help_documents_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    for line in ("0    success", "1    error", "2    plan --detailed-exitcode: changes pending", "130  interrupted"):
+        assert line in out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.startswith("fleetdns ")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["frobnicate"], ["plan", "--json", "--markdown"], ["plan", "--bogus"], ["apply", "--plan"]],
+)
+def test_usage_errors_exit_1_not_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 1
+    assert "usage:" in err and "error:" in err
+    assert out == ""
+
+
+def test_debug_is_accepted_before_and_after_the_command(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    inv = write_inventory(tmp_path)
+    assert run(capsys, "--debug", "validate", "-i", inv)[0] == 0
+    assert run(capsys, "validate", "-i", inv, "--debug")[0] == 0
+
+
+def test_inventory_defaults_to_env_then_hosts_yml(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inv = write_inventory(tmp_path)
+    monkeypatch.setenv("FLEETDNS_INVENTORY", inv)
+    code, out, _ = run(capsys, "validate")
+    assert code == 0 and inv in out
+    monkeypatch.delenv("FLEETDNS_INVENTORY")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "validate")
+    assert code == 0 and out.startswith("hosts.yml: valid.")
+
+
+# ---------------------------------------------------------------- validate
+
+
+def test_validate_ok_summarises(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    code, out, _ = run(capsys, "validate", "-i", write_inventory(tmp_path))
+    assert code == 0
+    assert "valid. 1 zone, 2 declared record sets, 0 device names; provider used: mem; owner id fleet-main." in out
+    assert FakeProvider.applied == []
+
+
+def test_validate_reports_every_problem_without_traceback(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    inv = write_inventory(tmp_path, zones={ZONE: records(("www", "A", "999.1.1.1"), ("x y", "A", "192.0.2.1"))})
+    code, out, err = run(capsys, "validate", "-i", inv)
+    assert code == 1
+    assert out == ""
+    problems = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert len(problems) == 2
+    assert "records[0].value" in problems[0] and "records[1].name" in problems[1]
+    assert "2 problems found; nothing was read or changed" in err
+    assert "Traceback" not in err
+
+
+def test_missing_inventory_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    code, _, err = run(capsys, "validate", "-i", str(tmp_path / "nope.yml"))
+    assert code == 1
+    assert err.strip().splitlines() == [f"error: {tmp_path / 'nope.yml'}: No such file or directory"]
+
+
+def test_invalid_inventory_reads_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    inv = write_inventory(tmp_path, zones={ZONE: records(("www", "A", "not-an-ip"))}, provider={"crash": True})
+    for argv in (["plan"], ["apply", "--yes"]):
+        code, _, err = run(capsys, *argv, "-i", inv)
+        assert code == 1 and "internal error" not in err and "reading" not in err
+    assert FakeProvider.store == {}
+
+
+# ---------------------------------------------------------------- plan and apply
+
+
+def test_plan_apply_round_trip_and_detailed_exitcode(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    inv = write_inventory(tmp_path)
+    code, out, err = run(capsys, "plan", "-i", inv, "--detailed-exitcode")
+    assert code == 2
+    assert "+ create   www A (ttl 3600)" in out
+    assert out.rstrip().endswith("Plan: 2 to create (in 1 zone).")
+    assert f"reading {ZONE} from mem" in err  # progress goes to stderr
+    assert run(capsys, "plan", "-i", inv)[0] == 0  # without the flag, changes are not an error
+    assert FakeProvider.store == {}  # plan changes nothing
+
+    code, out, err = run(capsys, "apply", "-i", inv)  # not a TTY: applies without asking
+    assert code == 0
+    assert "Applied 1 of 1 zone in" in out
+    assert f"  {ZONE} (mem): 2 created" in out
+    assert owned_names() == {f"www.{ZONE}", f"mail.{ZONE}"}
+
+    code, out, _ = run(capsys, "plan", "-i", inv, "--detailed-exitcode")
+    assert code == 0 and "No changes." in out
+    code, out, _ = run(capsys, "apply", "-i", inv)
+    assert code == 0 and "Applied" not in out and FakeProvider.applied == [ZONE]
+
+
+def test_plan_json_is_the_only_thing_on_stdout(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    code, out, err = run(capsys, "plan", "-i", write_inventory(tmp_path), "--json", "--detailed-exitcode")
+    assert code == 2
+    data = json.loads(out)
+    assert data["changes_pending"] is True
+    assert data["counts"]["create"] == 2
+    assert [c["action"] for c in data["zones"][0]["changes"]] == ["create", "create"]
+    assert "reading" in err
+
+
+def test_plan_markdown(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    code, out, _ = run(capsys, "plan", "-i", write_inventory(tmp_path), "--markdown")
+    assert code == 0
+    assert out.startswith("### fleetdns plan: 2 to create")
+    assert "<details>" in out and "```diff" in out
+
+
+def test_no_colour_when_not_a_terminal(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    _, out, _ = run(capsys, "plan", "-i", write_inventory(tmp_path))
+    assert "\033[" not in out
+
+
+def test_zone_selection(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    zones = {ZONE: records(("www", "A", "192.0.2.1")), "other.test.": records(("a", "A", "192.0.2.2"))}
+    inv = write_inventory(tmp_path, zones=zones)
+    code, out, _ = run(capsys, "plan", "-i", inv, "--zone", "Other.Test", "--json")
+    assert code == 0 and [z["zone"] for z in json.loads(out)["zones"]] == ["other.test."]
+    code, _, err = run(capsys, "plan", "-i", inv, "--zone", "nope.test")
+    assert code == 1 and "nope.test. is not in fleetdns_zones" in err
+
+
+def test_unowned_record_in_the_way_is_a_conflict(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    FakeProvider.store[ZONE] = {(f"www.{ZONE}", "A"): RecordSet(f"www.{ZONE}", "A", 300, frozenset({"192.0.2.99"}))}
+    inv = write_inventory(tmp_path)
+    code, _, err = run(capsys, "apply", "-i", inv)
+    assert code == 1
+    assert "not owned by fleetdns" in err and "--adopt" in err and "Traceback" not in err
+    assert FakeProvider.applied == []
+    code, out, _ = run(capsys, "apply", "-i", inv, "--adopt")
+    assert code == 0 and "1 adopted" in out and f"www.{ZONE}" in owned_names()
+
+
+def test_unowned_records_survive_apply(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    theirs = RecordSet(f"theirs.{ZONE}", "TXT", 300, frozenset({'"hand made"'}))
+    FakeProvider.store[ZONE] = {theirs.key: theirs}
+    assert run(capsys, "apply", "-i", write_inventory(tmp_path))[0] == 0
+    assert FakeProvider.store[ZONE][theirs.key] == theirs
+
+
+def test_too_many_deletes_refused_without_allow_deletes(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    many = records(*((f"h{i}", "A", f"192.0.2.{i}") for i in range(10)))
+    assert run(capsys, "apply", "-i", write_inventory(tmp_path, zones={ZONE: many}))[0] == 0
+    inv = write_inventory(tmp_path, zones={ZONE: many[:3]})
+    for command in ("plan", "apply"):
+        code, out, err = run(capsys, command, "-i", inv)
+        assert code == 1, command
+        assert "deletes 7 of the 10 record sets fleetdns owns (70%)" in err
+        assert "--allow-deletes" in err
+        assert "- delete   h9 A" in out  # the plan is still shown, so the user sees what would go
+    assert len(owned_names()) == 10
+    code, out, _ = run(capsys, "apply", "-i", inv, "--allow-deletes")
+    assert code == 0 and "7 deleted" in out and len(owned_names()) == 3
+
+
+def test_apply_stops_at_first_failing_zone_and_says_what_was_applied(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    data = {
+        "all": {
+            "vars": {
+                "fleetdns_providers": {"good": {"type": "fake"}, "bad": {"type": "fake", "fail_apply": "REFUSED"}},
+                "fleetdns_zones": {
+                    "a.test": {"provider": "good", "records": records(("x", "A", "192.0.2.1"))},
+                    "b.test": {"provider": "bad", "records": records(("x", "A", "192.0.2.1"))},
+                    "c.test": {"provider": "good", "records": records(("x", "A", "192.0.2.1"))},
+                },
+            }
+        }
+    }
+    inv = tmp_path / "hosts.yml"
+    inv.write_text(yaml.safe_dump(data))
+    code, out, err = run(capsys, "apply", "-i", str(inv))
+    assert code == 1
+    assert "Applied 1 of 3 zones" in out and "a.test. (good): 1 created" in out
+    assert "error: zone b.test. (bad) failed: REFUSED" in err
+    assert "applied: a.test." in err
+    assert "not applied: b.test., c.test." in err
+    assert FakeProvider.applied == ["a.test."]
+
+
+def test_provider_error_is_one_line_and_secret_is_masked(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    inv = write_inventory(tmp_path, provider={"fail_read": "BADSIG: the server rejected key SECRET"})
+    for extra in ([], ["--debug"]):
+        code, out, err = run(capsys, "plan", "-i", inv, *extra)
+        assert code == 1
+        assert SECRET not in out + err
+        assert "error: BADSIG: the server rejected key ********" in err
+        if not extra:
+            assert err.count("\n") == 2 and "Traceback" not in err  # the read report and the error
+
+
+def test_internal_error_hides_traceback_unless_debug_and_never_the_secret(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    inv = write_inventory(tmp_path, provider={"crash": True})
+    code, out, err = run(capsys, "plan", "-i", inv)
+    assert code == 1
+    assert "Traceback" not in err
+    assert "internal error: RuntimeError" in err and "re-run with --debug" in err
+    assert SECRET not in out + err and "********" in err
+    code, out, err = run(capsys, "plan", "-i", inv, "--debug")
+    assert code == 1
+    assert "Traceback (most recent call last)" in err and "RuntimeError" in err
+    assert SECRET not in out + err
+
+
+def test_ctrl_c_exits_130(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    code, _, err = run(capsys, "plan", "-i", write_inventory(tmp_path, provider={"interrupt": True}))
+    assert code == 130 and "interrupted" in err and "Traceback" not in err
+
+
+def test_interactive_apply_asks_and_only_yes_proceeds(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inv = write_inventory(tmp_path)
+    monkeypatch.setattr(apply_command, "_interactive", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda: "y")
+    code, _, err = run(capsys, "apply", "-i", inv)
+    assert code == 1 and "Apply these changes?" in err and "apply cancelled; nothing was changed" in err
+    assert FakeProvider.store == {}
+    monkeypatch.setattr("builtins.input", lambda: "yes")
+    assert run(capsys, "apply", "-i", inv)[0] == 0 and len(owned_names()) == 2
+    monkeypatch.setattr("builtins.input", lambda: pytest.fail("--yes must not ask"))
+    write_inventory(tmp_path, zones={ZONE: records(("www", "A", "192.0.2.2"))})
+    assert run(capsys, "apply", "-i", inv, "--yes")[0] == 0
+
+
+# ---------------------------------------------------------------- saved plans
+
+
+def test_saved_plan_applies_when_nothing_changed(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    inv, saved = write_inventory(tmp_path), str(tmp_path / "plan.json")
+    code, _, err = run(capsys, "plan", "-i", inv, "--out", saved)
+    assert code == 0 and f"saved the plan to {saved}" in err
+    data = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    assert data["changes_pending"] is True and ZONE in data["saved"]["targets"]
+    assert SECRET not in json.dumps(data)
+    code, out, _ = run(capsys, "apply", "-i", inv, "--plan", saved)
+    assert code == 0 and "2 created" in out and len(owned_names()) == 2
+
+
+def test_saved_plan_refused_when_inventory_changed(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    inv, saved = write_inventory(tmp_path), str(tmp_path / "plan.json")
+    run(capsys, "plan", "-i", inv, "--out", saved)
+    write_inventory(tmp_path, zones={ZONE: records(("www", "A", "192.0.2.2"))})
+    code, _, err = run(capsys, "apply", "-i", inv, "--plan", saved)
+    assert code == 1
+    assert "the inventory changed since" in err and "records, device names or provider settings changed" in err
+    assert FakeProvider.store == {}
+
+
+def test_saved_plan_survives_secret_rotation(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    inv, saved = write_inventory(tmp_path), str(tmp_path / "plan.json")
+    run(capsys, "plan", "-i", inv, "--out", saved)
+    write_inventory(tmp_path, provider={"secret": "bmV3LXNlY3JldC12YWx1ZS0wMDAwMDAwMA=="})
+    assert run(capsys, "apply", "-i", inv, "--plan", saved)[0] == 0
+
+
+def test_saved_plan_refused_when_dns_changed(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    inv, saved = write_inventory(tmp_path), str(tmp_path / "plan.json")
+    run(capsys, "plan", "-i", inv, "--out", saved)
+    intruder = RecordSet(f"www.{ZONE}", "A", 300, frozenset({"203.0.113.1"}))
+    FakeProvider.store[ZONE] = {intruder.key: intruder}
+    code, _, err = run(capsys, "apply", "-i", inv, "--plan", saved)
+    assert code == 1 and "changed since the plan" in err
+    assert "nothing in the failing batch was written" in err
+    assert FakeProvider.store[ZONE] == {intruder.key: intruder}
+
+
+@pytest.mark.parametrize("content", ["not json", "{}", '{"saved": {"format": 1, "targets": {}}}'])
+def test_damaged_plan_file_is_one_clear_error(capsys: pytest.CaptureFixture[str], tmp_path: Any, content: str) -> None:
+    saved = tmp_path / "plan.json"
+    saved.write_text(content)
+    code, _, err = run(capsys, "apply", "-i", write_inventory(tmp_path), "--plan", str(saved))
+    assert code == 1 and str(saved) in err and "Traceback" not in err and "internal error" not in err
+
+
+def test_plan_file_excludes_zone_and_adopt(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    code, _, err = run(capsys, "apply", "-i", write_inventory(tmp_path), "--plan", "x.json", "--zone", ZONE)
+    assert code == 1 and "cannot be combined with --plan" in err
