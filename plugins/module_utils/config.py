@@ -22,7 +22,7 @@ from .providers.base import Option
 from .rdata import ValueError_, check_ttl, check_type, normalize_values
 from .records import RecordKey, RecordSet, cname_conflicts
 
-Locate = Callable[[Any, Any], Location | None]
+Locate = Callable[[Any, Any], "Location | None"]  # quoted: a runtime `|` fails pylint's Python 3.9 check
 
 DEFAULT_PROVIDER = "default"
 DEFAULT_PROVIDER_OPTIONS = {"type": "zonefile", "directory": "zones"}
@@ -96,7 +96,7 @@ class _Checker:
         self._locate = locate
 
     def add(self, container: Any, key: Any, path: str, message: str, hint: str = "") -> None:
-        location = self._locate(container, key) if self._locate else None
+        location: Location | None = self._locate(container, key) if self._locate else None
         self.problems.add(message, path, hint, location)
 
     def unknown_keys(self, data: dict, allowed: tuple[str, ...] | list[str], path: str, what: str) -> None:
