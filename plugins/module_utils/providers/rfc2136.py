@@ -1,0 +1,579 @@
+"""The `rfc2136` zone provider: reads a zone by AXFR, changes it with DNS UPDATE, both over TCP + TSIG.
+
+Reading: one AXFR (RFC 5936) with the TSIG of every message verified. When the server refuses the
+transfer, the provider asks for each record set the plan needs (and its ownership marker) instead,
+pipelined over one TCP connection, and says so: such a read is incomplete (ZoneState.complete is
+False), because owned record sets that left the inventory cannot be found.
+
+Writing: every Change becomes RFC 2136 operations with prerequisites that pin what was read:
+"RRset does not exist" where nothing was read, "RRset exists with exactly these values" otherwise,
+and the same for the ownership marker (ownership.py). All changes at one owner name travel in one
+message, whole-RRset deletions first (so A -> CNAME at one name works), then in-place updates (new
+values added before old ones are removed, so the last NS of a delegation is never deleted), then
+creations, then the markers. Groups are packed into as few messages as fit 65,535 bytes including
+the TSIG record, sent one after the other over one TCP connection; each message is atomic on the
+server, and the apply stops at the first message the server rejects.
+
+Marker TTL: the marker takes the TTL of the record set it marks (after the change, else before),
+or 300 s when the record set has no data yet (a registered device name). Markers are read only by
+fleetdns, so their TTL just keeps caches of the _fleetdns subtree consistent with the data.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gc
+import random
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+from .. import dnswire
+from ..errors import ChangedSinceReadError, ProviderError
+from ..names import relative_name
+from ..ownership import ZoneState, marker_name, marker_value, split_markers
+from ..plan import Change
+from ..records import RecordKey, RecordSet
+from .base import Option, Progress, ZoneProvider
+
+DEFAULT_MARKER_TTL = 300
+PIPELINE_WINDOW = 64  # queries in flight on one connection during a fallback read
+
+RCODE_NOERROR = 0
+RCODE_FORMERR = 1
+RCODE_SERVFAIL = 2
+RCODE_NXDOMAIN = 3
+RCODE_NOTIMP = 4
+RCODE_REFUSED = 5
+RCODE_YXDOMAIN = 6
+RCODE_YXRRSET = 7
+RCODE_NXRRSET = 8
+RCODE_NOTAUTH = 9
+RCODE_NOTZONE = 10
+_RCODE_NAMES = {
+    0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED",
+    6: "YXDOMAIN", 7: "YXRRSET", 8: "NXRRSET", 9: "NOTAUTH", 10: "NOTZONE",
+}  # fmt: skip
+_PREREQUISITE_FAILED = (RCODE_NXDOMAIN, RCODE_YXDOMAIN, RCODE_YXRRSET, RCODE_NXRRSET)
+
+
+def _rcode_name(rcode: int) -> str:
+    return _RCODE_NAMES.get(rcode, f"RCODE{rcode}")
+
+
+class Rfc2136Provider(ZoneProvider):
+    """A primary server that accepts AXFR and DNS UPDATE (BIND, Knot, PowerDNS, ...)."""
+
+    TYPE: ClassVar[str] = "rfc2136"
+    OPTIONS: ClassVar[dict[str, Option]] = {
+        "server": Option(str, required=True, description="host name or IP address of the primary server"),
+        "port": Option(int, default=53, description="TCP port of the server"),
+        "tsig_key_name": Option(str, description="name of the TSIG key (as in the server's key statement)"),
+        "tsig_algorithm": Option(
+            str, default="hmac-sha256", choices=dnswire.TSIG_ALGORITHMS, description="TSIG algorithm of the key"
+        ),
+        "tsig_secret": Option(str, secret=True, description="base64 secret of the TSIG key (from tsig-keygen)"),
+        "timeout": Option((int, float), default=10, description="seconds to wait for the server at each step"),
+    }
+
+    def __init__(self, name: str, options: dict[str, Any], base_dir: str = ".") -> None:
+        super().__init__(name, options, base_dir)
+        self.server = str(options.get("server") or "")
+        self.port = options.get("port") or 53
+        self.timeout = options.get("timeout") or 10
+        self.key_name = options.get("tsig_key_name") or None
+        self.algorithm = options.get("tsig_algorithm") or "hmac-sha256"
+        self._signer_cache: dnswire.TsigSigner | None = None
+        # Sizes of the UPDATE messages of the last apply, for tests and benchmarks.
+        self.sent_message_sizes: list[int] = []
+
+    # ------------------------------------------------------------------ options
+
+    def check_options(self) -> list[str]:
+        problems = []
+        secret = self.options.get("tsig_secret")
+        if bool(self.key_name) != bool(secret):
+            problems.append(
+                "tsig_key_name and tsig_secret go together: set both to sign with TSIG, or neither for unsigned updates"
+            )
+        if secret and _decode_secret(secret) is None:
+            problems.append('tsig_secret is not valid base64; copy the secret "..." from the tsig-keygen key file')
+        if self.key_name:
+            try:
+                dnswire.name_to_wire(self.key_name if self.key_name.endswith(".") else self.key_name + ".")
+            except (dnswire.WireError, UnicodeError):
+                problems.append(f"tsig_key_name {self.key_name!r} is not a valid key name")
+        if isinstance(self.port, int) and not 0 < self.port < 65536:
+            problems.append(f"port {self.port} is outside 1..65535")
+        timeout = self.options.get("timeout")
+        if isinstance(timeout, bool) or (isinstance(timeout, (int, float)) and timeout <= 0):
+            problems.append(f"timeout {timeout!r} must be a positive number of seconds")
+        if self.server and (any(c.isspace() for c in self.server) or "/" in self.server):
+            problems.append(f"server {self.server!r} must be a host name or IP address (no URL, no spaces)")
+        if self.algorithm == "hmac-md5" and self.key_name:
+            pass  # accepted; read() warns about it
+        return problems
+
+    def _signer(self) -> dnswire.TsigSigner | None:
+        if not self.key_name:
+            return None
+        if self._signer_cache is None:
+            secret = _decode_secret(self.options.get("tsig_secret") or "")
+            if secret is None:
+                raise ProviderError(f"{self._where()}: tsig_secret is not valid base64", "check the provider options")
+            self._signer_cache = dnswire.TsigSigner(self.key_name, self.algorithm, secret)
+        return self._signer_cache
+
+    def _where(self) -> str:
+        return f"rfc2136 provider '{self.name}' ({self.server}:{self.port})"
+
+    def _key_label(self) -> str:
+        return f"TSIG key '{self.key_name}'" if self.key_name else "unsigned requests (no TSIG key)"
+
+    # ------------------------------------------------------------------ reading
+
+    def read(self, zone: str, wanted: set[RecordKey]) -> ZoneState:
+        with self._connection("reading the zone") as conn, _no_gc():
+            rrsets = self._axfr(conn, zone)
+            if rrsets is None:
+                self._check_zone_served(conn, zone)
+                state = split_markers(zone, self._query_keys(conn, zone, wanted))
+                state.complete = False
+            else:
+                state = split_markers(zone, rrsets)
+        if self.key_name and self.algorithm == "hmac-md5":
+            state.warnings.append(
+                f"TSIG key '{self.key_name}' uses hmac-md5, which is weak and deprecated (RFC 8945); "
+                "make a hmac-sha256 key with tsig-keygen"
+            )
+        return state
+
+    def _axfr(self, conn: _Connection, zone: str) -> dict[RecordKey, RecordSet] | None:
+        """The zone's record sets (SOA left out), or None when the server refuses the transfer."""
+        signer = self._signer()
+        msg_id = random.getrandbits(16)
+        wire, mac = dnswire.make_query(msg_id, zone, dnswire.TYPE_AXFR, signer)
+        verifier = signer.verifier(mac, multi=True) if signer else None
+        conn.send(wire)
+        collected: dict[RecordKey, list] = {}
+        soa_seen = 0
+        first = True
+        type_name = dnswire.type_name
+        while soa_seen < 2:
+            reply = dnswire.parse_reply(conn.recv(), verifier)
+            if reply.id != msg_id or not reply.is_response:
+                raise dnswire.WireError("the transfer answer does not match the request")
+            if reply.rcode != RCODE_NOERROR:
+                if first and reply.rcode in (RCODE_REFUSED, RCODE_NOTAUTH):
+                    return None
+                raise ProviderError(
+                    f"{self._where()}: zone transfer of {zone} failed ({_rcode_name(reply.rcode)})",
+                    "check the server's log",
+                )
+            answer = reply.answer
+            if first and (not answer or answer[0][1] != dnswire.TYPE_SOA or answer[0][0] != zone):
+                raise ProviderError(f"{self._where()}: the zone transfer of {zone} does not start with its SOA")
+            first = False
+            for name, rtype, rclass, ttl, value in answer:
+                if rtype == dnswire.TYPE_SOA and name == zone:
+                    soa_seen += 1
+                    continue
+                if soa_seen >= 2:
+                    raise dnswire.WireError("records after the closing SOA of the transfer")
+                if rclass != dnswire.CLASS_IN:
+                    continue
+                key = (name, type_name(rtype))
+                values = collected.get(key)
+                if values is None:
+                    collected[key] = [ttl, value]
+                else:
+                    values.append(value)
+        if verifier is not None and not verifier.last_was_signed:
+            raise dnswire.TsigError("unsigned", "the last message of the zone transfer is not signed")
+        return {key: RecordSet(key[0], key[1], v[0], frozenset(v[1:])) for key, v in collected.items()}
+
+    def _check_zone_served(self, conn: _Connection, zone: str) -> None:
+        """After a refused transfer: tell 'transfer not allowed' from 'zone not served here'."""
+        reply = self._pipelined(conn, [(zone, dnswire.TYPE_SOA)])[0]
+        served = reply.rcode == RCODE_NOERROR and reply.authoritative
+        if not served or not any(rr[1] == dnswire.TYPE_SOA and rr[0] == zone for rr in reply.answer):
+            raise ProviderError(
+                f"{self._where()}: the server does not serve zone {zone} (SOA query answered "
+                f"{_rcode_name(reply.rcode)}{'' if reply.authoritative else ', not authoritative'})",
+                "check the zone name and that this server is its primary",
+            )
+
+    def _query_keys(self, conn: _Connection, zone: str, wanted: set[RecordKey]) -> dict[RecordKey, RecordSet]:
+        """Record sets of `wanted` and their markers, asked one by one (the fallback read)."""
+        questions: list[tuple[str, int]] = []
+        seen: set[tuple[str, int]] = set()
+        for key in sorted(wanted):
+            for name, rtype in ((key[0], key[1]), (marker_name(key, zone), "TXT")):
+                question = (name, dnswire.type_code(rtype))
+                if question not in seen:
+                    seen.add(question)
+                    questions.append(question)
+        result: dict[RecordKey, RecordSet] = {}
+        for (qname, qtype), reply in zip(questions, self._pipelined(conn, questions), strict=True):
+            if reply.rcode not in (RCODE_NOERROR, RCODE_NXDOMAIN):
+                raise ProviderError(
+                    f"{self._where()}: query for {qname} {dnswire.type_name(qtype)} failed "
+                    f"({_rcode_name(reply.rcode)})",
+                    "check the server's allow-query for this client",
+                )
+            records = list(reply.answer)
+            if qtype == dnswire.TYPE_NS and not reply.authoritative:
+                records += reply.authority  # a delegation below the apex answers with a referral
+            _collect(result, records, qname, qtype)
+        return result
+
+    def _pipelined(self, conn: _Connection, questions: list[tuple[str, int]]) -> list[dnswire.Reply]:
+        """Send the questions over one connection, up to PIPELINE_WINDOW in flight; replies in order."""
+        signer = self._signer()
+        replies: list[dnswire.Reply | None] = [None] * len(questions)
+        pending: dict[int, tuple[int, dnswire.TsigVerifier | None]] = {}
+        next_id = random.getrandbits(16)
+        sent = 0
+        while sent < len(questions) or pending:
+            while sent < len(questions) and len(pending) < PIPELINE_WINDOW:
+                msg_id = next_id
+                next_id = (next_id + 1) & 0xFFFF
+                wire, mac = dnswire.make_query(msg_id, *questions[sent], signer)
+                pending[msg_id] = (sent, signer.verifier(mac) if signer else None)
+                conn.send(wire)
+                sent += 1
+            data = conn.recv()
+            if len(data) < 2:
+                raise dnswire.WireError("short answer")
+            msg_id = int.from_bytes(data[:2], "big")
+            if msg_id not in pending:
+                raise dnswire.WireError("an answer to a question that was not asked")
+            index, verifier = pending.pop(msg_id)
+            reply = dnswire.parse_reply(data, verifier)
+            if verifier is not None and not reply.signed and reply.rcode == RCODE_NOERROR:
+                raise dnswire.TsigError("unsigned", "the response is not signed with TSIG")
+            replies[index] = reply
+        return replies  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ writing
+
+    def apply(self, zone: str, changes: list[Change], owner: str, progress: Progress | None = None) -> None:
+        self.sent_message_sizes = []
+        if not changes:
+            return
+        signer = self._signer()
+        batches = self._pack(zone, changes, owner, dnswire.MAX_MESSAGE - (signer.overhead if signer else 0))
+        total = len(changes)
+        done = 0
+        with self._connection("applying changes") as conn:
+            for index, (message, batch) in enumerate(batches):
+                wire, mac = signer.sign(message.to_wire()) if signer else (message.to_wire(), b"")
+                conn.send(wire)
+                self.sent_message_sizes.append(len(wire))
+                reply = dnswire.parse_reply(conn.recv(), signer.verifier(mac) if signer else None)
+                if reply.id != message.msg_id or not reply.is_response:
+                    raise dnswire.WireError("the answer does not match the update")
+                if reply.rcode != RCODE_NOERROR:
+                    self._update_failed(conn, zone, owner, reply, batch, index, len(batches), done)
+                if signer is not None and not reply.signed:
+                    raise dnswire.TsigError("unsigned", "the response is not signed with TSIG")
+                done += len(batch)
+                if progress:
+                    progress(done, total)
+
+    def _pack(
+        self, zone: str, changes: list[Change], owner: str, limit: int
+    ) -> list[tuple[dnswire.UpdateMessage, list[Change]]]:
+        """Group changes by owner name and pack the groups into as few messages as fit `limit` bytes."""
+        groups: dict[str, list[Change]] = {}
+        for change in changes:
+            groups.setdefault(change.name, []).append(change)
+        marker_rdata = dnswire.encode_rdata("TXT", marker_value(owner))
+        next_id = random.getrandbits(16)
+        batches: list[tuple[dnswire.UpdateMessage, list[Change]]] = []
+        message = dnswire.UpdateMessage(zone, next_id)
+        batch: list[Change] = []
+        for name, group in groups.items():
+            mark = message.mark()
+            _encode_group(message, zone, group, marker_rdata)
+            if message.size > limit:
+                message.rollback(mark)
+                if not message.empty:
+                    batches.append((message, batch))
+                    next_id = (next_id + 1) & 0xFFFF
+                    message, batch = dnswire.UpdateMessage(zone, next_id), []
+                    _encode_group(message, zone, group, marker_rdata)
+                if message.size > limit:
+                    raise ProviderError(
+                        f"zone {zone}: the changes at {relative_name(name, zone)} need {message.size} bytes, more than "
+                        f"one UPDATE message can carry ({limit} bytes with TSIG)",
+                        "split the record set into fewer or shorter values",
+                    )
+            batch.extend(group)
+        if not message.empty:
+            batches.append((message, batch))
+        return batches
+
+    def _update_failed(
+        self,
+        conn: _Connection,
+        zone: str,
+        owner: str,
+        reply: dnswire.Reply,
+        batch: list[Change],
+        index: int,
+        count: int,
+        done: int,
+    ) -> None:
+        rcode = reply.rcode
+        name = _rcode_name(rcode)
+        progress = (
+            f"{index} of {count} update messages ({done} change(s)) had been applied before; "
+            "this one and the rest were not"
+            if index
+            else "nothing was changed"
+        )
+        if rcode in _PREREQUISITE_FAILED:
+            changed = self._find_changed(conn, zone, owner, batch) or [_label(c.key, zone) for c in batch]
+            raise ChangedSinceReadError(
+                f"zone {zone}: {_listing(changed)} changed since plan (server answered {name}); {progress}",
+                "re-run plan",
+            )
+        if rcode == RCODE_REFUSED:
+            raise ProviderError(
+                f"{self._where()}: the server refused the update of zone {zone} (REFUSED): {self._key_label()} may "
+                f"not change {_listing([_label(c.key, zone) for c in batch])} or their _fleetdns markers; {progress}",
+                "check the zone's update-policy for this key",
+            )
+        if rcode == RCODE_NOTAUTH:
+            raise ProviderError(
+                f"{self._where()}: the server is not authoritative for zone {zone} (NOTAUTH); {progress}",
+                "check the zone name and that this server is its primary",
+            )
+        if rcode == RCODE_NOTZONE:
+            raise ProviderError(f"{self._where()}: a name in the update is outside zone {zone} (NOTZONE); {progress}")
+        if rcode == RCODE_SERVFAIL:
+            raise ProviderError(
+                f"{self._where()}: the server failed to apply the update to zone {zone} (SERVFAIL); {progress}",
+                "see the server's log (zone not loaded, journal not writable, ...)",
+            )
+        if rcode == RCODE_NOTIMP:
+            raise ProviderError(f"{self._where()}: the server does not implement DNS UPDATE (NOTIMP)")
+        raise ProviderError(f"{self._where()}: the server rejected the update of zone {zone} ({name}); {progress}")
+
+    def _find_changed(self, conn: _Connection, zone: str, owner: str, batch: list[Change]) -> list[str]:
+        """Which pinned record sets of a rejected batch differ now (best effort: [] when unsure)."""
+        keys = {c.key for c in batch}
+        try:
+            now = split_markers(zone, self._query_keys(conn, zone, keys))
+        except (ProviderError, dnswire.WireError, OSError):
+            return []
+        changed = []
+        for change in batch:
+            have = now.records.get(change.key)
+            data_moved = change.changes_data and (
+                (have.values if have else None) != (change.before.values if change.before else None)
+            )
+            holder = now.owners.get(change.key)
+            marker_moved = (change.owned_before or change.owned_after) and (
+                (holder == owner) != change.owned_before or (not change.owned_before and holder is not None)
+            )
+            if data_moved or marker_moved:
+                changed.append(_label(change.key, zone))
+        return changed
+
+    # ------------------------------------------------------------------ transport and errors
+
+    @contextmanager
+    def _connection(self, action: str) -> Iterator[_Connection]:
+        """One TCP connection; every network, protocol and TSIG failure becomes one ProviderError line."""
+        where = self._where()
+        conn = None
+        try:
+            conn = _Connection(self.server, self.port, float(self.timeout))
+            yield conn
+        except TimeoutError:
+            raise ProviderError(
+                f"{where}: no answer within {self.timeout} s while {action}",
+                "check server and port, and that the server answers DNS over TCP",
+            ) from None
+        except ConnectionRefusedError:
+            raise ProviderError(
+                f"{where}: connection refused while {action}",
+                "check server and port, and that the DNS server is running and listens on TCP",
+            ) from None
+        except (ConnectionResetError, BrokenPipeError, EOFError):
+            raise ProviderError(
+                f"{where}: the server closed the connection while {action}",
+                "see the server's log (a too large message or a TCP client limit)",
+            ) from None
+        except socket.gaierror as exc:
+            raise ProviderError(
+                f"{where}: cannot resolve the server name ({exc.strerror})", "check the server option"
+            ) from None
+        except dnswire.TsigError as exc:
+            raise self._tsig_error(exc, action) from None
+        except dnswire.WireError as exc:
+            raise ProviderError(f"{where}: malformed answer while {action} ({exc})") from None
+        except OSError as exc:
+            raise ProviderError(f"{where}: network error while {action}: {exc.strerror or exc}") from None
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def _tsig_error(self, exc: dnswire.TsigError, action: str) -> ProviderError:
+        where, key = self._where(), self._key_label()
+        if exc.code == "peer-badsig":
+            return ProviderError(
+                f"{where}: the server rejected the signature of {key} while {action} (BADSIG): the secret does "
+                "not match the server's",
+                "check tsig_secret",
+            )
+        if exc.code == "peer-badkey":
+            return ProviderError(
+                f"{where}: the server does not know {key} with algorithm {self.algorithm} while {action} (BADKEY)",
+                "check tsig_key_name and tsig_algorithm against the server's key statement",
+            )
+        if exc.code in ("peer-badtime", "badtime"):
+            return ProviderError(
+                f"{where}: TSIG time check failed while {action} (BADTIME): this machine's clock and the "
+                "server's differ by more than 5 minutes",
+                "synchronise the clocks (NTP)",
+            )
+        if exc.code == "unsigned":
+            return ProviderError(f"{where}: {exc} while {action}; the answer cannot be trusted", "check the server")
+        return ProviderError(
+            f"{where}: {exc} while {action}; the secret of {key} may be wrong or the answer was tampered with",
+            "check tsig_secret",
+        )
+
+
+class _Connection:
+    """A TCP connection carrying length-prefixed DNS messages (RFC 1035 §4.2.2)."""
+
+    def __init__(self, server: str, port: int, timeout: float) -> None:
+        self._sock = socket.create_connection((server, port), timeout=timeout)
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._buffer = bytearray()
+
+    def send(self, wire: bytes) -> None:
+        self._sock.sendall(len(wire).to_bytes(2, "big") + wire)
+
+    def recv(self) -> bytes:
+        buffer = self._buffer
+        while len(buffer) < 2:
+            self._fill()
+        length = (buffer[0] << 8) | buffer[1]
+        while len(buffer) < 2 + length:
+            self._fill()
+        message = bytes(buffer[2 : 2 + length])
+        del buffer[: 2 + length]
+        return message
+
+    def _fill(self) -> None:
+        chunk = self._sock.recv(262144)
+        if not chunk:
+            raise EOFError
+        self._buffer += chunk
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a transfer builds its records.
+
+    A zone transfer creates a few objects per record that all survive (no cycles among them); the
+    collector would rescan them again and again, a quarter of the decode time of a large zone.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _decode_secret(secret: str) -> bytes | None:
+    try:
+        decoded = base64.b64decode("".join(str(secret).split()), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return decoded or None
+
+
+def _encode_group(message: dnswire.UpdateMessage, zone: str, group: list[Change], marker_rdata: bytes) -> None:
+    """The prerequisites and updates of all changes at one owner name (see the module docstring)."""
+    txt = dnswire.TYPE_TXT
+    encode = dnswire.encode_rdata
+    for change in group:
+        code = dnswire.type_code(change.type)
+        if change.changes_data:
+            if change.before is None:
+                message.require_no_rrset(change.name, code)
+            else:
+                message.require_rrset_values(
+                    change.name, code, [encode(change.type, v) for v in change.before.sorted_values()]
+                )
+        if change.owned_before:
+            message.require_rrset_values(marker_name(change.key, zone), txt, [marker_rdata])
+        elif change.owned_after:
+            message.require_no_rrset(marker_name(change.key, zone), txt)
+    for change in group:
+        if change.changes_data and change.before is not None and change.after is None:
+            message.delete_rrset(change.name, dnswire.type_code(change.type))
+    for change in group:
+        before, after = change.before, change.after
+        if change.changes_data and before is not None and after is not None:
+            code = dnswire.type_code(change.type)
+            retimed = before.ttl != after.ttl
+            for value in after.sorted_values():
+                if retimed or value not in before.values:
+                    message.add(change.name, code, after.ttl, encode(change.type, value))
+            for value in sorted(before.values - after.values):
+                message.delete_rr(change.name, code, encode(change.type, value))
+    for change in group:
+        after = change.after
+        if change.changes_data and change.before is None and after is not None:
+            code = dnswire.type_code(change.type)
+            for value in after.sorted_values():
+                message.add(change.name, code, after.ttl, encode(change.type, value))
+    for change in group:
+        if change.changes_owner:
+            marker = marker_name(change.key, zone)
+            if change.owned_after:
+                message.add(marker, txt, _marker_ttl(change), marker_rdata)
+            else:
+                message.delete_rrset(marker, txt)
+
+
+def _marker_ttl(change: Change) -> int:
+    rrset = change.after or change.before
+    return rrset.ttl if rrset else DEFAULT_MARKER_TTL
+
+
+def _collect(result: dict[RecordKey, RecordSet], records: list[dnswire.RR], qname: str, qtype: int) -> None:
+    """Add the answer records owned by `qname` of type `qtype` (or a CNAME standing there)."""
+    found: dict[int, tuple[int, set[str]]] = {}
+    for name, rtype, rclass, ttl, value in records:
+        if name != qname or rclass != dnswire.CLASS_IN or rtype not in (qtype, dnswire.TYPE_CNAME):
+            continue
+        entry = found.setdefault(rtype, (ttl, set()))
+        entry[1].add(value)
+    for rtype, (ttl, values) in found.items():
+        type_name = dnswire.type_name(rtype)
+        result[(qname, type_name)] = RecordSet(qname, type_name, ttl, frozenset(values))
+
+
+def _label(key: RecordKey, zone: str) -> str:
+    return f"{relative_name(key[0], zone)} {key[1]}"
+
+
+def _listing(labels: list[str], shown: int = 5) -> str:
+    if len(labels) <= shown:
+        return ", ".join(labels)
+    return f"{', '.join(labels[:shown])} and {len(labels) - shown} more"
