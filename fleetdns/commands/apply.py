@@ -104,7 +104,7 @@ def _summary(ctx: Context, plan: Plan, result: ApplyResult, elapsed: float) -> N
     out = ctx.out
     pending = _pending(plan)
     lines = [
-        f"Applied {len(result.applied)} of {len(pending)} zone{'s' if len(pending) != 1 else ''} in {elapsed:.1f}s"
+        f"Applied {len(result.applied)} of {len(pending)} zone{'s' if len(pending) != 1 else ''} in {elapsed:.2f}s"
     ]
     lines += [f"  {zone_result_line(z)}" for z in result.applied]
     out.result("\n".join(lines))

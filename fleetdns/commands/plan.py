@@ -26,7 +26,12 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.engine import (
 )
 from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import FleetDNSError, SafetyError
 from ansible_collections.fleetdns.ddns.plugins.module_utils.plan import Plan
-from ansible_collections.fleetdns.ddns.plugins.module_utils.render import plan_json, render_markdown, render_text
+from ansible_collections.fleetdns.ddns.plugins.module_utils.render import (
+    plan_json,
+    render_json,
+    render_markdown,
+    render_text,
+)
 
 from . import Context, load
 
@@ -80,7 +85,7 @@ def run(ctx: Context) -> int:
     with Providers(loaded.config, loaded.base_dir) as providers:
         plan = make_plan(loaded.config, providers, zones, adopt=args.adopt, report=ctx.out.info)
     if args.json:
-        ctx.out.result(json.dumps(plan_json(plan), indent=2))
+        ctx.out.result(render_json(plan))
     elif args.markdown:
         ctx.out.result(render_markdown(plan))
     else:
