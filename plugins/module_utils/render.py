@@ -17,8 +17,8 @@ from .plan import ACTIONS, Change, Plan, ZonePlan
 SIGNS = {"create": "+", "update": "~", "delete": "-", "adopt": ">", "register": "*"}
 PAST = {"create": "created", "update": "updated", "delete": "deleted", "adopt": "adopted", "register": "registered"}
 EXPLAIN = {
-    "adopt": "take ownership of the existing record set",
-    "register": "device name: owned by fleetdns, its address set by the device's agent",
+    "adopt": "existing record set, now owned by fleetdns",
+    "register": "device name; its agent sets the address",
 }
 
 _RESET = "\033[0m"
