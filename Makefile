@@ -2,9 +2,12 @@
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
+PYTHON312 ?= $(shell scripts/find-python 3.12)
+VENV312 ?= .venv-py312
 SYSTEM_PACKAGES := bind9 bind9-dnsutils
 
 .PHONY: demo test lint format unit system-packages venv clean
+.PHONY: venv-py312 sanity units sanity-py311 sanity-py312 units-py311 units-py312
 
 venv: $(VENV)/.installed
 
@@ -13,6 +16,27 @@ $(VENV)/.installed: pyproject.toml constraints.txt scripts/dev-link
 	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt '.[test]'
 	scripts/dev-link $(VENV)
 	touch $@
+
+# The newest ansible-core runs on Python 3.12; this venv only hosts its ansible-test.
+venv-py312: $(VENV312)/.installed
+
+$(VENV312)/.installed: constraints.txt scripts/find-python
+	$(PYTHON312) -m venv $(VENV312)
+	$(VENV312)/bin/pip install -q --disable-pip-version-check -c constraints.txt ansible-core
+	touch $@
+
+# ansible-test sanity and units on ansible-core 2.19/Python 3.11 and the newest/Python 3.12
+# (scripts/ansible-test explains the copy it works on); `make -j2 sanity units` runs the two side by side.
+sanity: sanity-py311 sanity-py312
+units: units-py311 units-py312
+sanity-py311: venv
+	scripts/ansible-test $(VENV) 3.11 sanity
+sanity-py312: venv-py312
+	scripts/ansible-test $(VENV312) 3.12 sanity
+units-py311: venv
+	scripts/ansible-test $(VENV) 3.11 units
+units-py312: venv-py312
+	scripts/ansible-test $(VENV312) 3.12 units
 
 demo: venv
 	scripts/demo
@@ -35,4 +59,4 @@ test: system-packages venv lint
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) build demo tests/output .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV312) build demo tests/output .pytest_cache .ruff_cache
