@@ -52,7 +52,7 @@ try:
     import dns.rdataclass
     import dns.rdatatype
     import dns.ttl
-    import dns.zonefile
+    import dns.zone
 
     HAS_DNSPYTHON = True
     DNSPYTHON_IMPORT_ERROR = None
@@ -75,7 +75,7 @@ MAX_INCLUDE_DEPTH = 16
 SERIAL_MODULO = 2**32
 
 _HARD = re.compile(r"[();\\]")  # a line without these (and with balanced quotes) splits with a regex
-_SIMPLE_TOKEN = re.compile(r'"[^"]*"|[^\s"]+')
+_SIMPLE_TOKEN = re.compile(r'(?:"[^"]*"|[^\s"])+')
 _PLAIN_NAME = re.compile(r"^(?:[A-Za-z0-9_*-]{1,63}\.)*[A-Za-z0-9_*-]{1,63}\.?$")
 _PLAIN_TXT = re.compile(r'^"[ !#-\[\]-~]{0,255}"$')  # printable ASCII, no quote or backslash inside
 _DATE_SERIAL_YEARS = range(1970, 2430)
@@ -167,12 +167,13 @@ class ZoneFileProvider(ZoneProvider):
     # ---- read ----------------------------------------------------------------------------------
 
     def read(self, zone: str, wanted: set[RecordKey]) -> ZoneState:
-        zone_file = self._load(zone, self.path_for(zone))
+        zone_file = self.load_file(zone, self.path_for(zone))
         state = split_markers(zone, zone_file.records)
         state.warnings[:0] = zone_file.warnings
         return state
 
-    def _load(self, zone: str, path: str) -> ZoneFile:
+    def load_file(self, zone: str, path: str) -> ZoneFile:
+        """Parse one zone file (a missing file is an empty, new zone)."""
         try:
             info = os.stat(path)
         except FileNotFoundError:
@@ -205,12 +206,12 @@ class ZoneFileProvider(ZoneProvider):
                 f"cannot create the zone directory {self._display(directory)}: {exc.strerror}"
             ) from None
         with self._locked(path):
-            current = self._load(zone, path)
+            current = self.load_file(zone, path)
             self._check_pins(zone, current, changes, owner, path)
             records = dict(current.records)
             for change in changes:
                 _apply_change(records, zone, change, owner)
-            soa_text, soa_ttl = self._next_soa(zone, current)
+            soa_text, soa_ttl = self._next_soa(zone, current, records.get((zone, "NS")))
             if not current.exists and not any(k == (zone, "NS") for k in records):
                 servers = [s.lower() for s in self._options["nameservers"]]
                 records[(zone, "NS")] = RecordSet(zone, "NS", soa_ttl, frozenset(servers))
@@ -269,14 +270,18 @@ class ZoneFileProvider(ZoneProvider):
                 "run plan again to see the current state, then apply",
             )
 
-    def _next_soa(self, zone: str, current: ZoneFile) -> tuple[str, int]:
-        """SOA text with the bumped serial (existing SOA) or a fresh one from the options."""
+    def _next_soa(self, zone: str, current: ZoneFile, apex_ns: RecordSet | None) -> tuple[str, int]:
+        """SOA text with the bumped serial (existing SOA) or a fresh one from the options. A fresh
+        SOA names the first `nameservers` entry as primary, unless the plan declares an apex NS set
+        without it: then the first of those names."""
         today = int(datetime.datetime.now(datetime.UTC).strftime("%Y%m%d")) * 100
         if current.soa is not None:
             soa = current.soa.replace(serial=next_serial(current.soa.serial, today))
             return canonical_text(soa), current.soa_ttl
         opts = self._options
         mname = opts["nameservers"][0].lower()
+        if apex_ns is not None and mname not in apex_ns.values:
+            mname = min(apex_ns.values)
         rname = email_to_rname(opts["soa_email"]) if opts["soa_email"] else f"hostmaster.{zone}"
         timers = " ".join(str(opts[k]) for k in ("soa_refresh", "soa_retry", "soa_expire", "soa_minimum"))
         return f"{mname} {rname} {today} {timers}", 3600
@@ -509,9 +514,7 @@ class _Parser:
             if tok[0].isdigit():
                 if ttl is not None:
                     break
-                ttl = int(tok) if tok.isdigit() else dns.ttl.from_text(tok)
-                if ttl >= SERIAL_MODULO:
-                    raise _ParseError(f"TTL {tok} is too large")
+                ttl = _ttl(tok)
                 self.last_ttl = ttl
                 k += 1
             elif tok.upper() == "IN":
@@ -558,7 +561,7 @@ class _Parser:
         elif name == "$TTL":
             if len(toks) != 2:
                 raise _ParseError("$TTL takes one value")
-            self.default_ttl = dns.ttl.from_text(toks[1])
+            self.default_ttl = _ttl(toks[1])
         elif name == "$INCLUDE":
             if len(toks) not in (2, 3):
                 raise _ParseError("$INCLUDE takes a file name and an optional origin")
@@ -582,23 +585,20 @@ class _Parser:
             raise _ParseError(f"unknown directive {toks[0]}; use $ORIGIN, $TTL, $INCLUDE or $GENERATE")
 
     def _generate(self, toks: list[str], state: _FileState) -> None:
-        """Let dnspython expand a BIND $GENERATE line, then file its records like any others."""
+        """Let dnspython's zone reader expand a BIND $GENERATE line, then file its records."""
         default = self.default_ttl if self.default_ttl is not None else self.last_ttl
-        rrsets = dns.zonefile.read_rrsets(
-            " ".join(toks),
-            origin=self._name_obj(state.origin),
-            relativize=False,
-            rdclass=None,
-            default_ttl=default,
-        )
-        for rrset in rrsets:
-            owner = rrset.name.canonicalize().to_text()
-            if not rrset.name.is_subdomain(self.zone_name):
-                self._outside += len(rrset)
-                continue
-            key = (owner, dns.rdatatype.to_text(rrset.rdtype))
-            entry = self._values.setdefault(key, (rrset.ttl, set()))
-            entry[1].update(canonical_text(rd) for rd in rrset)
+        prelude = f"$ORIGIN {state.origin}\n" + (f"$TTL {default}\n" if default is not None else "")
+        try:
+            zone = dns.zone.from_text(
+                prelude + " ".join(toks) + "\n", self.zone_name, relativize=False, check_origin=False
+            )
+        except dns.exception.DNSException as exc:
+            detail = re.sub(r"^<[^>]*>:[0-9]+: ", "", _reason(exc))
+            raise _ParseError(f"bad $GENERATE: {detail}") from None
+        for name, rdataset in zone.iterate_rdatasets():
+            key = (name.canonicalize().to_text(), dns.rdatatype.to_text(rdataset.rdtype))
+            entry = self._values.setdefault(key, (rdataset.ttl, set()))
+            entry[1].update(canonical_text(rd) for rd in rdataset)
 
     def _soa(self, owner: str, ttl: int | None, rdata: list[str], origin: str) -> None:
         if owner != self.zone:
@@ -703,6 +703,20 @@ def _is_other_class(tok: str) -> bool:
     return upper in _OTHER_CLASSES or (upper.startswith("CLASS") and upper[5:].isdigit() and upper != "CLASS1")
 
 
+def _ttl(tok: str) -> int:
+    """Seconds, or BIND units like 1h30m; at most 2**32 - 1 as BIND accepts."""
+    if tok.isdigit():
+        value = int(tok)
+    else:
+        try:
+            value = dns.ttl.from_text(tok)
+        except dns.exception.DNSException as exc:
+            raise _ParseError(f"bad TTL {tok!r}: {_reason(exc)}; write seconds or units like 1h30m") from None
+    if value >= SERIAL_MODULO:
+        raise _ParseError(f"TTL {tok} is larger than {SERIAL_MODULO - 1}")
+    return value
+
+
 def _join(relative: str, origin: str) -> str:
     return f"{relative}." if origin == "." else f"{relative}.{origin}"
 
@@ -731,18 +745,22 @@ def _scan(line: str, tokens: list[str], depth: int) -> int:
                 raise _ParseError("')' without a matching '('")
             depth -= 1
             i += 1
-        elif c == '"':
-            j = i + 1
-            while j < n and line[j] != '"':
-                j += 2 if line[j] == "\\" else 1
-            if j >= n:
-                raise _ParseError("quoted string is not closed on its line")
-            tokens.append(line[i : j + 1])
-            i = j + 1
         else:
+            # A token runs to whitespace; a quoted part (with ; ( ) and blanks inside) belongs to it,
+            # so `alpn="h2,h3"` stays one token as dnspython and BIND expect.
             j = i
-            while j < n and line[j] not in ' \t\r;()"':
-                j += 2 if line[j] == "\\" else 1
+            while j < n and line[j] not in " \t\r;()":
+                if line[j] == "\\":
+                    j += 2
+                elif line[j] == '"':
+                    j += 1
+                    while j < n and line[j] != '"':
+                        j += 2 if line[j] == "\\" else 1
+                    if j >= n:
+                        raise _ParseError("quoted string is not closed on its line")
+                    j += 1
+                else:
+                    j += 1
             tokens.append(line[i : min(j, n)])
             i = j
     return depth
