@@ -21,7 +21,13 @@ def _zonefile() -> type[ZoneProvider]:
     return ZoneFileProvider
 
 
-_ZONE_PROVIDERS = {"rfc2136": _rfc2136, "zonefile": _zonefile}
+def _cloudflare() -> type[ZoneProvider]:
+    from .cloudflare import CloudflareProvider
+
+    return CloudflareProvider
+
+
+_ZONE_PROVIDERS = {"rfc2136": _rfc2136, "zonefile": _zonefile, "cloudflare": _cloudflare}
 
 
 def zone_provider_type_names() -> list[str]:
