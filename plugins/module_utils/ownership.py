@@ -4,7 +4,9 @@ fleetdns owns a record set (N, T) in zone Z when the TXT record set
 
     <t>.<N relative to Z>._fleetdns.<Z>     TXT "fleetdns-owner=<owner id>"
 
-exists (`<t>` is the lower-case type; the apex has no relative part: `mx._fleetdns.<Z>`).
+exists (`<t>` is the lower-case type; the apex has no relative part: `mx._fleetdns.<Z>`; a
+wildcard label `*` is written `wildcard-`, a label no declared name can have, because a `*` that
+is not the leftmost label makes BIND warn about a non-terminal wildcard).
 All markers sit in one subtree, so they never land below a delegation or beside a CNAME, a
 device key that may only touch its own A/AAAA never touches them, and `dig TXT` shows who
 owns what. A marker may exist without its record set: a registered device name whose agent
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from .records import RecordKey, RecordSet
 
 MARKER_LABEL = "_fleetdns"
+_WILDCARD = "wildcard-"
 _PREFIX = "fleetdns-owner="
 
 
@@ -44,6 +47,8 @@ def marker_name(key: RecordKey, zone: str) -> str:
     """Owner name of the marker for record set `key` of `zone`."""
     name, rtype = key
     relative = "" if name == zone else name[: -len(zone)]  # keeps the trailing dot of the label part
+    if relative.startswith("*."):
+        relative = _WILDCARD + relative[1:]
     return f"{rtype.lower()}.{relative}{MARKER_LABEL}.{zone}"
 
 
@@ -61,6 +66,8 @@ def parse_marker(name: str, zone: str) -> RecordKey | None:
     rtype, _dot, relative = head.partition(".")
     if not rtype:
         return None
+    if relative == _WILDCARD or relative.startswith(_WILDCARD + "."):
+        relative = "*" + relative[len(_WILDCARD) :]
     return (f"{relative}.{zone}" if relative else zone, rtype.upper())
 
 

@@ -17,7 +17,7 @@ ZONE = "example.test."
 def test_marker_names() -> None:
     assert marker_name((f"www.{ZONE}", "A"), ZONE) == "a.www._fleetdns.example.test."
     assert marker_name((ZONE, "MX"), ZONE) == "mx._fleetdns.example.test."
-    assert marker_name((f"*.dev.{ZONE}", "AAAA"), ZONE) == "aaaa.*.dev._fleetdns.example.test."
+    assert marker_name((f"*.dev.{ZONE}", "AAAA"), ZONE) == "aaaa.wildcard-.dev._fleetdns.example.test."
 
 
 labels = st.from_regex(r"[a-z0-9_*]([a-z0-9_-]{0,10}[a-z0-9])?", fullmatch=True)

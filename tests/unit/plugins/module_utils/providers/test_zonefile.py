@@ -145,7 +145,7 @@ def test_wildcard_records_and_their_markers(tmp_path: Path) -> None:
     converge(prov, [record])
     text = zone_path(tmp_path).read_text()
     assert "*.dev\t300\tIN\tA\t192.0.2.7" in text
-    assert "a.*.dev._fleetdns\t" in text
+    assert "a.wildcard-.dev._fleetdns\t" in text
     assert prov.read(ZONE, set()).owners == {record.key: ME}
 
 
