@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import Location, ProblemList
+from .errors import Location, Problem, ProblemList
 from .names import NameError_, normalize_name, normalize_zone, relative_name, zone_for_name
 from .ownership import MARKER_LABEL
 from .plan import ZoneDesired
@@ -89,43 +89,100 @@ class FleetConfig:
 
 
 class _Checker:
-    """Walks the data, collecting problems with their path and location."""
+    """Walks the data, collecting problems with their path and location.
+
+    `locate(container, key)` gives where a value is written. A richer locator (the CLI's inventory
+    loader) may also offer `locate.key(container, key)` (where the key itself is, for problems
+    about keys), `locate.unset_env(container, key)` (environment variables that were unset when the
+    value was templated, named in the hint) and `locate.secrets` (values scrubbed from messages).
+    """
 
     def __init__(self, locate: Locate | None) -> None:
         self.problems = ProblemList()
         self._locate = locate
+        self._locate_key = getattr(locate, "key", None)
+        self._unset_env = getattr(locate, "unset_env", None)
+        self.secrets = getattr(locate, "secrets", ())
 
-    def add(self, container: Any, key: Any, path: str, message: str, hint: str = "") -> None:
-        location: Location | None = self._locate(container, key) if self._locate else None
+    def sub(self) -> _Checker:
+        """A checker with the same locator whose problems the caller handles separately."""
+        return _Checker(self._locate)
+
+    def add(self, container: Any, key: Any, path: str, message: str, hint: str = "", at_key: bool = False) -> None:
+        locate = self._locate_key if at_key and self._locate_key else self._locate
+        location: Location | None = locate(container, key) if locate else None
+        unset = self._unset_names(container, key)
+        if unset:
+            names = ", ".join(unset)
+            verb = "is" if len(unset) == 1 else "are"
+            note = f"environment variable {names} {verb} not set (lookup('env') gave '')"
+            hint = f"{note}; {hint}" if hint else note
         self.problems.add(message, path, hint, location)
+
+    def _unset_names(self, container: Any, key: Any) -> list[str]:
+        if self._unset_env is None:
+            return []
+        if key is None and isinstance(container, dict):
+            return sorted({name for k in container for name in self._unset_env(container, k)})
+        return list(self._unset_env(container, key))
 
     def unknown_keys(self, data: dict, allowed: tuple[str, ...] | list[str], path: str, what: str) -> None:
         for key in data:
             if key not in allowed:
                 close = difflib.get_close_matches(str(key), allowed, n=1)
                 hint = f"did you mean '{close[0]}'?" if close else f"{what} keys are: {', '.join(allowed)}"
-                self.add(data, key, f"{path}.{key}", f"unknown key '{key}'", hint)
+                self.add(data, key, f"{path}.{key}", f"unknown key '{key}'", hint, at_key=True)
+
+    def scrub(self, secrets: Any) -> None:
+        """Replace every secret value in the messages by ********."""
+        values = sorted({str(v) for v in secrets or () if v and len(str(v)) >= 4}, key=len, reverse=True)
+        if not values:
+            return
+        problems = self.problems.problems
+        for index, problem in enumerate(problems):
+            message, hint = problem.message, problem.hint
+            for value in values:
+                message = message.replace(value, "********")
+                hint = hint.replace(value, "********")
+            problems[index] = Problem(message, problem.path, hint, problem.location)
 
 
 def validate(all_vars: dict[str, Any], hosts: dict[str, dict[str, Any]], locate: Locate | None = None) -> FleetConfig:
     """Check the fleetdns variables; return the FleetConfig or raise ConfigError with every problem."""
     check = _Checker(locate)
-    for var in all_vars:
-        if var.startswith("fleetdns_") and var not in GLOBAL_VARS + HOST_VARS:
-            close = difflib.get_close_matches(var, GLOBAL_VARS + HOST_VARS, n=1, cutoff=0.85)
-            if close:
-                check.add(all_vars, var, var, f"unknown variable '{var}'", f"did you mean '{close[0]}'?")
+    _unknown_vars(all_vars, all_vars, "", check)
+    notes: list[str] = []
     owner = _owner(all_vars, check)
-    providers = _providers(all_vars, check)
+    providers = _providers(all_vars, _used_providers(all_vars), check, notes)
     zones = _zones(all_vars, providers, check)
     host_configs = _hosts(hosts, zones, check)
+    check.scrub(check.secrets)
     check.problems.raise_if_any()
-    config = FleetConfig(owner, providers, zones, host_configs)
+    config = FleetConfig(owner, providers, zones, host_configs, notes)
     used = {z.provider for z in zones.values()}
     for name in providers:
         if name not in used and name != DEFAULT_PROVIDER:
             config.notes.append(f"provider '{name}' is not used by any zone")
     return config
+
+
+def _unknown_vars(variables: dict, container: Any, prefix: str, check: _Checker) -> None:
+    """A fleetdns_ variable close to a known one is a typo that would silently do nothing."""
+    for var in variables:
+        if isinstance(var, str) and var.startswith("fleetdns_") and var not in GLOBAL_VARS + HOST_VARS:
+            close = difflib.get_close_matches(var, GLOBAL_VARS + HOST_VARS, n=1, cutoff=0.85)
+            if close:
+                check.add(
+                    container, var, f"{prefix}{var}", f"unknown variable '{var}'", f"did you mean '{close[0]}'?", True
+                )
+
+
+def _used_providers(all_vars: dict) -> set[Any]:
+    """Provider names the zones refer to (problems of providers no zone uses are only notes)."""
+    zones = all_vars.get("fleetdns_zones")
+    if not isinstance(zones, dict):
+        return set()
+    return {s.get("provider", DEFAULT_PROVIDER) if isinstance(s, dict) else DEFAULT_PROVIDER for s in zones.values()}
 
 
 def _owner(all_vars: dict, check: _Checker) -> str:
@@ -139,14 +196,15 @@ def _owner(all_vars: dict, check: _Checker) -> str:
     return owner
 
 
-def _providers(all_vars: dict, check: _Checker) -> dict[str, ProviderConfig]:
+def _providers(all_vars: dict, used: set[Any], check: _Checker, notes: list[str]) -> dict[str, ProviderConfig]:
     raw = all_vars.get("fleetdns_providers", {})
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         check.add(
-            all_vars, "fleetdns_providers", "fleetdns_providers", "must be a mapping of provider name to settings"
-        )
+            all_vars, "fleetdns_providers", "fleetdns_providers", "must be a mapping of provider name to settings",
+            "write it like: fleetdns_providers: {lab: {type: rfc2136, server: 192.0.2.53}}",
+        )  # fmt: skip
         return {}
     result: dict[str, ProviderConfig] = {}
     if DEFAULT_PROVIDER not in raw:
@@ -156,12 +214,21 @@ def _providers(all_vars: dict, check: _Checker) -> dict[str, ProviderConfig]:
     for name, settings in raw.items():
         path = f"fleetdns_providers.{name}"
         if not isinstance(name, str) or not name:
-            check.add(raw, name, path, f"provider name {name!r} must be a non-empty string")
+            check.add(raw, name, path, f"provider name {name!r} must be a non-empty string", "name it like: lab", True)
             continue
-        if not isinstance(settings, dict):
-            check.add(raw, name, path, "provider settings must be a mapping with at least 'type'")
-            continue
-        config = _provider(name, settings, path, check)
+        if name not in used:
+            # Nothing will be read or written through it: report its problems, don't fail on them.
+            unused = check.sub()
+            config = _provider(name, settings, path, unused)
+            unused.scrub(check.secrets)
+            notes.extend(
+                f"{p} (provider '{name}' is not used by any zone, so this is not an error)"
+                for p in unused.problems.problems
+            )
+            if unused.problems:
+                config = None
+        else:
+            config = _provider(name, settings, path, check)
         if config:
             result[name] = config
     return result
@@ -174,7 +241,13 @@ def _defaults_for(type_name: str, given: dict) -> dict:
     return options
 
 
-def _provider(name: str, settings: dict, path: str, check: _Checker) -> ProviderConfig | None:
+def _provider(name: str, settings: Any, path: str, check: _Checker) -> ProviderConfig | None:
+    if not isinstance(settings, dict):
+        check.add(
+            settings, None, path, "provider settings must be a mapping with at least 'type'",
+            f"write it like: {name}: {{type: zonefile, directory: zones}}",
+        )  # fmt: skip
+        return None
     type_name = settings.get("type")
     cls = zone_provider_class(type_name) if isinstance(type_name, str) else None
     if cls is None:
@@ -191,7 +264,7 @@ def _provider(name: str, settings: dict, path: str, check: _Checker) -> Provider
         value = settings.get(key, spec.default)
         if key not in settings or value is None:
             if spec.required:
-                check.add(settings, None, path, f"missing required option '{key}'", spec.description)
+                check.add(settings, None, path, f"missing required option '{key}'", _option_hint(key, spec))
             options[key] = spec.default
             continue
         value = _coerce(value, spec)
@@ -201,7 +274,7 @@ def _provider(name: str, settings: dict, path: str, check: _Checker) -> Provider
                 key,
                 f"{path}.{key}",
                 f"{_shown(value, spec)} is not {_kind_name(spec.kind)}",
-                spec.description,
+                _option_hint(key, spec),
             )
             continue
         if spec.choices and value not in spec.choices:
@@ -210,16 +283,22 @@ def _provider(name: str, settings: dict, path: str, check: _Checker) -> Provider
                 key,
                 f"{path}.{key}",
                 f"{_shown(value, spec)} is not one of {', '.join(map(str, spec.choices))}",
+                f"set {key} to one of: {', '.join(map(str, spec.choices))}",
             )
             continue
         if spec.required and value == "":
-            check.add(settings, key, f"{path}.{key}", f"option '{key}' is empty", spec.description)
+            check.add(settings, key, f"{path}.{key}", f"option '{key}' is empty", _option_hint(key, spec))
             continue
         options[key] = value
     config = ProviderConfig(name, type_name, options, frozenset(k for k, s in specs.items() if s.secret))
     for message in cls(name, options).check_options():
-        check.add(settings, None, path, message)
+        check.add(settings, None, path, message, f"{type_name} provider options are: {', '.join(specs)}")
     return config
+
+
+def _option_hint(key: str, spec: Option) -> str:
+    what = f"{key} is {_kind_name(spec.kind)}"
+    return f"{what}: {spec.description}" if spec.description else what
 
 
 def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
@@ -247,7 +326,10 @@ def _zones(all_vars: dict, providers: dict[str, ProviderConfig], check: _Checker
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        check.add(all_vars, "fleetdns_zones", "fleetdns_zones", "must be a mapping of zone name to settings")
+        check.add(
+            all_vars, "fleetdns_zones", "fleetdns_zones", "must be a mapping of zone name to settings",
+            "write it like: fleetdns_zones: {example.com: {records: [...]}}",
+        )  # fmt: skip
         return {}
     zones: dict[str, ZoneConfig] = {}
     for zone_name, settings in raw.items():
@@ -255,14 +337,20 @@ def _zones(all_vars: dict, providers: dict[str, ProviderConfig], check: _Checker
         try:
             zone = normalize_zone(zone_name)
         except NameError_ as exc:
-            check.add(raw, zone_name, path, str(exc))
+            check.add(raw, zone_name, path, str(exc), "a zone is a domain name like example.com", True)
             continue
         if zone in zones:
-            check.add(raw, zone_name, path, f"zone {zone} is declared twice (names differ only in case or final dot)")
+            check.add(
+                raw, zone_name, path, f"zone {zone} is declared twice (names differ only in case or final dot)",
+                "merge the two entries into one", True,
+            )  # fmt: skip
             continue
         settings = {} if settings is None else settings
         if not isinstance(settings, dict):
-            check.add(raw, zone_name, path, "zone settings must be a mapping (provider, default_ttl, records)")
+            check.add(
+                raw, zone_name, path, "zone settings must be a mapping (provider, default_ttl, records)",
+                f"write it like: {zone_name}: {{default_ttl: 300, records: [...]}}",
+            )  # fmt: skip
             continue
         check.unknown_keys(settings, ZONE_KEYS, path, "zone")
         provider = settings.get("provider", DEFAULT_PROVIDER)
@@ -280,7 +368,7 @@ def _zones(all_vars: dict, providers: dict[str, ProviderConfig], check: _Checker
             try:
                 default_ttl = check_ttl(settings["default_ttl"])
             except ValueError_ as exc:
-                check.add(settings, "default_ttl", f"{path}.default_ttl", str(exc))
+                check.add(settings, "default_ttl", f"{path}.default_ttl", str(exc), _TTL_HINT)
         records = _records(settings.get("records", []), settings, zone, default_ttl, path, check)
         zones[zone] = ZoneConfig(zone, provider if isinstance(provider, str) else "", default_ttl, records)
     return zones
@@ -293,14 +381,14 @@ def _records(
     if raw is None:
         return {}
     if not isinstance(raw, list):
-        check.add(parent, "records", path, "records must be a list of {name, type, value}")
+        check.add(parent, "records", path, "records must be a list of {name, type, value}", _RECORD_HINT)
         return {}
     records: dict[RecordKey, RecordSet] = {}
     first_seen: dict[RecordKey, int] = {}
     for index, item in enumerate(raw):
         item_path = f"{path}[{index}]"
         if not isinstance(item, dict):
-            check.add(raw, index, item_path, "a record must be a mapping like {name: www, type: A, value: 192.0.2.1}")
+            check.add(raw, index, item_path, "a record must be a mapping", _RECORD_HINT)
             continue
         record = _record(item, zone, default_ttl, item_path, check)
         if record is None:
@@ -330,51 +418,78 @@ def _record(item: dict, zone: str, default_ttl: int, path: str, check: _Checker)
     ok = True
     for key in ("name", "type"):
         if key not in item:
-            check.add(item, None, path, f"record has no '{key}'")
+            check.add(item, None, path, f"record has no '{key}'", _RECORD_HINT)
             ok = False
     if "value" in item and "values" in item:
-        check.add(item, "values", f"{path}.values", "give either 'value' or 'values', not both")
+        check.add(item, "values", f"{path}.values", "give either 'value' or 'values', not both", "use value: [a, b]")
         ok = False
     elif "value" not in item and "values" not in item:
-        check.add(item, None, path, "record has no 'value'")
+        check.add(item, None, path, "record has no 'value'", _RECORD_HINT)
         ok = False
     if not ok:
         return None
     try:
         name = normalize_name(item["name"], zone)
     except NameError_ as exc:
-        check.add(item, "name", f"{path}.name", str(exc))
+        check.add(item, "name", f"{path}.name", str(exc), _NAME_HINT)
         return None
     if name == f"{MARKER_LABEL}.{zone}" or name.endswith(f".{MARKER_LABEL}.{zone}"):
         check.add(
-            item,
-            "name",
-            f"{path}.name",
+            item, "name", f"{path}.name",
             f"names under {MARKER_LABEL}.{zone} are reserved for fleetdns ownership markers",
-        )
+            "choose another name; fleetdns writes these TXT records itself",
+        )  # fmt: skip
         return None
     try:
         rtype = check_type(item["type"])
     except ValueError_ as exc:
-        check.add(item, "type", f"{path}.type", str(exc))
+        soa = isinstance(item["type"], str) and item["type"].strip().upper() == "SOA"
+        hint = "remove this record; the server keeps the SOA" if soa else "write the type in capitals, like A or MX"
+        check.add(item, "type", f"{path}.type", str(exc), hint)
         return None
     ttl = default_ttl
     if "ttl" in item:
         try:
             ttl = check_ttl(item["ttl"])
         except ValueError_ as exc:
-            check.add(item, "ttl", f"{path}.ttl", str(exc))
+            check.add(item, "ttl", f"{path}.ttl", str(exc), _TTL_HINT)
             return None
     value_key = "value" if "value" in item else "values"
     if rtype == "CNAME" and name == zone:
-        check.add(item, "name", f"{path}.name", "a CNAME cannot sit at the zone apex (it holds SOA and NS)")
+        check.add(
+            item, "name", f"{path}.name", "a CNAME cannot sit at the zone apex (it holds SOA and NS)",
+            "give the apex A/AAAA records instead, or put the CNAME on a name below it (www)",
+        )  # fmt: skip
         return None
     try:
         values = normalize_values(rtype, item[value_key], zone)
     except ValueError_ as exc:
-        check.add(item, value_key, f"{path}.{value_key}", str(exc))
+        check.add(item, value_key, f"{path}.{value_key}", str(exc), _value_hint(rtype))
         return None
     return RecordSet(name, rtype, ttl, values)
+
+
+_TTL_HINT = "a TTL is a whole number of seconds from 0 to 2147483647, like 300"
+_RECORD_HINT = "a record looks like {name: www, type: A, value: 192.0.2.1} (value may be a list)"
+_NAME_HINT = "names are relative to the zone (www, '@' for the apex) or absolute with a final dot"
+_VALUE_EXAMPLES = {
+    "A": "192.0.2.10",
+    "AAAA": "2001:db8::10",
+    "CNAME": "target.example.com.",
+    "MX": "10 mail.example.com.",
+    "NS": "ns1.example.com.",
+    "PTR": "host.example.com.",
+    "SRV": "10 5 5060 sip.example.com.",
+    "CAA": '0 issue "letsencrypt.org"',
+    "TXT": "v=spf1 mx -all",
+}
+
+
+def _value_hint(rtype: str) -> str:
+    example = _VALUE_EXAMPLES.get(rtype)
+    if example:
+        return f"write a {rtype} value like {example}"
+    return f"write the {rtype} value in zone-file syntax"
 
 
 def _hosts(hosts: dict[str, dict[str, Any]], zones: dict[str, ZoneConfig], check: _Checker) -> dict[str, HostConfig]:
@@ -382,6 +497,7 @@ def _hosts(hosts: dict[str, dict[str, Any]], zones: dict[str, ZoneConfig], check
     claimed: dict[str, str] = {}
     zone_names = list(zones)
     for host, variables in hosts.items():
+        _unknown_vars(variables, variables, f"{host}.", check)
         raw_names = variables.get("fleetdns_names")
         if raw_names is None:
             continue
@@ -389,13 +505,16 @@ def _hosts(hosts: dict[str, dict[str, Any]], zones: dict[str, ZoneConfig], check
         if isinstance(raw_names, str):
             raw_names = [raw_names]
         if not isinstance(raw_names, list):
-            check.add(variables, "fleetdns_names", path, "must be a list of fully qualified names")
+            check.add(
+                variables, "fleetdns_names", path, "must be a list of fully qualified names",
+                "write it like: fleetdns_names: [gw.example.com]",
+            )  # fmt: skip
             continue
         names: list[str] = []
         for index, raw in enumerate(raw_names):
             item_path = f"{path}[{index}]"
             if not isinstance(raw, str) or not raw:
-                check.add(raw_names, index, item_path, f"{raw!r} is not a name")
+                check.add(raw_names, index, item_path, f"{raw!r} is not a name", "write a name like gw.example.com")
                 continue
             absolute = raw.lower() if raw.endswith(".") else raw.lower() + "."
             zone = zone_for_name(absolute, zone_names)
@@ -408,10 +527,13 @@ def _hosts(hosts: dict[str, dict[str, Any]], zones: dict[str, ZoneConfig], check
             try:
                 name = normalize_name(absolute, zone)
             except NameError_ as exc:
-                check.add(raw_names, index, item_path, str(exc))
+                check.add(raw_names, index, item_path, str(exc), "write a fully qualified name like gw.example.com")
                 continue
             if name in claimed and claimed[name] != host:
-                check.add(raw_names, index, item_path, f"{name} is already claimed by host '{claimed[name]}'")
+                check.add(
+                    raw_names, index, item_path, f"{name} is already claimed by host '{claimed[name]}'",
+                    "a device name belongs to exactly one host; remove it from one of them",
+                )  # fmt: skip
                 continue
             clash = [t for (n, t) in zones[zone].records if n == name and t in ("A", "AAAA", "CNAME")]
             if clash:
@@ -434,6 +556,9 @@ def _hosts(hosts: dict[str, dict[str, Any]], zones: dict[str, ZoneConfig], check
             )
         acme = variables.get("fleetdns_acme", False)
         if not isinstance(acme, bool):
-            check.add(variables, "fleetdns_acme", f"{host}.fleetdns_acme", f"{acme!r} is not true or false")
+            check.add(
+                variables, "fleetdns_acme", f"{host}.fleetdns_acme", f"{acme!r} is not true or false",
+                "write fleetdns_acme: true or fleetdns_acme: false",
+            )  # fmt: skip
         result[host] = HostConfig(host, names, agent if agent in AGENTS else "fleetdns", acme is True)
     return result

@@ -1,0 +1,385 @@
+"""Jinja2 templating of inventory variables, the subset fleetdns needs, the way Ansible does it.
+
+Supported: references to other variables (rendered lazily, loops detected), `lookup`/`query` of
+`env` and `file`, the filters `default`/`mandatory` and a few pure string filters. Anything else is
+a located error naming what is supported, rather than a silently different result than Ansible's.
+
+As in ansible-core 2.19, a template that is one expression keeps the native type of its result
+(`"{{ 5353 }}"` is the number 5353); `lookup('env', 'X')` gives '' for an unset variable, and the
+names of unset variables are remembered so a later "empty secret" problem can say which one it was.
+Values that come from the environment, files or Vault are `Secret` strings and are collected so any
+message can be scrubbed of them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import Location
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefined
+from jinja2.filters import FILTERS
+from jinja2.nativetypes import NativeEnvironment
+
+from .vault import Vault, VaultProblem
+from .yamlload import Positions, Unsafe, VaultText
+
+_MARKERS = ("{{", "{%", "{#")
+SECRET_MIN_LENGTH = 4  # shorter values are not scrubbed from messages (they would mangle every number)
+LOOKUPS = ("env", "file")
+_PURE_FILTERS = ("lower", "upper", "trim", "string", "int", "replace", "join")
+SUPPORTED = (
+    "other inventory variables, lookup('env', NAME), lookup('file', PATH) and the filters "
+    f"default (d), mandatory, {', '.join(_PURE_FILTERS)}"
+)
+
+
+class Secret(str):
+    """A value from the environment, a file or Vault: shown as ******** by repr()."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'********'"
+
+
+class TemplateProblem(Exception):
+    """A template cannot be rendered: what, how to fix, where (the innermost template at fault)."""
+
+    def __init__(self, message: str, hint: str = "", location: Location | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.location = location
+
+
+def is_template(value: str) -> bool:
+    return any(marker in value for marker in _MARKERS)
+
+
+class Templar:
+    """Renders variables of one inventory; shared state: positions, vault, secrets, unset env vars."""
+
+    def __init__(self, positions: Positions, base_dir: Path, vault: Vault) -> None:
+        self.positions = positions
+        self.base_dir = base_dir
+        self.vault = vault
+        self.secrets: set[str] = set()
+        self.unset_env: dict[str, Location | None] = {}
+        self._collectors: list[list[str]] = []
+        self._where: list[Location | None] = []
+        self._compiled: dict[str, Any] = {}
+        self.env = NativeEnvironment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
+        filters = {name: FILTERS[name] for name in _PURE_FILTERS}
+        for prefix in ("", "ansible.builtin."):
+            filters[f"{prefix}default"] = FILTERS["default"]
+            filters[f"{prefix}d"] = FILTERS["default"]
+            filters[f"{prefix}mandatory"] = _mandatory
+        self.env.filters = filters
+        self.env.globals.update(lookup=self._lookup, query=self._query, q=self._query)
+
+    def scope(self, variables: Mapping[str, Any], magic: Mapping[str, Any] | None = None) -> Scope:
+        return Scope(self, variables, magic or {})
+
+    def secret(self, value: str) -> Secret:
+        if len(value) >= SECRET_MIN_LENGTH:
+            self.secrets.add(value)
+        return Secret(value)
+
+    # -- walking values ---------------------------------------------------------------------------
+
+    def render(self, value: Any, container: Any, key: Any, scope: Scope) -> Any:
+        """Rendered copy of `value` (found at container[key]); unchanged parts keep their identity."""
+        cls = value.__class__
+        if cls is str:
+            if "{" in value and is_template(value):
+                return self._render_string(value, container, key, scope)
+            return value
+        if cls is dict:
+            copy = None
+            for item_key, item in value.items():
+                rendered = self.render(item, value, item_key, scope)
+                if rendered is not item:
+                    if copy is None:
+                        copy = dict(value)
+                    copy[item_key] = rendered
+            if copy is None:
+                return value
+            self.positions.copy_to(value, copy)
+            return copy
+        if cls is list:
+            items = None
+            for index, item in enumerate(value):
+                rendered = self.render(item, value, index, scope)
+                if rendered is not item:
+                    if items is None:
+                        items = list(value)
+                    items[index] = rendered
+            if items is None:
+                return value
+            self.positions.copy_to(value, items)
+            return items
+        if cls is VaultText:
+            return self._decrypt(value)
+        return value  # numbers, booleans, None, dates, Unsafe and Secret strings
+
+    def _decrypt(self, value: VaultText) -> Secret:
+        try:
+            return self.secret(self.vault.decrypt(value.ciphertext))
+        except VaultProblem as exc:
+            raise TemplateProblem(exc.message, exc.hint, Location(value.file, value.line, value.column)) from None
+
+    def _render_string(self, text: str, container: Any, key: Any, scope: Scope) -> Any:
+        location = self.positions.value(container, key)
+        collected: list[str] = []
+        self._collectors.append(collected)
+        self._where.append(location)
+        try:
+            result = self._evaluate(text, scope, location)
+        finally:
+            self._collectors.pop()
+            self._where.pop()
+        if collected:
+            self.positions.env_unset.setdefault(id(container), {})[key] = sorted(set(collected))
+        if isinstance(result, (dict, list)) and id(result) not in self.positions.entries and location is not None:
+            _register_new(self.positions, result, (location.file, location.line, location.column))
+        return result
+
+    def _evaluate(self, text: str, scope: Scope, location: Location | None) -> Any:
+        try:
+            template = self._compiled.get(text)
+            if template is None:
+                template = self._compiled[text] = self.env.from_string(text)
+            context = template.new_context(vars=scope, shared=True)
+            pieces = list(template.root_render_func(context))
+            result = pieces[0] if len(pieces) == 1 else "".join(str(piece) for piece in pieces)
+            _check_defined(result)
+        except TemplateProblem as exc:
+            if exc.location is None:
+                exc.location = location
+            raise
+        except _Undefined as exc:
+            raise TemplateProblem(exc.message, exc.hint, location) from None
+        except TemplateSyntaxError as exc:
+            raise TemplateProblem(
+                f"template syntax error in {text!r}: {exc.message}",
+                "check the braces and quotes: {{ variable }}, {{ lookup('env', 'NAME') }}",
+                location,
+            ) from None
+        except TemplateError as exc:
+            raise _template_error(exc, text, location) from None
+        except (TypeError, ValueError, AttributeError, LookupError, ArithmeticError) as exc:
+            raise TemplateProblem(
+                f"template {text!r} failed: {type(exc).__name__}: {exc}",
+                f"fleetdns templates support {SUPPORTED}",
+                location,
+            ) from None
+        return result
+
+    # -- lookups ----------------------------------------------------------------------------------
+
+    def _lookup(self, name: Any, *terms: Any, **options: Any) -> Any:
+        values = self._query(name, *terms, **options)
+        wantlist = options.get("wantlist", False)
+        if wantlist:
+            return values
+        if len(values) == 1:
+            return values[0]
+        return ",".join(str(value) for value in values)
+
+    def _query(self, name: Any, *terms: Any, **options: Any) -> list[Any]:
+        options.pop("wantlist", None)
+        short = (
+            name[len("ansible.builtin.") :] if isinstance(name, str) and name.startswith("ansible.builtin.") else name
+        )
+        if short == "env":
+            return [self._env(term, options) for term in _flat(terms)]
+        if short == "file":
+            return [self._file(term, options) for term in _flat(terms)]
+        raise TemplateProblem(
+            f"lookup {name!r} is not supported by fleetdns",
+            f"fleetdns templates support {SUPPORTED}; resolve other lookups before fleetdns reads the inventory",
+        )
+
+    def _env(self, name: Any, options: dict[str, Any]) -> Any:
+        unknown = set(options) - {"default"}
+        if unknown:
+            raise TemplateProblem(f"lookup('env') has no option {sorted(unknown)[0]!r}", "it accepts default=VALUE")
+        if not isinstance(name, str) or not name:
+            raise TemplateProblem(f"lookup('env', {name!r}): the variable name must be a string", "")
+        value = os.environ.get(name)
+        if value is not None:
+            return self.secret(value)
+        if "default" in options:
+            default = options["default"]
+            if isinstance(default, Undefined):
+                raise TemplateProblem(f"environment variable {name} is not set", f"export {name}=... before running")
+            return default
+        self.unset_env.setdefault(name, self._where[-1] if self._where else None)
+        for collected in self._collectors:
+            collected.append(name)
+        return ""
+
+    def _file(self, name: Any, options: dict[str, Any]) -> Secret:
+        unknown = set(options) - {"rstrip", "lstrip"}
+        if unknown:
+            raise TemplateProblem(f"lookup('file') has no option {sorted(unknown)[0]!r}", "it accepts rstrip, lstrip")
+        if not isinstance(name, str) or not name:
+            raise TemplateProblem(f"lookup('file', {name!r}): the path must be a string", "")
+        path = Path(name).expanduser()
+        if not path.is_absolute():
+            path = self.base_dir / path
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise TemplateProblem(
+                f"lookup('file'): {name} not found",
+                f"relative paths are read from the inventory directory {self.base_dir}",
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise TemplateProblem(f"lookup('file'): cannot read {name}: {reason}", "check the file") from None
+        if options.get("rstrip", True):
+            text = text.rstrip()
+        if options.get("lstrip", False):
+            text = text.lstrip()
+        return self.secret(text)
+
+
+class Scope(Mapping[str, Any]):
+    """The variables a template sees, rendered on first use; a loop of references is an error."""
+
+    def __init__(self, templar: Templar, variables: Mapping[str, Any], magic: Mapping[str, Any]) -> None:
+        self._templar = templar
+        self._raw = variables
+        self._magic = magic
+        self._done: dict[str, tuple[Any, list[str]]] = {}
+        self._active: list[str] = []
+
+    def resolve(self, name: str) -> Any:
+        """The rendered value of variable `name` (KeyError when there is none)."""
+        done = self._done.get(name)
+        if done is not None:
+            for collected in self._templar._collectors:
+                collected.extend(done[1])
+            return done[0]
+        if name not in self._raw:
+            if name in self._magic:
+                return self._magic[name]
+            raise KeyError(name)
+        if name in self._active:
+            chain = " -> ".join([*self._active[self._active.index(name) :], name])
+            raise TemplateProblem(
+                f"variables refer to each other in a loop: {chain}",
+                "break the loop: one of them must be a plain value",
+                self._templar.positions.value(self._raw, self._active[-1]),
+            )
+        self._active.append(name)
+        collected: list[str] = []
+        self._templar._collectors.append(collected)
+        try:
+            value = self._templar.render(self._raw[name], self._raw, name, self)
+        finally:
+            self._templar._collectors.pop()
+            self._active.pop()
+        for outer in self._templar._collectors:
+            outer.extend(collected)
+        self._done[name] = (value, collected)
+        return value
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self._raw or name in self._magic:
+            return self.resolve(name)
+        return self._templar.env.globals[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._raw or name in self._magic or name in self._templar.env.globals
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._raw
+        yield from (name for name in self._magic if name not in self._raw)
+
+    def __len__(self) -> int:
+        return len(set(self._raw) | set(self._magic))
+
+
+class _Undefined(Exception):
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def _mandatory(value: Any, msg: str | None = None) -> Any:
+    if isinstance(value, Undefined):
+        name = getattr(value, "_undefined_name", None)
+        raise _Undefined(msg or f"mandatory variable {name!r} is not defined", "define it in the inventory")
+    return value
+
+
+def _check_defined(value: Any) -> None:
+    """A template result that is (or contains) an undefined variable is an error, as in Ansible."""
+    if isinstance(value, Undefined):
+        name = getattr(value, "_undefined_name", None)
+        hint = "define it in the inventory (all.vars, group_vars/ or host_vars/), or add | default(...)"
+        raise _Undefined(f"variable {name!r} is undefined" if name else "the template result is undefined", hint)
+    if isinstance(value, dict):
+        for item in value.values():
+            _check_defined(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_defined(item)
+
+
+_NO_FILTER = re.compile(r"No (filter|test) named '([^']+)'")
+
+
+def _template_error(exc: TemplateError, text: str, location: Location | None) -> TemplateProblem:
+    message = exc.message or type(exc).__name__
+    found = _NO_FILTER.search(message)
+    if found:
+        kind, name = found.groups()
+        return TemplateProblem(
+            f"{kind} {name!r} is not supported by fleetdns (in {text!r})",
+            f"fleetdns templates support {SUPPORTED}",
+            location,
+        )
+    undefined = re.search(r"'([^']+)' is undefined", message)
+    if undefined:
+        return TemplateProblem(
+            f"variable {undefined.group(1)!r} is undefined (in {text!r})",
+            "define it in the inventory (all.vars, group_vars/ or host_vars/), or add | default(...)",
+            location,
+        )
+    return TemplateProblem(f"template {text!r} failed: {message}", f"fleetdns templates support {SUPPORTED}", location)
+
+
+def _flat(terms: tuple[Any, ...]) -> list[Any]:
+    result: list[Any] = []
+    for term in terms:
+        if isinstance(term, list):
+            result.extend(term)
+        else:
+            result.append(term)
+    return result
+
+
+def _register_new(positions: Positions, value: Any, where: tuple[str, int, int]) -> None:
+    """Containers a template created take the template string's position for all their items."""
+    if id(value) in positions.entries:
+        return
+    file, line, column = where
+    if isinstance(value, dict):
+        positions.add(value, {key: (file, line, column, line, column) for key in value}, where)
+        for item in value.values():
+            _register_new(positions, item, where)
+    elif isinstance(value, list):
+        positions.add(value, [where] * len(value), where)
+        for item in value:
+            _register_new(positions, item, where)
+
+
+__all__ = ["Secret", "Templar", "TemplateProblem", "Unsafe", "is_template"]
