@@ -38,6 +38,12 @@ units-py311: venv
 units-py312: venv-py312
 	scripts/ansible-test $(VENV312) 3.12 units
 
+# Molecule (podman) scenarios of every role; installs podman, builds the local test image and the
+# Molecule venv first when they are missing (scripts/molecule-setup). ROLES=/SCENARIOS= narrow it.
+.PHONY: molecule
+molecule:
+	scripts/molecule-test
+
 demo: venv
 	scripts/demo
 
