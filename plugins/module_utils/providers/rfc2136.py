@@ -9,10 +9,11 @@ Writing: every Change becomes RFC 2136 operations with prerequisites that pin wh
 "RRset does not exist" where nothing was read, "RRset exists with exactly these values" otherwise,
 and the same for the ownership marker (ownership.py). All changes at one owner name travel in one
 message, whole-RRset deletions first (so A -> CNAME at one name works), then in-place updates (new
-values added before old ones are removed, so the last NS of a delegation is never deleted), then
-creations, then the markers. Groups are packed into as few messages as fit 65,535 bytes including
-the TSIG record, sent one after the other over one TCP connection; each message is atomic on the
-server, and the apply stops at the first message the server rejects.
+values added before old ones are removed: a server ignores the removal of the last NS or of the
+SOA at the apex, so replacing the apex NS set must add first), then creations, then the markers.
+Groups are packed into as few messages as fit 65,535 bytes including the TSIG record, sent one
+after the other over one TCP connection; each message is atomic on the server, and the apply stops
+at the first message the server rejects.
 
 Marker TTL: the marker takes the TTL of the record set it marks (after the change, else before),
 or 300 s when the record set has no data yet (a registered device name). Markers are read only by
@@ -81,8 +82,8 @@ class Rfc2136Provider(ZoneProvider):
     def __init__(self, name: str, options: dict[str, Any], base_dir: str = ".") -> None:
         super().__init__(name, options, base_dir)
         self.server = str(options.get("server") or "")
-        self.port = options.get("port") or 53
-        self.timeout = options.get("timeout") or 10
+        self.port = 53 if options.get("port") is None else options["port"]
+        self.timeout = 10 if options.get("timeout") is None else options["timeout"]
         self.key_name = options.get("tsig_key_name") or None
         self.algorithm = options.get("tsig_algorithm") or "hmac-sha256"
         self._signer_cache: dnswire.TsigSigner | None = None
@@ -299,15 +300,17 @@ class Rfc2136Provider(ZoneProvider):
             mark = message.mark()
             _encode_group(message, zone, group, marker_rdata)
             if message.size > limit:
+                size = message.size
                 message.rollback(mark)
                 if not message.empty:
                     batches.append((message, batch))
                     next_id = (next_id + 1) & 0xFFFF
                     message, batch = dnswire.UpdateMessage(zone, next_id), []
                     _encode_group(message, zone, group, marker_rdata)
-                if message.size > limit:
+                    size = message.size
+                if size > limit:
                     raise ProviderError(
-                        f"zone {zone}: the changes at {relative_name(name, zone)} need {message.size} bytes, more than "
+                        f"zone {zone}: the changes at {relative_name(name, zone)} need {size} bytes, more than "
                         f"one UPDATE message can carry ({limit} bytes with TSIG)",
                         "split the record set into fewer or shorter values",
                     )

@@ -1,0 +1,267 @@
+"""rfc2136 provider without a server: options, and the UPDATE messages it builds (read back by dnspython)."""
+
+from __future__ import annotations
+
+import base64
+import socket
+
+import dns.message
+import dns.rdataclass
+import dns.rdatatype
+import pytest
+from ansible_collections.fleetdns.ddns.plugins.module_utils import dnswire
+from ansible_collections.fleetdns.ddns.plugins.module_utils.config import validate
+from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import ConfigError, ProviderError
+from ansible_collections.fleetdns.ddns.plugins.module_utils.plan import Change
+from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import zone_provider_class
+from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.rfc2136 import Rfc2136Provider
+from ansible_collections.fleetdns.ddns.plugins.module_utils.records import RecordSet
+
+ZONE = "example.test."
+OWNER = "fleet-main"
+SECRET = base64.b64encode(b"s" * 32).decode()
+LIMIT = dnswire.MAX_MESSAGE
+
+
+def _provider(**options: object) -> Rfc2136Provider:
+    base = {"server": "192.0.2.53", "port": 53, "tsig_key_name": "fleet-admin", "tsig_algorithm": "hmac-sha256",
+            "tsig_secret": SECRET, "timeout": 10}  # fmt: skip
+    base.update(options)
+    return Rfc2136Provider("lab", base)
+
+
+def _rs(name: str, rtype: str, *values: str, ttl: int = 300) -> RecordSet:
+    return RecordSet(f"{name}.{ZONE}" if name != "@" else ZONE, rtype, ttl, frozenset(values))
+
+
+def _sections(message: dnswire.UpdateMessage) -> tuple[list[str], list[str]]:
+    parsed = dns.message.from_wire(message.to_wire())
+    prereq = [line for rrset in parsed.prerequisite for line in rrset.to_text().splitlines()]
+    update = [line for rrset in parsed.update for line in rrset.to_text().splitlines()]
+    return prereq, update
+
+
+def _pack(changes: list[Change], limit: int = LIMIT) -> list[tuple[dnswire.UpdateMessage, list[Change]]]:
+    return _provider()._pack(ZONE, changes, OWNER, limit)
+
+
+# --------------------------------------------------------------------------- options
+
+
+def test_registered_under_its_type_name() -> None:
+    assert zone_provider_class("rfc2136") is Rfc2136Provider
+
+
+def test_option_names_are_the_inventory_contract() -> None:
+    options = Rfc2136Provider.OPTIONS
+    assert {"server", "port", "tsig_key_name", "tsig_algorithm", "tsig_secret", "timeout"} <= set(options)
+    assert options["server"].required
+    assert options["port"].default == 53 and options["timeout"].default == 10
+    assert options["tsig_algorithm"].default == "hmac-sha256"
+    assert set(options["tsig_algorithm"].choices) == {
+        "hmac-md5", "hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hmac-sha512",
+    }  # fmt: skip
+    assert options["tsig_secret"].secret
+
+
+def test_good_options_have_no_problems() -> None:
+    assert _provider().check_options() == []
+    assert _provider(tsig_key_name=None, tsig_secret=None).check_options() == []  # unsigned updates
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"tsig_secret": None}, "go together"),
+        ({"tsig_key_name": None}, "go together"),
+        ({"tsig_secret": "not base64!"}, "not valid base64"),
+        ({"tsig_key_name": "bad..name"}, "not a valid key name"),
+        ({"port": 0}, "outside 1..65535"),
+        ({"port": 70000}, "outside 1..65535"),
+        ({"timeout": 0}, "positive"),
+        ({"server": "https://ns1.example.test"}, "host name or IP address"),
+    ],
+)
+def test_option_problems(options: dict, expected: str) -> None:
+    problems = _provider(**options).check_options()
+    assert len(problems) == 1 and expected in problems[0]
+    assert all("not base64!" not in p for p in problems)
+
+
+def test_constructor_and_checks_do_no_io(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("network used")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket, "getaddrinfo", no_network)
+    provider = _provider(server="ns1.unresolvable.invalid")
+    assert provider.check_options() == []
+
+
+def test_inventory_validation_reports_bad_secret_without_showing_it() -> None:
+    secret = "this-is-the-secret-text!"
+    all_vars = {
+        "fleetdns_providers": {
+            "lab": {
+                "type": "rfc2136",
+                "server": "127.0.0.1",
+                "tsig_key_name": "k",
+                "tsig_secret": secret,
+                "tsig_algorithm": "hmac-sha256",
+            }
+        },
+        "fleetdns_zones": {"example.test": {"provider": "lab"}},
+    }
+    with pytest.raises(ConfigError) as caught:
+        validate(all_vars, {})
+    assert "not valid base64" in str(caught.value)
+    assert secret not in str(caught.value)
+    all_vars["fleetdns_providers"]["lab"]["tsig_secret"] = SECRET
+    all_vars["fleetdns_providers"]["lab"]["tsig_algorithm"] = "hmac-sha3"
+    with pytest.raises(ConfigError, match="hmac-sha3"):
+        validate(all_vars, {})
+
+
+# --------------------------------------------------------------------------- the messages
+
+
+def test_create_pins_absence_of_data_and_marker() -> None:
+    ((message, batch),) = _pack([Change("create", f"www.{ZONE}", "A", None, _rs("www", "A", "192.0.2.1"), False, True)])
+    prereq, update = _sections(message)
+    assert prereq == ["www.example.test. NONE A", "a.www._fleetdns.example.test. NONE TXT"]
+    assert update == [
+        "www.example.test. 300 IN A 192.0.2.1",
+        'a.www._fleetdns.example.test. 300 IN TXT "fleetdns-owner=fleet-main"',
+    ]
+    assert len(batch) == 1
+
+
+def test_update_pins_exact_values_and_changes_only_the_difference() -> None:
+    before = _rs("www", "A", "192.0.2.1", "192.0.2.2")
+    after = _rs("www", "A", "192.0.2.2", "192.0.2.3")
+    ((message, _),) = _pack([Change("update", f"www.{ZONE}", "A", before, after, True, True)])
+    prereq, update = _sections(message)
+    assert prereq == [
+        "www.example.test. 0 IN A 192.0.2.1",
+        "www.example.test. 0 IN A 192.0.2.2",
+        'a.www._fleetdns.example.test. 0 IN TXT "fleetdns-owner=fleet-main"',
+    ]
+    assert update == ["www.example.test. 300 IN A 192.0.2.3", "www.example.test. 0 NONE A 192.0.2.1"]
+
+
+def test_ttl_change_re_adds_every_value() -> None:
+    before = _rs("www", "A", "192.0.2.1", ttl=300)
+    after = _rs("www", "A", "192.0.2.1", ttl=60)
+    ((message, _),) = _pack([Change("update", f"www.{ZONE}", "A", before, after, True, True)])
+    _, update = _sections(message)
+    assert update == ["www.example.test. 60 IN A 192.0.2.1"]
+
+
+def test_type_change_at_one_name_deletes_before_it_adds_in_one_message() -> None:
+    changes = [
+        Change("create", f"www.{ZONE}", "CNAME", None, _rs("www", "CNAME", f"gw.{ZONE}"), False, True),
+        Change("delete", f"www.{ZONE}", "A", _rs("www", "A", "192.0.2.1"), None, True, False),
+    ]
+    ((message, batch),) = _pack(changes)
+    prereq, update = _sections(message)
+    assert "www.example.test. 0 IN A 192.0.2.1" in prereq
+    assert "www.example.test. NONE CNAME" in prereq
+    assert update[0] == "www.example.test. ANY A"
+    assert update[1] == "www.example.test. 300 IN CNAME gw.example.test."
+    assert update[2:] == [
+        'cname.www._fleetdns.example.test. 300 IN TXT "fleetdns-owner=fleet-main"',
+        "a.www._fleetdns.example.test. ANY TXT",
+    ]
+    assert len(batch) == 2
+
+
+def test_register_without_data_only_adds_a_marker_with_the_default_ttl() -> None:
+    ((message, _),) = _pack([Change("register", f"gw.{ZONE}", "AAAA", None, None, False, True)])
+    prereq, update = _sections(message)
+    assert prereq == ["aaaa.gw._fleetdns.example.test. NONE TXT"]
+    assert update == ['aaaa.gw._fleetdns.example.test. 300 IN TXT "fleetdns-owner=fleet-main"']
+
+
+def test_adopt_keeps_data_and_pins_nothing_but_the_marker() -> None:
+    have = _rs("mail", "A", "192.0.2.25", ttl=3600)
+    ((message, _),) = _pack([Change("adopt", f"mail.{ZONE}", "A", have, have, False, True)])
+    prereq, update = _sections(message)
+    assert prereq == ["a.mail._fleetdns.example.test. NONE TXT"]
+    assert update == ['a.mail._fleetdns.example.test. 3600 IN TXT "fleetdns-owner=fleet-main"']
+
+
+def test_delete_pins_values_and_marker_then_removes_both() -> None:
+    before = _rs("old", "MX", f"10 mx.{ZONE}")
+    ((message, _),) = _pack([Change("delete", f"old.{ZONE}", "MX", before, None, True, False)])
+    prereq, update = _sections(message)
+    assert prereq == [
+        "old.example.test. 0 IN MX 10 mx.example.test.",
+        'mx.old._fleetdns.example.test. 0 IN TXT "fleetdns-owner=fleet-main"',
+    ]
+    assert update == ["old.example.test. ANY MX", "mx.old._fleetdns.example.test. ANY TXT"]
+
+
+def _creates(count: int) -> list[Change]:
+    return [
+        Change(
+            "create",
+            f"host-{i:05d}.{ZONE}",
+            "A",
+            None,
+            _rs(f"host-{i:05d}", "A", f"10.0.{i // 256}.{i % 256}"),
+            False,
+            True,
+        )
+        for i in range(count)
+    ]
+
+
+def test_many_changes_fill_few_messages_below_64k_with_tsig() -> None:
+    provider = _provider()
+    signer = provider._signer()
+    assert signer is not None
+    changes = _creates(3000)
+    batches = provider._pack(ZONE, changes, OWNER, LIMIT - signer.overhead)
+    sizes = [len(signer.sign(m.to_wire())[0]) for m, _ in batches]
+    assert 3 <= len(batches) <= 8
+    assert all(size <= LIMIT for size in sizes)
+    assert all(size > LIMIT - 300 for size in sizes[:-1])  # full before the next one starts
+    assert [c for _, batch in batches for c in batch] == changes
+    added = set()
+    for message, _ in batches:
+        added.update(r.name.to_text() for r in dns.message.from_wire(message.to_wire()).update if r.rdtype == 1)
+    assert added == {c.name for c in changes}
+
+
+def test_changes_at_one_name_never_straddle_two_messages() -> None:
+    changes = []
+    for i in range(400):
+        name = f"n{i:03d}.{ZONE}"
+        changes.append(
+            Change("create", name, "A", None, RecordSet(name, "A", 60, frozenset({"192.0.2.1"})), False, True)
+        )
+        changes.append(Change("create", name, "TXT", None, RecordSet(name, "TXT", 60, frozenset({'"x"'})), False, True))
+    batches = _pack(changes, limit=4000)
+    assert len(batches) > 5
+    for message, batch in batches:
+        assert message.size <= 4000
+        parsed = dns.message.from_wire(message.to_wire())
+        data_owners = {r.name.to_text() for r in parsed.update if "_fleetdns" not in r.name.to_text()}
+        assert data_owners == {c.name for c in batch}
+        assert {c.name for c in batch if c.type == "A"} == {c.name for c in batch if c.type == "TXT"}
+
+
+def test_a_record_set_too_large_for_one_message_is_refused_before_sending() -> None:
+    values = frozenset(f'"{i:04d}' + "x" * 250 + '"' for i in range(300))
+    change = Change("create", f"big.{ZONE}", "TXT", None, RecordSet(f"big.{ZONE}", "TXT", 60, values), False, True)
+    with pytest.raises(ProviderError, match="more than one UPDATE message can carry"):
+        _pack([change])
+
+
+def test_apply_without_changes_opens_no_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: (_ for _ in ()).throw(AssertionError))
+    _provider().apply(ZONE, [], OWNER)
+
+
+def test_class_constants_match_dnspython() -> None:
+    assert dnswire.CLASS_NONE == dns.rdataclass.NONE and dnswire.CLASS_ANY == dns.rdataclass.ANY
