@@ -12,7 +12,7 @@ In a test::
 
 As its own process (benchmarks, clients in other venvs)::
 
-    python tests/emulators/cloudflare.py --tls-dir DIR [--port N] [--no-rate-limit]
+    PYTHONPATH=tests python -m emulators.cloudflare --tls-dir DIR [--http-port N] [--no-rate-limit]
 
 prints one JSON line {"http_url", "https_url", "ca_file", "token", "admin_url"} and serves until
 killed; `emulators.launch.EmulatorProcess` wraps that and the admin endpoints below.
@@ -55,11 +55,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-if __package__ in (None, ""):  # run as a script: make `emulators` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from emulators.cloudflare_store import ApiError, Store, Zone, build_record, new_id
-from emulators.tls import make_test_ca
+from .cloudflare_store import ApiError, Store, Zone, build_record, new_id
+from .tls import make_test_ca
 
 API_BASE = "/client/v4"
 ADMIN_BASE = "/__emulator"

@@ -2,7 +2,7 @@
 
     from emulators.launch import CloudflareProcess
 
-    with CloudflareProcess(tls_dir) as cf:           # python tests/emulators/cloudflare.py in a subprocess
+    with CloudflareProcess(tls_dir) as cf:           # python -m emulators.cloudflare in a subprocess
         zone_id = cf.add_zone("example.test", records=[{"name": "www", "type": "A", "content": "192.0.2.1"}])
         ... clients use cf.https_url / cf.http_url, cf.ca_file, cf.token ...
         cf.stats()["dns_records.batch"]
@@ -13,20 +13,21 @@ Used by the benchmarks and by tests that need the emulator outside the test proc
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-_SCRIPT = Path(__file__).resolve().parent / "cloudflare.py"
+_PACKAGE = Path(__file__).resolve().parent
 
 
 class CloudflareProcess:
     """The Cloudflare emulator as a child process; stopped (and waited for) on exit."""
 
     def __init__(self, tls_dir: str | Path, rate_limit: bool = True, python: str = sys.executable) -> None:
-        self._command = [python, str(_SCRIPT), "--tls-dir", str(tls_dir)]
+        self._command = [python, "-m", f"{_PACKAGE.name}.cloudflare", "--tls-dir", str(tls_dir)]
         if not rate_limit:
             self._command.append("--no-rate-limit")
         self._process: subprocess.Popen[str] | None = None
@@ -34,7 +35,8 @@ class CloudflareProcess:
         self.ca_file = ""
 
     def start(self) -> CloudflareProcess:
-        self._process = subprocess.Popen(self._command, stdout=subprocess.PIPE, text=True)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_PACKAGE.parent), os.environ.get("PYTHONPATH", "")])}
+        self._process = subprocess.Popen(self._command, stdout=subprocess.PIPE, text=True, env=env)
         assert self._process.stdout is not None
         line = self._process.stdout.readline()
         if not line:
