@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON312 ?= $(shell scripts/find-python 3.12)
 VENV312 ?= .venv-py312
-SYSTEM_PACKAGES := bind9 bind9-dnsutils
+SYSTEM_PACKAGES := bind9 bind9-dnsutils ddclient
 
 .PHONY: demo test lint format unit system-packages venv clean
 .PHONY: venv-py312 sanity units sanity-py311 sanity-py312 units-py311 units-py312
