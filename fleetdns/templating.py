@@ -99,6 +99,8 @@ class Templar:
                 return self._render_string(value, container, key, scope)
             return value
         if cls is dict:
+            if id(value) not in self.positions.templated:
+                return value  # nothing inside to render (known from the YAML scan)
             copy = None
             for item_key, item in value.items():
                 rendered = self.render(item, value, item_key, scope)
@@ -111,6 +113,8 @@ class Templar:
             self.positions.copy_to(value, copy)
             return copy
         if cls is list:
+            if id(value) not in self.positions.templated:
+                return value
             items = None
             for index, item in enumerate(value):
                 rendered = self.render(item, value, index, scope)

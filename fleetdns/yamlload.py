@@ -12,6 +12,7 @@ resolution (yes/no are booleans, 1:20 is sexagesimal, 2024-01-01 is a date). Ans
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from typing import Any
 
@@ -99,6 +100,7 @@ class Positions:
         self.entries: dict[int, dict[Any, MapEntry] | list[SeqEntry]] = {}
         self.starts: dict[int, SeqEntry] = {}
         self.env_unset: dict[int, dict[Any, list[str]]] = {}
+        self.templated: set[int] = set()  # containers that hold a template or vault value somewhere
         self._keep: list[Any] = []
 
     def add(self, container: Any, entries: dict[Any, MapEntry] | list[SeqEntry], start: SeqEntry | None) -> None:
@@ -154,34 +156,16 @@ class Positions:
 
 
 class _Frame:
-    """An open mapping or sequence while its events stream in."""
+    """What is rarely needed of an open mapping or sequence (the hot state lives in locals)."""
 
-    __slots__ = (
-        "anchor",
-        "column",
-        "container",
-        "entries",
-        "is_map",
-        "key",
-        "key_col",
-        "key_line",
-        "line",
-        "merges",
-        "unsafe",
-    )
+    __slots__ = ("anchor", "column", "line", "merges", "unsafe")
 
-    def __init__(self, container: Any, is_map: bool, line: int, column: int, anchor: str | None) -> None:
-        self.container = container
-        self.is_map = is_map
-        self.entries: Any = {} if is_map else []
-        self.key: Any = _MISSING
-        self.key_line = 0
-        self.key_col = 0
+    def __init__(self, line: int, column: int, anchor: str | None, unsafe: bool) -> None:
         self.line = line
         self.column = column
         self.anchor = anchor
+        self.unsafe = unsafe
         self.merges: list[tuple[Any, int, int]] | None = None
-        self.unsafe = False
 
 
 class _ScalarTyper:
@@ -227,14 +211,18 @@ def load_yaml(
     """
     text = decode_text(data, file) if isinstance(data, bytes) else data
     parser = CParser(text)
+    collecting = gc.isenabled()
+    gc.disable()  # the loader creates only acyclic data; the cyclic GC would rescan it over and over
     try:
         return _build(parser, file, positions, string_hook)
     except yaml.MarkedYAMLError as exc:
-        raise YamlProblems([_syntax_problem(exc, file)]) from None
+        raise YamlProblems([_syntax_problem(exc, text, file)]) from None
     except yaml.YAMLError as exc:  # ReaderError: control characters the YAML spec forbids
         raise YamlProblems([_reader_problem(exc, text, file)]) from None
     finally:
         parser.dispose()
+        if collecting:
+            gc.enable()
 
 
 def decode_text(data: bytes, file: str) -> str:
@@ -254,21 +242,33 @@ def _line_column(prefix: str) -> tuple[int, int]:
 
 
 def _build(parser: Any, file: str, positions: Positions, string_hook: Callable[[str], str] | None) -> Any:
-    """The hot loop: one pass over the events, no intermediate nodes."""
+    """The hot loop: one pass over the events, no intermediate nodes.
+
+    The open container's state is kept in local variables (fastest in CPython); its parent's state
+    is pushed on `stack` while it is open.
+    """
     get_event = parser.get_event
     typer = _TYPER
     cache = typer.cache
+    missing = _MISSING
+    entries_table = positions.entries
+    templated_ids = positions.templated
+    keep = positions._keep
+    starts = positions.starts
     anchors: dict[str, Any] = {}
     open_anchors: set[str] = set()
     problems: list[Problem] = []
-    stack: list[_Frame] = []
-    frame: _Frame | None = None
+    stack: list[tuple[Any, ...]] = []
     root: Any = None
     documents = 0
-    missing = _MISSING
-    entries_table = positions.entries
-    keep = positions._keep
-    starts = positions.starts
+    # State of the open container (None at the top level).
+    container: Any = None
+    entries: Any = None
+    is_map = False
+    key: Any = missing
+    key_line = key_col = 0
+    frame: _Frame | None = None
+    templated = False  # the open container holds a template or vault value somewhere
     while True:
         event = get_event()
         if event is None:
@@ -289,39 +289,54 @@ def _build(parser: Any, file: str, positions: Positions, string_hook: Callable[[
                 else:
                     value = text
             else:
-                value = _tagged_scalar(typer, tag, text, event.implicit, file, line, column, problems)
+                value = _tagged_scalar(typer, tag, text, file, line, column, problems)
+                if value.__class__ is VaultText:
+                    templated = True
+            if "{" in text:
+                templated = True
             if string_hook is not None and value.__class__ is str:
                 value = string_hook(value)
             if event.anchor is not None:
                 anchors[event.anchor] = value
         elif cls is MappingStartEvent or cls is SequenceStartEvent:
             mark = event.start_mark
-            is_map = cls is MappingStartEvent
             tag = event.tag
-            if tag not in (_MAP_TAGS if is_map else _SEQ_TAGS) and tag != _UNSAFE_TAG:
+            if tag not in (_MAP_TAGS if cls is MappingStartEvent else _SEQ_TAGS) and tag != _UNSAFE_TAG:
                 problems.append(_problem(file, mark.line + 1, mark.column + 1, f"YAML tag {tag!r} is not supported"))
             if event.anchor is not None:
                 open_anchors.add(event.anchor)
-            if frame is not None:
-                stack.append(frame)
-            frame = _Frame({} if is_map else [], is_map, mark.line + 1, mark.column + 1, event.anchor)
-            frame.unsafe = tag == _UNSAFE_TAG
+            if entries is not None:
+                stack.append((container, entries, is_map, key, key_line, key_col, frame, templated))
+            is_map = cls is MappingStartEvent
+            container = {} if is_map else []
+            entries = {} if is_map else []
+            key = missing
+            templated = False
+            frame = _Frame(mark.line + 1, mark.column + 1, event.anchor, tag == _UNSAFE_TAG)
             continue
         elif cls is MappingEndEvent or cls is SequenceEndEvent:
+            value = container
             done = frame
-            value = done.container
             if done.merges:
-                _apply_merges(done, entries_table, file, problems)
+                templated = _apply_merges(
+                    value, entries, done.merges, entries_table, templated_ids, file, problems
+                ) or (templated)
             if done.unsafe:
                 _mark_unsafe(value)
-            entries_table[id(value)] = done.entries
+            entries_table[id(value)] = entries
             keep.append(value)
+            if templated:
+                templated_ids.add(id(value))
             line = done.line
             column = done.column
             if done.anchor is not None:
                 anchors[done.anchor] = value
                 open_anchors.discard(done.anchor)
-            frame = stack.pop() if stack else None
+            if stack:
+                container, entries, is_map, key, key_line, key_col, frame, parent_templated = stack.pop()
+                templated = templated or parent_templated
+            else:
+                container = entries = frame = None
             fresh = True
         elif cls is AliasEvent:
             mark = event.start_mark
@@ -336,6 +351,8 @@ def _build(parser: Any, file: str, positions: Positions, string_hook: Callable[[
                     message = f"alias *{name} has no anchor &{name} before it"
                 problems.append(_problem(file, line, column, message, "define the anchor (&name) before using *name"))
                 value = None
+            elif id(value) in templated_ids or value.__class__ is VaultText:
+                templated = True
         elif cls is DocumentStartEvent:
             documents += 1
             if documents > 1:
@@ -354,22 +371,21 @@ def _build(parser: Any, file: str, positions: Positions, string_hook: Callable[[
         else:
             continue
 
-        # Attach the finished value to its parent.
-        if frame is None:
+        # Attach the finished value to the open container.
+        if entries is None:
             root = value
             if fresh:
                 starts[id(value)] = (file, line, column)
             continue
-        if frame.is_map:
-            key = frame.key
+        if is_map:
             if key is missing:
                 if fresh or value.__class__ is list or value.__class__ is dict:
                     problems.append(
                         _problem(file, line, column, "a mapping key must be a plain value, not a list or mapping")
                     )
                     value = _SKIP
-                elif value is not _MERGE and value in frame.entries:
-                    first = frame.entries[value]
+                elif value is not _MERGE and value in entries:
+                    first = entries[value]
                     problems.append(
                         _problem(
                             file,
@@ -380,25 +396,25 @@ def _build(parser: Any, file: str, positions: Positions, string_hook: Callable[[
                         )
                     )
                     value = _SKIP
-                frame.key = value
-                frame.key_line = line
-                frame.key_col = column
+                key = value
+                key_line = line
+                key_col = column
                 continue
-            frame.key = missing
             if key is _SKIP:
-                continue
-            if key is _MERGE:
+                pass
+            elif key is _MERGE:
                 if frame.merges is None:
                     frame.merges = []
                 frame.merges.append((value, line, column))
-                continue
-            frame.container[key] = value
-            frame.entries[key] = (file, frame.key_line, frame.key_col, line, column)
-            if fresh:
-                starts[id(value)] = (file, frame.key_line, frame.key_col)
+            else:
+                container[key] = value
+                entries[key] = (file, key_line, key_col, line, column)
+                if fresh:
+                    starts[id(value)] = (file, key_line, key_col)
+            key = missing
         else:
-            frame.container.append(value)
-            frame.entries.append((file, line, column))
+            container.append(value)
+            entries.append((file, line, column))
             if fresh:
                 starts[id(value)] = (file, line, column)
     if problems:
@@ -420,7 +436,6 @@ def _tagged_scalar(
     typer: _ScalarTyper,
     tag: str,
     text: str,
-    implicit: tuple[bool, bool],
     file: str,
     line: int,
     column: int,
@@ -442,13 +457,22 @@ def _tagged_scalar(
         return text
 
 
-def _apply_merges(frame: _Frame, entries_table: dict[int, Any], file: str, problems: list[Problem]) -> None:
-    """`<<: *base` / `<<: [*a, *b]`: merged keys come first; explicit keys and earlier merges win."""
-    mapping = frame.container
+def _apply_merges(
+    mapping: dict[Any, Any],
+    entries: dict[Any, Any],
+    merges: list[tuple[Any, int, int]],
+    entries_table: dict[int, Any],
+    templated_ids: set[int],
+    file: str,
+    problems: list[Problem],
+) -> bool:
+    """`<<: *base` / `<<: [*a, *b]`: merged keys come first; explicit keys and earlier merges win.
+
+    Returns whether a merged mapping holds templates."""
     explicit = dict(mapping)
-    explicit_entries = dict(frame.entries)
-    sources: list[tuple[dict, int, int]] = []
-    for value, line, column in frame.merges or ():
+    explicit_entries = dict(entries)
+    sources: list[dict[Any, Any]] = []
+    for value, line, column in merges:
         items = value if isinstance(value, list) else [value]
         if not all(isinstance(item, dict) for item in items):
             problems.append(
@@ -457,17 +481,19 @@ def _apply_merges(frame: _Frame, entries_table: dict[int, Any], file: str, probl
                 )
             )
             continue
-        sources.extend((item, line, column) for item in reversed(items))
+        sources.extend(reversed(items))
     mapping.clear()
-    frame.entries.clear()
-    for source, _line, _column in sources:
+    entries.clear()
+    templated = False
+    for source in sources:
+        templated = templated or id(source) in templated_ids
         source_entries = entries_table.get(id(source))
-        for key, value in source.items():
-            mapping[key] = value
-            if isinstance(source_entries, dict) and key in source_entries:
-                frame.entries[key] = source_entries[key]
+        mapping.update(source)
+        if isinstance(source_entries, dict):
+            entries.update(source_entries)
     mapping.update(explicit)
-    frame.entries.update(explicit_entries)
+    entries.update(explicit_entries)
+    return templated
 
 
 def _mark_unsafe(value: Any) -> Any:
@@ -489,7 +515,6 @@ def _problem(file: str, line: int, column: int, message: str, hint: str = "") ->
 
 
 _SYNTAX_HINTS = (
-    ("'\\t'", "YAML indentation must use spaces; replace the tab characters"),
     ("mapping values are not allowed", "a ': ' inside a plain value? quote the value, or fix the indentation"),
     ("could not find expected ':'", "check the indentation and the quotes on this line and the one before"),
     ("did not find expected key", "check the indentation: keys of one mapping must line up"),
@@ -498,27 +523,39 @@ _SYNTAX_HINTS = (
     ("did not find expected '-' indicator", "list items of one list must line up"),
     ("found unexpected end of stream", "a quote or bracket is not closed"),
     ("while scanning a quoted scalar", "a quote is not closed"),
+    ("cannot start any token", "quote values that start with a special character (@, `, %, |, >)"),
 )
 
 
-def _syntax_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
-    message = f"YAML syntax error: {exc.problem}" if exc.problem else "YAML syntax error"
-    if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
-        message += f" ({exc.context} at line {exc.context_mark.line + 1})"
-    text = f"{exc.problem} {exc.context}"
-    hint = next((h for needle, h in _SYNTAX_HINTS if needle in text), "check the indentation and quoting here")
     if mark is None:
-        return Problem(message, "", hint, Location(file, 1, 1))
-    return Problem(message, "", hint, Location(file, mark.line + 1, mark.column + 1))
+        return Problem(f"YAML syntax error: {exc.problem or exc}", "", "check the YAML syntax", Location(file, 1, 1))
+    line, column = mark.line + 1, mark.column + 1
+    lines = text.splitlines()
+    at = lines[mark.line][mark.column : mark.column + 1] if mark.line < len(lines) else ""
+    if at == "\t":
+        return Problem(
+            "YAML syntax error: a tab character; YAML indentation must use spaces",
+            "",
+            "replace the tab characters with spaces",
+            Location(file, line, column),
+        )
+    message = f"YAML syntax error: {exc.problem}" if exc.problem else "YAML syntax error"
+    if exc.context and exc.context_mark and exc.context_mark.line != mark.line:
+        message += f" ({exc.context} at line {exc.context_mark.line + 1})"
+    both = f"{exc.problem} {exc.context}"
+    hint = next((h for needle, h in _SYNTAX_HINTS if needle in both), "check the indentation and quoting here")
+    return Problem(message, "", hint, Location(file, line, column))
 
 
 def _reader_problem(exc: yaml.YAMLError, text: str, file: str) -> Problem:
     position = getattr(exc, "position", None)
     character = getattr(exc, "character", None)
+    if isinstance(character, int):
+        character = chr(character)
     what = f"character {character!r}" if isinstance(character, str) else "a character"
     message = f"{what} is not allowed in YAML text"
     line, column = _line_column(text[:position]) if isinstance(position, int) else (1, 1)
-    return Problem(
-        message, "", "remove the control character (YAML allows printable text only)", Location(file, line, column)
-    )
+    hint = "remove the control character (YAML allows printable text only)"
+    return Problem(message, "", hint, Location(file, line, column))
