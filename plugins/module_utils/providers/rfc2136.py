@@ -291,12 +291,13 @@ class Rfc2136Provider(ZoneProvider):
         groups: dict[str, list[Change]] = {}
         for change in changes:
             groups.setdefault(change.name, []).append(change)
+        ordered = sorted(groups.items(), key=lambda item: _address_order(item[1]))
         marker_rdata = dnswire.encode_rdata("TXT", marker_value(owner))
         next_id = random.getrandbits(16)
         batches: list[tuple[dnswire.UpdateMessage, list[Change]]] = []
         message = dnswire.UpdateMessage(zone, next_id)
         batch: list[Change] = []
-        for name, group in groups.items():
+        for name, group in ordered:
             mark = message.mark()
             _encode_group(message, zone, group, marker_rdata)
             if message.size > limit:
@@ -346,9 +347,11 @@ class Rfc2136Provider(ZoneProvider):
             )
         if rcode == RCODE_REFUSED:
             raise ProviderError(
-                f"{self._where()}: the server refused the update of zone {zone} (REFUSED): {self._key_label()} may "
-                f"not change {_listing([_label(c.key, zone) for c in batch])} or their _fleetdns markers; {progress}",
-                "check the zone's update-policy for this key",
+                f"{self._where()}: the server refused the update of zone {zone} (REFUSED) for "
+                f"{_listing([_label(c.key, zone) for c in batch])}: {self._key_label()} may not change them or their "
+                f"_fleetdns markers, or the server's checks reject the data (an MX or NS target inside the zone "
+                f"without an address record); {progress}",
+                "check the zone's update-policy for this key; the server's log names the reason",
             )
         if rcode == RCODE_NOTAUTH:
             raise ProviderError(
@@ -552,6 +555,18 @@ def _encode_group(message: dnswire.UpdateMessage, zone: str, group: list[Change]
                 message.add(marker, txt, _marker_ttl(change), marker_rdata)
             else:
                 message.delete_rrset(marker, txt)
+
+
+def _address_order(group: list[Change]) -> int:
+    """Groups that add addresses go first and groups that remove them last (a stable sort keeps the
+    plan's order otherwise): BIND refuses a message that leaves an in-zone MX or NS target without
+    an address, so when a large apply spans several messages the addresses must lead."""
+    adds = removes = False
+    for change in group:
+        if change.type in ("A", "AAAA") and change.changes_data:
+            adds = adds or change.after is not None
+            removes = removes or change.after is None
+    return 0 if adds else (2 if removes else 1)
 
 
 def _marker_ttl(change: Change) -> int:
