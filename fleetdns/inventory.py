@@ -279,7 +279,7 @@ class _Loader:
                 )
                 continue
             if section == "vars":
-                group.vars.append(value)
+                group.vars.append(self._without_priority(group, value))
             elif section == "children":
                 for child_name, child_body in value.items():
                     child = self._parse_group(str(child_name), child_body, value, child_name)
@@ -289,6 +289,25 @@ class _Loader:
                 for pattern, host_vars in value.items():
                     self._parse_hosts(group, pattern, host_vars, value)
         return group
+
+    def _without_priority(self, group: _Group, variables: dict[str, Any]) -> dict[str, Any]:
+        """ansible_group_priority orders groups of equal depth; like Ansible, it is not a variable."""
+        if "ansible_group_priority" not in variables:
+            return variables
+        priority = variables["ansible_group_priority"]
+        if isinstance(priority, str) and priority.strip().lstrip("-").isdigit():
+            priority = int(priority)
+        if isinstance(priority, int) and not isinstance(priority, bool):
+            group.priority = priority
+        else:
+            self._problem(
+                self.positions.value(variables, "ansible_group_priority"),
+                f"ansible_group_priority of group '{group.name}' must be a whole number",
+                "write it like: ansible_group_priority: 10",
+            )
+        copy = {k: v for k, v in variables.items() if k != "ansible_group_priority"}
+        self.positions.copy_to(variables, copy)
+        return copy
 
     def _parse_hosts(self, group: _Group, pattern: Any, host_vars: Any, container: dict[Any, Any]) -> None:
         if host_vars is not None and not isinstance(host_vars, dict):
@@ -338,11 +357,6 @@ class _Loader:
             for host in group.hosts:
                 self.host_groups.setdefault(host, []).append(group.name)
         self._set_depth("all", 0, [])
-        for group in self.groups.values():
-            for source in group.vars:
-                priority = source.get("ansible_group_priority")
-                if isinstance(priority, int) and not isinstance(priority, bool):
-                    group.priority = priority
 
     def _set_depth(self, name: str, depth: int, path: list[str]) -> None:
         if name in path:
@@ -394,8 +408,17 @@ class _Loader:
                         sink(name, data)
                 break
         what = "group" if kind == "group_vars" else "host"
+        known = set(names)
         for entry in sorted(present - used):
-            if not entry.startswith(".") and not entry.endswith("~"):
+            if entry.startswith(".") or entry.endswith("~"):
+                continue
+            stem, ext = os.path.splitext(entry)
+            if ext in VARS_EXTENSIONS and stem in known:
+                self.notes.append(
+                    f"{kind}/{entry} is ignored: Ansible reads only the first of {stem}, "
+                    f"{', '.join(stem + e for e in VARS_EXTENSIONS)} (merge them into one)"
+                )
+            else:
                 self.notes.append(f"{kind}/{entry} matches no {what} in the inventory and is ignored")
 
     def _load_vars_file(self, file: Path) -> dict[str, Any] | None:

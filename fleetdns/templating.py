@@ -7,7 +7,7 @@ a located error naming what is supported, rather than a silently different resul
 As in ansible-core 2.19, a template that is one expression keeps the native type of its result
 (`"{{ 5353 }}"` is the number 5353); `lookup('env', 'X')` gives '' for an unset variable, and the
 names of unset variables are remembered so a later "empty secret" problem can say which one it was.
-Values that come from the environment, files or Vault are `Secret` strings and are collected so any
+Values that come from the environment or Vault are `Secret` strings and are collected so any
 message can be scrubbed of them.
 """
 
@@ -38,7 +38,7 @@ SUPPORTED = (
 
 
 class Secret(str):
-    """A value from the environment, a file or Vault: shown as ******** by repr()."""
+    """A value from the environment or Vault: shown as ******** by repr()."""
 
     __slots__ = ()
 
@@ -168,6 +168,8 @@ class Templar:
         except _Undefined as exc:
             raise TemplateProblem(exc.message, exc.hint, location) from None
         except TemplateSyntaxError as exc:
+            if _NO_FILTER.search(exc.message or ""):
+                raise _template_error(exc, text, location) from None
             raise TemplateProblem(
                 f"template syntax error in {text!r}: {exc.message}",
                 "check the braces and quotes: {{ variable }}, {{ lookup('env', 'NAME') }}",
@@ -227,7 +229,7 @@ class Templar:
             collected.append(name)
         return ""
 
-    def _file(self, name: Any, options: dict[str, Any]) -> Secret:
+    def _file(self, name: Any, options: dict[str, Any]) -> str:
         unknown = set(options) - {"rstrip", "lstrip"}
         if unknown:
             raise TemplateProblem(f"lookup('file') has no option {sorted(unknown)[0]!r}", "it accepts rstrip, lstrip")
@@ -250,7 +252,7 @@ class Templar:
             text = text.rstrip()
         if options.get("lstrip", False):
             text = text.lstrip()
-        return self.secret(text)
+        return text
 
 
 class Scope(Mapping[str, Any]):
