@@ -77,6 +77,7 @@ _HEADER = struct.Struct(">HHHHHH")
 _RR_FIXED = struct.Struct(">HHIH")  # type, class, ttl, rdlength
 _U16 = struct.Struct(">H")
 _SRV_FIXED = struct.Struct(">HHH")
+_SOA_NUMBERS = struct.Struct(">IIIII")
 _POINTER_LIMIT = 0x4000  # a compression pointer holds a 14-bit offset
 
 # Label bytes that dnspython prints as they are (after lower-casing); anything else goes the slow way.
@@ -325,6 +326,12 @@ def rdata_text(wire: bytes, pos: int, rdlen: int, rtype: int, cache: dict[int, s
         if after != end:
             raise WireError("SRV rdata length does not match")
         return f"{priority} {weight} {port} {text}"
+    if rtype == TYPE_SOA:  # in the authority section of every negative answer
+        mname, after = read_name(wire, pos, cache)
+        rname, after = read_name(wire, after, cache)
+        if after + 20 != end:
+            raise WireError("SOA rdata length does not match")
+        return f"{mname} {rname} " + " ".join(str(n) for n in _SOA_NUMBERS.unpack_from(wire, after))
     if rtype in (TYPE_TXT, TYPE_SPF):
         return _txt_text(wire, pos, end)
     if rtype in _NAME_FREE_TYPES:
@@ -406,6 +413,7 @@ class TsigVerifier:
 
     def __init__(self, key: dns.tsig.Key, request_mac: bytes, multi: bool) -> None:
         self._key = key
+        self._key_text = key.name.to_text().lower()
         self._request_mac = request_mac
         self._multi = multi
         self._ctx = None
@@ -419,7 +427,7 @@ class TsigVerifier:
             self._ctx = dns.tsig.validate(
                 wire,
                 self._key,
-                dns.name.from_text(owner),
+                self._key.name if owner == self._key_text else dns.name.from_text(owner),
                 rdata,
                 int(time.time()),
                 self._request_mac,

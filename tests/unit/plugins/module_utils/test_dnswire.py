@@ -53,6 +53,7 @@ SAMPLES = [
     ("NAPTR", '100 10 "u" "E2U+sip" "!^.*$!sip:info@example.test!" .'),
     ("HTTPS", '1 . alpn="h2,h3"'),
     ("SVCB", '1 svc.example.net. port=8443 alpn="h3"'),
+    ("SOA", "NS1.example.test. hostmaster.Example.test. 2026112301 3600 600 86400 300"),
 ]
 
 
