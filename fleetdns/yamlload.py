@@ -522,6 +522,8 @@ _SYNTAX_HINTS = (
     ("found duplicate anchor", "anchor names must be unique in a file"),
     ("did not find expected '-' indicator", "list items of one list must line up"),
     ("found unexpected end of stream", "a quote or bracket is not closed"),
+    ("did not find expected ',' or ']'", "a [ is not closed, or a list item needs quotes"),
+    ("did not find expected ',' or '}'", "a { is not closed, or a value needs quotes"),
     ("while scanning a quoted scalar", "a quote is not closed"),
     ("cannot start any token", "quote values that start with a special character (@, `, %, |, >)"),
 )

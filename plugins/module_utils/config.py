@@ -354,7 +354,9 @@ def _zones(all_vars: dict, providers: dict[str, ProviderConfig], check: _Checker
             continue
         check.unknown_keys(settings, ZONE_KEYS, path, "zone")
         provider = settings.get("provider", DEFAULT_PROVIDER)
-        if provider not in providers:
+        declared = all_vars.get("fleetdns_providers")
+        if provider not in providers and not (isinstance(declared, dict) and provider in declared):
+            # (a declared provider that failed validation has its own problem already)
             known = ", ".join(sorted(providers)) or "none defined"
             check.add(
                 settings,
@@ -488,7 +490,7 @@ _VALUE_EXAMPLES = {
 def _value_hint(rtype: str) -> str:
     example = _VALUE_EXAMPLES.get(rtype)
     if example:
-        return f"write a {rtype} value like {example}"
+        return f"a valid {rtype} value looks like {example}"
     return f"write the {rtype} value in zone-file syntax"
 
 
