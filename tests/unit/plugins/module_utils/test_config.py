@@ -1,0 +1,267 @@
+"""config.validate: good inventories become the expected FleetConfig; bad ones list every problem."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from ansible_collections.fleetdns.ddns.plugins.module_utils.config import (
+    DEFAULT_OWNER,
+    DEFAULT_TTL,
+    FleetConfig,
+    validate,
+)
+from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import ConfigError, Location
+from ansible_collections.fleetdns.ddns.plugins.module_utils.records import RecordSet
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+ZONE = "example.test."
+
+
+def fleet(**all_vars: Any) -> dict[str, Any]:
+    return all_vars
+
+
+def problems(all_vars: dict, hosts: dict | None = None, locate: Any = None) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        validate(all_vars, hosts or {}, locate)
+    return [str(p) for p in caught.value.problems]
+
+
+# -- good inventories -------------------------------------------------------------------------------------
+
+
+def test_empty_inventory_uses_the_embedded_default() -> None:
+    config = validate({}, {})
+    assert config.owner == DEFAULT_OWNER
+    assert list(config.providers) == ["default"]
+    default = config.providers["default"]
+    assert default.type == "zonefile" and default.options["directory"] == "zones"
+    assert config.zones == {} and config.hosts == {}
+
+
+def test_zone_records_are_normalised() -> None:
+    all_vars = fleet(
+        fleetdns_owner="fleet-main",
+        fleetdns_zones={
+            "Example.TEST": {
+                "default_ttl": 300,
+                "records": [
+                    {"name": "@", "type": "ns", "value": "ns1"},
+                    {"name": "ns1", "type": "A", "value": "192.0.2.53"},
+                    {"name": "WWW", "type": "CNAME", "value": "gw"},
+                    {"name": "mail.example.test.", "type": "A", "values": ["192.0.2.25", "192.0.2.26"], "ttl": 3600},
+                    {"name": "@", "type": "MX", "value": ["10 Mail.Example.Test."]},
+                    {"name": "v6", "type": "AAAA", "value": "2001:DB8:0:0::0:10"},
+                    {"name": "@", "type": "TXT", "value": "v=spf1 mx -all"},
+                    {"name": "*.lab", "type": "A", "value": "192.0.2.7", "ttl": "60"},
+                ],
+            }
+        },
+    )
+    config = validate(all_vars, {})
+    zone = config.zones[ZONE]
+    assert zone.provider == "default" and zone.default_ttl == 300
+    assert zone.records == {
+        (r.name, r.type): r
+        for r in [
+            RecordSet(ZONE, "NS", 300, frozenset({"ns1.example.test."})),
+            RecordSet(f"ns1.{ZONE}", "A", 300, frozenset({"192.0.2.53"})),
+            RecordSet(f"www.{ZONE}", "CNAME", 300, frozenset({"gw.example.test."})),
+            RecordSet(f"mail.{ZONE}", "A", 3600, frozenset({"192.0.2.25", "192.0.2.26"})),
+            RecordSet(ZONE, "MX", 300, frozenset({"10 mail.example.test."})),
+            RecordSet(f"v6.{ZONE}", "AAAA", 300, frozenset({"2001:db8::10"})),
+            RecordSet(ZONE, "TXT", 300, frozenset({'"v=spf1 mx -all"'})),
+            RecordSet(f"*.lab.{ZONE}", "A", 60, frozenset({"192.0.2.7"})),
+        ]
+    }
+
+
+def test_zone_without_settings_and_default_ttl() -> None:
+    config = validate({"fleetdns_zones": {"example.test": None}}, {})
+    assert config.zones[ZONE].default_ttl == DEFAULT_TTL and config.zones[ZONE].records == {}
+
+
+def test_providers_get_their_defaults_and_secrets_are_known() -> None:
+    all_vars = fleet(
+        fleetdns_providers={
+            "lab": {"type": "rfc2136", "server": "127.0.0.1", "tsig_key_name": "k", "tsig_secret": "c2VjcmV0"},
+            "files": {"type": "zonefile", "directory": "out"},
+        },
+        fleetdns_zones={"example.test": {"provider": "lab"}, "other.test": {"provider": "files"}},
+    )
+    config = validate(all_vars, {})
+    lab = config.providers["lab"]
+    assert lab.options["port"] == 53 and lab.options["tsig_algorithm"] == "hmac-sha256"
+    assert lab.redacted()["tsig_secret"] == "********"
+    assert config.secrets() == ["c2VjcmV0"]
+    assert config.providers["files"].options["directory"] == "out"
+    assert set(config.providers) == {"default", "lab", "files"}
+    assert config.notes == []
+
+
+def test_templated_port_string_becomes_a_number() -> None:
+    all_vars = fleet(
+        fleetdns_providers={"lab": {"type": "rfc2136", "server": "127.0.0.1", "port": "5353"}},
+        fleetdns_zones={"example.test": {"provider": "lab"}},
+    )
+    assert validate(all_vars, {}).providers["lab"].options["port"] == 5353
+
+
+def test_hosts_and_the_desired_state() -> None:
+    all_vars = fleet(
+        fleetdns_zones={
+            "example.test": {"records": [{"name": "www", "type": "CNAME", "value": "gw"}]},
+            "lab.example.test": {},
+        }
+    )
+    hosts = {
+        "gw": {"fleetdns_names": ["GW.example.test"], "ansible_host": "192.0.2.1"},
+        "sensor": {"fleetdns_names": "sensor.lab.example.test.", "fleetdns_agent": "ddclient", "fleetdns_acme": True},
+        "ns1": {"ansible_host": "192.0.2.53"},
+    }
+    config = validate(all_vars, hosts)
+    assert set(config.hosts) == {"gw", "sensor"}
+    assert config.hosts["gw"].names == ["gw.example.test."] and config.hosts["gw"].agent == "fleetdns"
+    assert config.hosts["sensor"].agent == "ddclient" and config.hosts["sensor"].acme is True
+    desired = config.desired(ZONE)
+    assert set(desired.records) == {(f"www.{ZONE}", "CNAME")}
+    assert desired.registered == {(f"gw.{ZONE}", "A"), (f"gw.{ZONE}", "AAAA")}
+    # the longest zone wins: sensor belongs to lab.example.test
+    assert config.desired(f"lab.{ZONE}").registered == {(f"sensor.lab.{ZONE}", "A"), (f"sensor.lab.{ZONE}", "AAAA")}
+
+
+def test_unused_provider_problems_are_notes_not_errors() -> None:
+    all_vars = fleet(fleetdns_providers={"lab": {"type": "rfc2136", "port": 5353}, "spare": {"type": "zonefile"}})
+    config = validate(all_vars, {})
+    assert "lab" not in config.providers
+    assert any("missing required option 'server'" in n and "not used by any zone" in n for n in config.notes)
+    assert "provider 'spare' is not used by any zone" in config.notes
+
+
+def test_config_is_a_fleet_config() -> None:
+    assert isinstance(validate({}, {}), FleetConfig)
+
+
+# -- problems ---------------------------------------------------------------------------------------------
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    found = problems(
+        fleet(
+            fleetdns_owner="bad owner",
+            fleetdns_zones={
+                "example.test": {
+                    "records": [
+                        {"name": "www", "type": "A", "value": "300.1.1.1"},
+                        {"name": "www", "type": "MX", "value": "mail"},
+                        {"name": "x", "type": "A", "value": "192.0.2.1", "ttl": -1},
+                    ]
+                }
+            },
+        ),
+        {"gw": {"fleetdns_names": ["gw.nowhere.test"], "fleetdns_agent": "inadyn"}},
+    )
+    assert len(found) == 6
+    assert found[0].startswith("fleetdns_owner: owner id 'bad owner' is not valid")
+
+
+def test_values_and_value_together() -> None:
+    (problem,) = problems(
+        fleet(fleetdns_zones={"example.test": {"records": [{"name": "a", "type": "A", "value": "1", "values": "2"}]}})
+    )
+    assert "give either 'value' or 'values', not both" in problem
+
+
+def test_non_mapping_sections() -> None:
+    found = problems({"fleetdns_providers": ["lab"], "fleetdns_zones": "example.test"})
+    assert [p.split(": ", 1)[0] for p in found] == ["fleetdns_providers", "fleetdns_zones"]
+    assert all("hint:" in p for p in found)
+
+
+def test_zone_declared_twice_by_case() -> None:
+    (problem,) = problems(fleet(fleetdns_zones={"example.test": {}, "EXAMPLE.test.": {}}))
+    assert "declared twice" in problem
+
+
+class FakeLocator:
+    """Stands in for the inventory loader's locator: every value and key has a made-up place."""
+
+    secrets: tuple[str, ...] = ("s3cr3t-value",)
+
+    def __call__(self, container: Any, key: Any) -> Location:
+        return Location("value.yml", 1, len(str(key)))
+
+    def key(self, container: Any, key: Any) -> Location:
+        return Location("key.yml", 2, len(str(key)))
+
+    def unset_env(self, container: Any, key: Any) -> list[str]:
+        return ["LAB_SECRET"] if key == "tsig_secret" else []
+
+
+def test_key_problems_point_at_the_key_and_value_problems_at_the_value() -> None:
+    all_vars = fleet(fleetdns_zones={"example.test": {"records": [{"name": "a", "type": "A", "vaule": "1"}]}})
+    with pytest.raises(ConfigError) as caught:
+        validate(all_vars, {}, FakeLocator())
+    unknown, no_value = caught.value.problems
+    assert unknown.location == Location("key.yml", 2, 5) and "unknown key 'vaule'" in unknown.message
+    assert no_value.location == Location("value.yml", 1, 4) and "record has no 'value'" in no_value.message
+
+
+def test_unset_environment_variable_is_named_in_the_hint() -> None:
+    all_vars = fleet(
+        fleetdns_providers={"lab": {"type": "rfc2136", "server": "ns1", "tsig_key_name": "k", "tsig_secret": ""}},
+        fleetdns_zones={"example.test": {"provider": "lab"}},
+    )
+    with pytest.raises(ConfigError) as caught:
+        validate(all_vars, {}, FakeLocator())
+    (problem,) = caught.value.problems
+    assert problem.hint.startswith("environment variable LAB_SECRET is not set")
+
+
+def test_secrets_from_the_locator_are_scrubbed() -> None:
+    all_vars = fleet(
+        fleetdns_zones={"example.test": {"records": [{"name": "a", "type": "A", "value": "s3cr3t-value"}]}}
+    )
+    with pytest.raises(ConfigError) as caught:
+        validate(all_vars, {}, FakeLocator())
+    assert "s3cr3t" not in str(caught.value) and "********" in str(caught.value)
+
+
+def test_secret_option_values_are_never_shown() -> None:
+    all_vars = fleet(
+        fleetdns_providers={"lab": {"type": "rfc2136", "server": "ns1", "tsig_secret": ["hidden-secret-list"]}},
+        fleetdns_zones={"example.test": {"provider": "lab"}},
+    )
+    text = "\n".join(problems(all_vars))
+    assert "hidden-secret-list" not in text and "secret, not shown" in text
+
+
+def test_host_variable_typo() -> None:
+    (problem,) = problems({"fleetdns_zones": {"example.test": {}}}, {"gw": {"fleetdns_agnet": "ddclient"}})
+    assert problem == "gw.fleetdns_agnet: unknown variable 'fleetdns_agnet' (hint: did you mean 'fleetdns_agent'?)"
+
+
+# -- properties -------------------------------------------------------------------------------------------
+
+_labels = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=12)
+_ipv4 = st.tuples(*[st.integers(0, 255)] * 4).map(lambda t: ".".join(map(str, t)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    records=st.dictionaries(_labels, st.lists(_ipv4, min_size=1, max_size=3), min_size=1, max_size=15),
+    ttl=st.integers(0, 2**31 - 1),
+    seed=st.integers(),
+)
+def test_declared_a_records_become_exactly_these_record_sets(records: dict, ttl: int, seed: int) -> None:
+    items = [{"name": name, "type": "A", "value": values} for name, values in records.items()]
+    random.Random(seed).shuffle(items)
+    config = validate({"fleetdns_zones": {"example.test": {"default_ttl": ttl, "records": items}}}, {})
+    expected = {
+        (f"{name}.{ZONE}", "A"): RecordSet(f"{name}.{ZONE}", "A", ttl, frozenset(values))
+        for name, values in records.items()
+    }
+    assert config.zones[ZONE].records == expected
