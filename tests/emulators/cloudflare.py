@@ -271,6 +271,7 @@ class _Server(ThreadingHTTPServer):
 
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, address = super().get_request()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # headers and body go out as separate writes
         if self._context is not None:  # handshake in the handler thread, so a slow client blocks nobody
             sock = self._context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
         return sock, address

@@ -123,24 +123,31 @@ class Zone:
             "name_servers": [f"ns1.{self.name}", f"ns2.{self.name}"],
         }
 
-    def clone(self) -> Zone:
-        """A copy to run a transaction on (records are immutable dicts, so a shallow copy suffices)."""
-        copy = Zone(self.id, self.name, self.plan, self.status, self.account_id)
-        copy.records = dict(self.records)
-        copy.by_name = {name: set(ids) for name, ids in self.by_name.items()}
-        return copy
-
-    def put_record(self, record: dict) -> None:
+    def put_record(self, record: dict, undo: list | None = None) -> None:
         old = self.records.get(record["id"])
+        if undo is not None:
+            undo.append((record["id"], old))
         if old is not None:
             self.by_name[old["name"]].discard(old["id"])
         self.records[record["id"]] = record
         self.by_name.setdefault(record["name"], set()).add(record["id"])
 
-    def drop_record(self, record_id: str) -> dict:
+    def drop_record(self, record_id: str, undo: list | None = None) -> dict:
         record = self.records.pop(record_id)
+        if undo is not None:
+            undo.append((record_id, record))
         self.by_name[record["name"]].discard(record_id)
         return record
+
+    def rollback(self, undo: list) -> None:
+        """Undo a failed transaction's steps, newest first (records are immutable dicts)."""
+        for record_id, old in reversed(undo):
+            current = self.records.pop(record_id, None)
+            if current is not None:
+                self.by_name[current["name"]].discard(record_id)
+            if old is not None:
+                self.records[record_id] = old
+                self.by_name.setdefault(old["name"], set()).add(record_id)
 
     def at_name(self, name: str) -> list[dict]:
         return [self.records[i] for i in self.by_name.get(name, ())]
@@ -257,23 +264,23 @@ class Store:
         return grouped
 
     def transaction(self, zone: Zone, ops: list[tuple[str, Any]], pointers: bool = False) -> list[dict]:
-        """Run operations on a copy of the zone; commit only when all of them succeed."""
+        """Run operations in order under the lock; on the first failure undo them all and raise it."""
         with self.lock:
-            work = zone.clone()
+            undo: list = []
             results = []
             counters: dict[str, itertools.count] = {}
             for kind, item in ops:
                 index = next(counters.setdefault(kind, itertools.count()))
                 try:
-                    results.append(self._apply_one(work, kind, item))
+                    results.append(self._apply_one(zone, kind, item, undo))
                 except ApiError as exc:
+                    zone.rollback(undo)
                     if pointers:
                         exc.at(f"/{'patches' if kind == 'patch' else kind + 's'}/{index}")
                     raise
-            zone.records, zone.by_name = work.records, work.by_name
             return results
 
-    def _apply_one(self, zone: Zone, kind: str, item: Any) -> dict:
+    def _apply_one(self, zone: Zone, kind: str, item: Any, undo: list) -> dict:
         if not isinstance(item, dict):
             raise bad("bad_field", "Each batch operation must be a JSON object")
         path = f"/zones/{zone.id}/dns_records"
@@ -282,7 +289,7 @@ class Store:
                 raise bad("bad_field", "A created record cannot carry an id")
             record = build_record(zone, item)
             _check_conflicts(zone, record)
-            zone.put_record(record)
+            zone.put_record(record, undo)
             return record
         record_id = item.get("id")
         if not isinstance(record_id, str):
@@ -290,7 +297,7 @@ class Store:
         _check_id(record_id, f"{path}/{record_id}")
         old = self._existing(zone, record_id, f"{path}/{record_id}")
         if kind == "delete":
-            return zone.drop_record(record_id)
+            return zone.drop_record(record_id, undo)
         if kind == "put":
             missing = [
                 f for f in ("name", "type", "content") if f not in item and not (f == "content" and "data" in item)
@@ -301,7 +308,7 @@ class Store:
         else:
             record = build_record(zone, {**_editable(old), **item}, keep=old)
         _check_conflicts(zone, record)
-        zone.put_record(record)
+        zone.put_record(record, undo)
         return record
 
     @staticmethod
