@@ -211,9 +211,9 @@ class _Loader:
 
     def _decrypt_file(self, raw: bytes, where: Location) -> bytes | None:
         try:
-            text = self.vault.decrypt(raw)
+            text = self.vault.decrypt(raw, "file")
         except VaultProblem as exc:
-            self._problem(where, f"{exc.message} (the whole file is vault-encrypted)", exc.hint)
+            self._problem(where, exc.message, exc.hint)
             return None
         return text.encode("utf-8")
 

@@ -40,9 +40,11 @@ class Vault:
     def password_source(self) -> str:
         return self._password_file or "(none)"
 
-    def decrypt(self, ciphertext: str | bytes) -> str:
-        """Plain text of vault data; VaultProblem when there is no password or it is wrong."""
-        lib = self._vault_lib()
+    def decrypt(self, ciphertext: str | bytes, what: str = "value") -> str:
+        """Plain text of vault data; VaultProblem when there is no password or it is wrong.
+
+        `what` ("value" or "file") is what the messages call the encrypted thing."""
+        lib = self._vault_lib(what)
         from ansible.errors import AnsibleError
 
         data = ciphertext.encode() if isinstance(ciphertext, str) else ciphertext
@@ -52,8 +54,8 @@ class Vault:
             text = str(exc)
             if "Decryption failed" in text or "no vault secrets" in text:
                 raise VaultProblem(
-                    f"cannot decrypt this vault data with the password from {self._password_file}",
-                    "the vault password is wrong for this value; check the password file",
+                    f"cannot decrypt this vault-encrypted {what} with the password from {self._password_file}",
+                    f"the vault password is wrong for this {what}; check the password file",
                 ) from None
             raise VaultProblem(
                 f"this is not valid vault data: {text.splitlines()[0] if text else type(exc).__name__}",
@@ -64,12 +66,12 @@ class Vault:
         except UnicodeDecodeError:
             raise VaultProblem("the decrypted vault data is not UTF-8 text", "encrypt text, not binary data") from None
 
-    def _vault_lib(self) -> Any:
+    def _vault_lib(self, what: str) -> Any:
         if self._lib is not None:
             return self._lib
         if not self._password_file:
             raise VaultProblem(
-                "this value is vault-encrypted but no vault password was given",
+                f"this {what} is vault-encrypted but no vault password was given",
                 f"pass --vault-password-file FILE or set {PASSWORD_ENV}",
             )
         password = _read_password(self._password_file)

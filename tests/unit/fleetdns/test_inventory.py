@@ -444,10 +444,10 @@ def test_wrong_or_missing_vault_password(
 ) -> None:
     monkeypatch.delenv("ANSIBLE_VAULT_PASSWORD_FILE", raising=False)
     (wrong,) = problems(tmp_path, _vault_files(vaulted), vault_password_file=str(tmp_path / "wrong.txt"))
-    assert wrong.startswith("group_vars/all/vault.yml:1:1 cannot decrypt this vault data")
+    assert wrong.startswith("group_vars/all/vault.yml:1:1 cannot decrypt this vault-encrypted file")
     assert "password is wrong" in wrong
     (missing,) = problems(tmp_path, _vault_files(vaulted))
-    assert missing.startswith("group_vars/all/vault.yml:1:1 this value is vault-encrypted but no vault password")
+    assert missing.startswith("group_vars/all/vault.yml:1:1 this file is vault-encrypted but no vault password")
     assert "--vault-password-file" in missing
 
 
@@ -467,7 +467,7 @@ def test_wrong_inline_vault_password_is_located(tmp_path: Path, vaulted: dict[st
     del files["group_vars/all/vault.yml"]
     files["hosts.yml"] = files["hosts.yml"].replace('"{{ vault_server }}"', "127.0.0.1")
     (problem,) = problems(tmp_path, files, vault_password_file=str(tmp_path / "wrong.txt"))
-    assert problem.startswith("hosts.yml:8:22 cannot decrypt this vault data")
+    assert problem.startswith("hosts.yml:8:22 cannot decrypt this vault-encrypted value")
     assert "dGhl" not in problem
 
 
