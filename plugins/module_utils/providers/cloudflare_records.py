@@ -35,10 +35,10 @@ class CfRecord:
     proxied: bool = False
     comment: str | None = None
     tags: list[str] = field(default_factory=list)
+    owner: str | None = field(init=False, default=None)  # from the comment, parsed once
 
-    @property
-    def owner(self) -> str | None:
-        return comment_owner(self.comment)
+    def __post_init__(self) -> None:
+        self.owner = comment_owner(self.comment)
 
 
 def comment_owner(comment: str | None) -> str | None:
