@@ -12,7 +12,6 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from importlib import metadata
 from typing import NoReturn
 
 from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import ConfigError, FleetDNSError
@@ -52,10 +51,22 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _version() -> str:
+    from importlib import metadata
+
     try:
         return metadata.version("fleetdns")
     except metadata.PackageNotFoundError:  # pragma: no cover - bare checkout
         return "unknown"
+
+
+class _VersionAction(argparse.Action):
+    """--version, looking the version up only when asked (importlib.metadata is slow to import)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        parser.exit(0, f"fleetdns {_version()}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"fleetdns {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument(
         "--debug", action="store_true", help="more detail (library logs, tracebacks); secrets stay hidden"
     )

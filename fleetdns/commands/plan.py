@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import tempfile
-from importlib import metadata
 
 from ansible_collections.fleetdns.ddns.plugins.module_utils.config import FleetConfig
 from ansible_collections.fleetdns.ddns.plugins.module_utils.engine import (
@@ -101,6 +100,8 @@ def run(ctx: Context) -> int:
 
 
 def _version() -> str:
+    from importlib import metadata  # slow to import; only needed when saving a plan
+
     try:
         return metadata.version("fleetdns")
     except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout

@@ -21,7 +21,8 @@ EXAMPLE = ROOT / "hosts.example.yml"
 MALFORMED = ROOT / "tests" / "unit" / "fleetdns" / "malformed"
 FLEETDNS = Path(sys.executable).parent / "fleetdns"
 ZONE = "example.test."
-EXPECT = re.compile(r"^#\s*expect:\s*(\d+):(\d+)\s+(.*\S)\s*$")
+EXPECT = re.compile(r"^#\s*expect:\s*(?:(?P<file>[^\s:]+):)?(?P<line>\d+):(?P<column>\d+)\s+(?P<text>.+?)\s*$")
+VAULT_OPTION = re.compile(r"^#\s*vault-password-file:\s*(?P<value>\S+)\s*$")
 
 
 def run(
@@ -42,6 +43,19 @@ def run(
         timeout=120,
         check=False,
     )
+
+
+def start(*argv: str, cwd: Path) -> subprocess.Popen:
+    """Like run(), without waiting; finish() collects the result."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("FLEETDNS_")}
+    return subprocess.Popen(
+        [str(FLEETDNS), *argv], cwd=cwd, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def finish(proc: subprocess.Popen) -> subprocess.CompletedProcess:
+    out, err = proc.communicate(timeout=120)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def ok(proc: subprocess.CompletedProcess, code: int = 0) -> subprocess.CompletedProcess:
@@ -167,6 +181,47 @@ def test_saved_plan_applies_only_while_inventory_and_zone_are_unchanged(example:
     inv.write_text(original)
     ok(run("apply", "-i", "hosts.yml", "--plan", "plan.json", cwd=example))
     assert "No changes." in ok(run("plan", "-i", "hosts.yml", cwd=example)).stdout
+
+
+def run_on_terminal(*argv: str, cwd: Path, env: dict[str, str] | None = None, answer: str | None = None) -> tuple:
+    """`fleetdns ARGV` with stdin, stdout and stderr on a pseudo-terminal, as a person would run it."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("FLEETDNS_", "NO_COLOR"))}
+    environ.update({"TERM": "xterm", **(env or {})})
+    master, slave = os.openpty()
+    proc = subprocess.Popen([str(FLEETDNS), *argv], cwd=cwd, env=environ, stdin=slave, stdout=slave, stderr=slave)
+    os.close(slave)
+    if answer is not None:
+        os.write(master, answer.encode() + b"\n")
+    output = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(master)
+    return proc.wait(timeout=60), output.decode(errors="replace")
+
+
+def test_colour_on_a_terminal_unless_no_color(example: Path) -> None:
+    code, output = run_on_terminal("plan", "-i", "hosts.yml", cwd=example)
+    assert code == 0 and "\033[32m+ create" in output
+    code, output = run_on_terminal("plan", "-i", "hosts.yml", cwd=example, env={"NO_COLOR": "1"})
+    assert code == 0 and "+ create" in output and "\033[" not in output
+    assert "\033[" not in ok(run("plan", "-i", "hosts.yml", cwd=example)).stdout  # a pipe: no colour
+
+
+def test_apply_on_a_terminal_asks_first(example: Path) -> None:
+    code, output = run_on_terminal("apply", "-i", "hosts.yml", cwd=example, answer="no")
+    assert code == 1 and "Apply these changes? Only 'yes' will be accepted:" in output
+    assert "apply cancelled; nothing was changed" in output
+    assert not (example / "zones").exists()
+    code, output = run_on_terminal("apply", "-i", "hosts.yml", cwd=example, answer="yes")
+    assert code == 0 and "9 created, 4 registered" in output
+    code, output = run_on_terminal("apply", "-i", "hosts.yml", "--yes", cwd=example)
+    assert code == 0 and "Apply these changes?" not in output and "No changes." in output
 
 
 def test_demo_script_runs_offline_in_a_temp_dir(tmp_path: Path) -> None:
@@ -323,10 +378,30 @@ def test_vault_encrypted_secret_works_and_is_never_shown(tmp_path: Path, bind: A
 
 
 # ---------------------------------------------------------------- malformed inventories
+# The corpus format is tests/unit/fleetdns/test_malformed.py's: a case is `malformed/<case>.yml`
+# (or .ini) or a directory `malformed/<case>/` with `hosts.yml`; the inventory's leading comment lines
+# hold `# expect: [FILE:]LINE:COL fragment` (one per problem) and `# vault-password-file: FILE`.
 
 
 def malformed_cases() -> list[Path]:
-    return sorted(p for p in MALFORMED.glob("*") if p.is_file() and not p.name.startswith("."))
+    if not MALFORMED.is_dir():
+        return []
+    return sorted(
+        p for p in MALFORMED.iterdir() if (p.is_dir() and (p / "hosts.yml").is_file()) or p.suffix in (".yml", ".ini")
+    )
+
+
+def case_header(inventory: Path) -> tuple[list[tuple[str, str, str, str]], str | None]:
+    expected, vault = [], None
+    for text in inventory.read_text(encoding="utf-8", errors="replace").splitlines():
+        if not text.startswith("#"):
+            break
+        if match := EXPECT.match(text):
+            file = match["file"] or inventory.name
+            expected.append((file, match["line"], match["column"], match["text"]))
+        elif match := VAULT_OPTION.match(text):
+            vault = match["value"]
+    return expected, vault
 
 
 def test_malformed_corpus_is_there() -> None:
@@ -335,26 +410,37 @@ def test_malformed_corpus_is_there() -> None:
 
 @pytest.mark.parametrize("case", malformed_cases(), ids=lambda p: p.name)
 def test_malformed_inventory_is_located_and_changes_nothing(tmp_path: Path, case: Path) -> None:
-    first = case.read_text(errors="replace").splitlines()[0]
-    match = EXPECT.match(first)
-    assert match, f"{case.name}: first line must be '# expect: LINE:COL message fragment'"
-    line, col, fragment = match.groups()
-    shutil.copy(case, tmp_path / "hosts.yml")
-    zones = tmp_path / "zones"
-    zones.mkdir()
+    root = tmp_path / "case"
+    if case.is_dir():
+        shutil.copytree(case, root)
+        inventory = root / "hosts.yml"
+    else:
+        root.mkdir()
+        inventory = root / case.name
+        shutil.copy(case, inventory)
+    expected, vault = case_header(inventory)
+    assert expected, f"{case.name}: no '# expect: [FILE:]LINE:COL message fragment' line"
+    zones = root / "zones"
+    zones.mkdir(exist_ok=True)
     (zones / "example.test.zone").write_text(
         "$ORIGIN example.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n"
         "@ IN NS ns1\nns1 IN A 192.0.2.53\n"
     )
-    before = snapshot(tmp_path)
+    before = snapshot(root)
+    options = ["-i", inventory.name] + (["--vault-password-file", vault] if vault else [])
 
-    proc = run("validate", "-i", "hosts.yml", cwd=tmp_path)
+    # Both at once (they only read), so the corpus costs one process start per case, not two.
+    validating = start("validate", *options, cwd=root)
+    applying = start("apply", *options, "--yes", "--allow-deletes", cwd=root)
+    proc, applied = finish(validating), finish(applying)
+
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
-    located = [text for text in proc.stderr.splitlines() if f"hosts.yml:{line}:{col}:" in text]
-    assert located, f"no problem located at {line}:{col}:\n{proc.stderr}"
-    assert any(fragment.lower() in text.lower() for text in located), proc.stderr
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr
+    for file, line, column, fragment in expected:
+        located = [text for text in proc.stderr.splitlines() if f"{file}:{line}:{column}:" in text]
+        assert located, f"no problem located at {file}:{line}:{column}:\n{proc.stderr}"
+        assert any(fragment.lower() in text.lower() for text in located), proc.stderr
 
-    applied = run("apply", "-i", "hosts.yml", "--yes", "--allow-deletes", cwd=tmp_path)
-    assert applied.returncode == 1 and "Traceback" not in applied.stderr
-    assert snapshot(tmp_path) == before
+    assert applied.returncode == 1, applied.stdout + applied.stderr
+    assert "Traceback" not in applied.stderr and "reading" not in applied.stderr
+    assert snapshot(root) == before
