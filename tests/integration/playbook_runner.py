@@ -67,7 +67,14 @@ def run_playbook(tmp_path: Path, tasks: str, *options: str, name: str = "play", 
     )
     command = [ansible_playbook(), "-i", str(inventory), str(playbook), "-e", f"results_file={results_file}", *options]
     done = subprocess.run(
-        command, env=env, cwd=work, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+        command,
+        env=env,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
     )
     output = done.stdout + done.stderr
     match = _RECAP.search(output)

@@ -54,7 +54,7 @@ def test_named_checkconf_accepts_an_included_key_file(tmp_path) -> None:
     write_key_file(str(key_file), generate_key("host1.example.test", "hmac-sha512"))
     conf = tmp_path / "named.conf"
     conf.write_text(f'include "{key_file}";\n')
-    checked = subprocess.run([_tool("named-checkconf"), str(conf)], capture_output=True, text=True)
+    checked = subprocess.run([_tool("named-checkconf"), str(conf)], capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
