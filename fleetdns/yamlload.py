@@ -207,7 +207,7 @@ def load_yaml(
 ) -> Any:
     """Parse one YAML document into plain objects, recording positions; raise YamlProblems.
 
-    `string_hook`, when given, wraps every string scalar (used to mark decrypted vault files secret).
+    `string_hook`, when given, wraps every string value, not keys (marks decrypted vault files secret).
     """
     text = decode_text(data, file) if isinstance(data, bytes) else data
     parser = CParser(text)
@@ -294,8 +294,8 @@ def _build(parser: Any, file: str, positions: Positions, string_hook: Callable[[
                     templated = True
             if "{" in text:
                 templated = True
-            if string_hook is not None and value.__class__ is str:
-                value = string_hook(value)
+            if string_hook is not None and value.__class__ is str and not (is_map and key is missing):
+                value = string_hook(value)  # values only: keys are names, not secrets
             if event.anchor is not None:
                 anchors[event.anchor] = value
         elif cls is MappingStartEvent or cls is SequenceStartEvent:

@@ -427,7 +427,7 @@ def test_vault_file_and_inline_value(tmp_path: Path, vaulted: dict[str, str]) ->
     assert lab["tsig_secret"] == "dGhlLXRzaWctc2VjcmV0"
     assert lab["server"] == "127.0.0.9"
     assert inventory.all_vars["fleetdns_owner"] == "from-vault"
-    assert "dGhlLXRzaWctc2VjcmV0" in inventory.secrets
+    assert inventory.secrets == {"dGhlLXRzaWctc2VjcmV0", "127.0.0.9", "from-vault"}  # values, not names
     assert str(inventory.locate(lab, "tsig_secret")).endswith("hosts.yml:8:22")
 
 

@@ -179,6 +179,11 @@ def test_unsafe_tag_on_scalars_and_collections() -> None:
     assert isinstance(data["c"]["d"], Unsafe) and isinstance(data["c"]["e"][0], Unsafe)
 
 
+def test_string_hook_wraps_values_not_keys() -> None:
+    data = load_yaml("a: x\nb: [y, 1]\nc: {d: z}\n", "f.yml", Positions(), lambda s: f"<{s}>")
+    assert data == {"a": "<x>", "b": ["<y>", 1], "c": {"d": "<z>"}}
+
+
 def test_templated_containers_are_marked() -> None:
     data, positions = load("a: {b: [1, '{{ x }}']}\nc: {d: 1}\ns: !vault x\n")
     assert id(data["a"]) in positions.templated and id(data["a"]["b"]) in positions.templated
