@@ -66,7 +66,8 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show the version and exit")
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
-        parser.exit(0, f"fleetdns {_version()}\n")
+        sys.stdout.write(f"fleetdns {_version()}\n")
+        parser.exit(0)
 
 
 def build_parser() -> argparse.ArgumentParser:

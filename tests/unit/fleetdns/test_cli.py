@@ -55,6 +55,8 @@ class FakeProvider(ZoneProvider):
         return split_markers(zone, dict(self.store.get(zone, {})))
 
     def apply(self, zone: str, changes: list, owner: str, progress: Any = None) -> None:
+        if self.options["fail_apply"] == "interrupt":
+            raise KeyboardInterrupt
         if self.options["fail_apply"] == "changed":
             raise ChangedSinceReadError(f"{zone} changed since it was read")
         if self.options["fail_apply"]:
@@ -307,13 +309,12 @@ def test_too_many_deletes_refused_without_allow_deletes(capsys: pytest.CaptureFi
     assert code == 0 and "7 deleted" in out and len(owned_names()) == 3
 
 
-def test_apply_stops_at_first_failing_zone_and_says_what_was_applied(
-    capsys: pytest.CaptureFixture[str], tmp_path: Any
-) -> None:
+def three_zones(tmp_path: Any, failure: str) -> str:
+    """a.test and c.test on a working provider, b.test on one that fails with `failure`."""
     data = {
         "all": {
             "vars": {
-                "fleetdns_providers": {"good": {"type": "fake"}, "bad": {"type": "fake", "fail_apply": "REFUSED"}},
+                "fleetdns_providers": {"good": {"type": "fake"}, "bad": {"type": "fake", "fail_apply": failure}},
                 "fleetdns_zones": {
                     "a.test": {"provider": "good", "records": records(("x", "A", "192.0.2.1"))},
                     "b.test": {"provider": "bad", "records": records(("x", "A", "192.0.2.1"))},
@@ -324,7 +325,13 @@ def test_apply_stops_at_first_failing_zone_and_says_what_was_applied(
     }
     inv = tmp_path / "hosts.yml"
     inv.write_text(yaml.safe_dump(data))
-    code, out, err = run(capsys, "apply", "-i", str(inv))
+    return str(inv)
+
+
+def test_apply_stops_at_first_failing_zone_and_says_what_was_applied(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    code, out, err = run(capsys, "apply", "-i", three_zones(tmp_path, "REFUSED"))
     assert code == 1
     assert "Applied 1 of 3 zones" in out and "a.test. (good): 1 created" in out
     assert "error: zone b.test. (bad) failed: REFUSED" in err
@@ -357,6 +364,13 @@ def test_internal_error_hides_traceback_unless_debug_and_never_the_secret(
     assert code == 1
     assert "Traceback (most recent call last)" in err and "RuntimeError" in err
     assert SECRET not in out + err
+
+
+def test_ctrl_c_during_apply_says_which_zones_went_through(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    code, _, err = run(capsys, "apply", "-i", three_zones(tmp_path, "interrupt"))
+    assert code == 130 and "Traceback" not in err
+    assert "interrupted while applying b.test.; applied: a.test.; not applied: c.test." in err
+    assert FakeProvider.applied == ["a.test."]
 
 
 def test_ctrl_c_exits_130(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
