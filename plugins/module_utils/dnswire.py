@@ -398,7 +398,7 @@ class TsigSigner:
             dns.rdataclass.ANY, dns.rdatatype.TSIG, self._key.algorithm, 0, self.fudge, b"", msg_id, 0, b""
         )
         signed_at = int(time.time()) if now is None else now
-        tsig, _ = dns.tsig.sign(wire, self._key, template, signed_at)
+        tsig, _ctx = dns.tsig.sign(wire, self._key, template, signed_at)
         rdata = tsig.to_wire()
         (arcount,) = _U16.unpack_from(wire, 10)
         record = self._owner_wire + _RR_FIXED.pack(TYPE_TSIG, CLASS_ANY, 0, len(rdata)) + rdata
@@ -519,7 +519,7 @@ def parse_reply(wire: bytes, verifier: TsigVerifier | None = None) -> Reply:
     cache: dict[int, str] = {}
     pos = 12
     try:
-        for _ in range(qdcount):
+        for _question in range(qdcount):
             name, pos = read_name(wire, pos, cache)
             qtype, _qclass = struct.unpack_from(">HH", wire, pos)
             pos += 4
@@ -601,7 +601,7 @@ class UpdateMessage:
         offset, suffix = 12, zone
         while suffix and suffix != ".":
             self._table[suffix] = offset
-            label, _, suffix = suffix.partition(".")
+            label, _dot, suffix = suffix.partition(".")
             offset += 1 + len(label.encode("ascii"))
 
     @property
@@ -641,7 +641,7 @@ class UpdateMessage:
                 if here < _POINTER_LIMIT:
                     table[suffix] = here
                     self._added.append(suffix)
-            label, _, suffix = suffix.partition(".")
+            label, _dot, suffix = suffix.partition(".")
             data = label.encode("ascii")
             if not 0 < len(data) <= 63:
                 raise WireError(f"bad label in name {text!r}")

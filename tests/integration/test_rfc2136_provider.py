@@ -297,7 +297,7 @@ def test_3000_records_go_out_in_several_messages_under_64k(bind: BindLab) -> Non
     sizes = lab.sent_message_sizes
     assert 3 <= len(sizes) <= 8, sizes
     assert max(sizes) <= 65535 and min(sizes[:-1]) > 60000
-    assert [total for _, total in done] == [3000] * len(sizes) and done[-1][0] == 3000
+    assert [total for _count, total in done] == [3000] * len(sizes) and done[-1][0] == 3000
     assert bind.log_text().count("adding an RR at 'r") == 3000
     state = lab.read(ZONE, set())
     assert sum(1 for name, rtype in state.records if name.startswith("r") and rtype == "A") == 3000

@@ -316,7 +316,7 @@ def test_our_signature_verifies_in_dnspython_and_tampering_is_caught() -> None:
 @pytest.mark.parametrize("algorithm", dnswire.TSIG_ALGORITHMS)
 def test_every_algorithm_signs_verifiably(algorithm: str) -> None:
     signer = _signer(algorithm=algorithm)
-    wire, _ = signer.sign(dnswire.make_query(9, ZONE, dnswire.TYPE_SOA)[0])
+    wire, _mac = signer.sign(dnswire.make_query(9, ZONE, dnswire.TYPE_SOA)[0])
     assert len(wire) == 12 + len(dnswire.name_to_wire(ZONE)) + 4 + signer.overhead
     key = dns.tsig.Key(KEY_NAME, SECRET, signer._key.algorithm)
     assert dns.message.from_wire(wire, keyring={key.name: key}).had_tsig

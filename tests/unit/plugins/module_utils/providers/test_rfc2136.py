@@ -139,7 +139,7 @@ def test_create_pins_absence_of_data_and_marker() -> None:
 def test_update_pins_exact_values_and_changes_only_the_difference() -> None:
     before = _rs("www", "A", "192.0.2.1", "192.0.2.2")
     after = _rs("www", "A", "192.0.2.2", "192.0.2.3")
-    ((message, _),) = _pack([Change("update", f"www.{ZONE}", "A", before, after, True, True)])
+    ((message, _batch),) = _pack([Change("update", f"www.{ZONE}", "A", before, after, True, True)])
     prereq, update = _sections(message)
     assert prereq == [
         "www.example.test. 0 IN A 192.0.2.1",
@@ -152,8 +152,8 @@ def test_update_pins_exact_values_and_changes_only_the_difference() -> None:
 def test_ttl_change_re_adds_every_value() -> None:
     before = _rs("www", "A", "192.0.2.1", ttl=300)
     after = _rs("www", "A", "192.0.2.1", ttl=60)
-    ((message, _),) = _pack([Change("update", f"www.{ZONE}", "A", before, after, True, True)])
-    _, update = _sections(message)
+    ((message, _batch),) = _pack([Change("update", f"www.{ZONE}", "A", before, after, True, True)])
+    _prereq, update = _sections(message)
     assert update == ["www.example.test. 60 IN A 192.0.2.1"]
 
 
@@ -176,7 +176,7 @@ def test_type_change_at_one_name_deletes_before_it_adds_in_one_message() -> None
 
 
 def test_register_without_data_only_adds_a_marker_with_the_default_ttl() -> None:
-    ((message, _),) = _pack([Change("register", f"gw.{ZONE}", "AAAA", None, None, False, True)])
+    ((message, _batch),) = _pack([Change("register", f"gw.{ZONE}", "AAAA", None, None, False, True)])
     prereq, update = _sections(message)
     assert prereq == ["aaaa.gw._fleetdns.example.test. NONE TXT"]
     assert update == ['aaaa.gw._fleetdns.example.test. 300 IN TXT "fleetdns-owner=fleet-main"']
@@ -184,7 +184,7 @@ def test_register_without_data_only_adds_a_marker_with_the_default_ttl() -> None
 
 def test_adopt_keeps_data_and_pins_nothing_but_the_marker() -> None:
     have = _rs("mail", "A", "192.0.2.25", ttl=3600)
-    ((message, _),) = _pack([Change("adopt", f"mail.{ZONE}", "A", have, have, False, True)])
+    ((message, _batch),) = _pack([Change("adopt", f"mail.{ZONE}", "A", have, have, False, True)])
     prereq, update = _sections(message)
     assert prereq == ["a.mail._fleetdns.example.test. NONE TXT"]
     assert update == ['a.mail._fleetdns.example.test. 3600 IN TXT "fleetdns-owner=fleet-main"']
@@ -192,7 +192,7 @@ def test_adopt_keeps_data_and_pins_nothing_but_the_marker() -> None:
 
 def test_delete_pins_values_and_marker_then_removes_both() -> None:
     before = _rs("old", "MX", f"10 mx.{ZONE}")
-    ((message, _),) = _pack([Change("delete", f"old.{ZONE}", "MX", before, None, True, False)])
+    ((message, _batch),) = _pack([Change("delete", f"old.{ZONE}", "MX", before, None, True, False)])
     prereq, update = _sections(message)
     assert prereq == [
         "old.example.test. 0 IN MX 10 mx.example.test.",
@@ -222,13 +222,13 @@ def test_many_changes_fill_few_messages_below_64k_with_tsig() -> None:
     assert signer is not None
     changes = _creates(3000)
     batches = provider._pack(ZONE, changes, OWNER, LIMIT - signer.overhead)
-    sizes = [len(signer.sign(m.to_wire())[0]) for m, _ in batches]
+    sizes = [len(signer.sign(m.to_wire())[0]) for m, _batch in batches]
     assert 3 <= len(batches) <= 8
     assert all(size <= LIMIT for size in sizes)
     assert all(size > LIMIT - 300 for size in sizes[:-1])  # full before the next one starts
-    assert [c for _, batch in batches for c in batch] == changes
+    assert [c for _message, batch in batches for c in batch] == changes
     added = set()
-    for message, _ in batches:
+    for message, _batch in batches:
         added.update(r.name.to_text() for r in dns.message.from_wire(message.to_wire()).update if r.rdtype == 1)
     assert added == {c.name for c in changes}
 
@@ -259,7 +259,10 @@ def test_a_record_set_too_large_for_one_message_is_refused_before_sending() -> N
 
 
 def test_apply_without_changes_opens_no_connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: (_ for _ in ()).throw(AssertionError))
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("network used")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
     _provider().apply(ZONE, [], OWNER)
 
 
