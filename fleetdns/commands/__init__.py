@@ -6,7 +6,9 @@ Validation always runs first and completely; a command reads or changes DNS only
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +17,8 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.config import FleetC
 from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import zone_provider_class
 
 from ..output import Output, Redactor
+
+log = logging.getLogger("fleetdns")
 
 INVENTORY_ENV = "FLEETDNS_INVENTORY"
 DEFAULT_INVENTORY = "hosts.yml"
@@ -76,11 +80,15 @@ def load(ctx: Context) -> Loaded:
     if vault_file:
         with open(vault_file, encoding="utf-8", errors="replace") as handle:
             ctx.redactor.add(handle.read())
+    started = time.monotonic()
     inventory = _load_inventory(path, vault_file)
     ctx.redactor.add(*getattr(inventory, "secrets", ()) or ())
     ctx.redactor.add(*raw_secrets(inventory.all_vars))
     config = config_module.validate(inventory.all_vars, inventory.hosts, inventory.locate)
     ctx.redactor.add(*config.secrets())
+    log.debug("inventory %s loaded and validated in %.3fs", path, time.monotonic() - started)
+    for provider in config.providers.values():
+        log.debug("provider %s (%s): %s", provider.name, provider.type, provider.redacted())
     for note in config.notes:
         ctx.out.info(f"note: {note}")
     return Loaded(path, str(inventory.base_dir), config, inventory)
