@@ -438,3 +438,17 @@ def test_md5_keys_work_with_a_warning() -> None:
         plan = converge(all_vars)
         assert any("hmac-md5" in note and "deprecated" in note for note in plan.zones[0].notes)
         assert lab.query(fqdn("www"), "A") == {"192.0.2.1"}
+
+
+def test_lab_serves_added_zones_with_the_same_keys(bind: BindLab) -> None:
+    """The lab API other tests rely on: add_zone, nsupdate per key, axfr_text."""
+    bind.add_zone("other.test")
+    lab = provider(bind)
+    lab.apply("other.test.", [Change("create", "www.other.test.", "A", None,
+              RecordSet("www.other.test.", "A", 60, frozenset({"192.0.2.8"})), False, True)], OWNER)  # fmt: skip
+    assert bind.query("www.other.test.", "A") == {"192.0.2.8"}
+    assert "www.other.test. 60 IN A 192.0.2.8" in bind.axfr_text("other.test.")
+    assert (
+        bind.nsupdate("update add host1.other.test. 60 A 192.0.2.9", key="host1key", zone="other.test.").returncode == 0
+    )
+    assert bind.nsupdate("update add host2.example.test. 60 A 192.0.2.9", key="host1key", check=False).returncode != 0

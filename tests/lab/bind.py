@@ -26,13 +26,14 @@ What it sets up (in a fresh temp dir, removed on stop):
 
 API (stable; other tests rely on it):
 
-- ``host``, ``port``, ``zone``, ``keys``, ``directory``, ``running``
+- ``host``, ``port``, ``zone``, ``zones``, ``keys``, ``directory``, ``running``, ``rndc_port``
 - ``provider_options(key="admin", **extra) -> dict``: an inventory ``fleetdns_providers`` entry for
   the rfc2136 provider (includes ``type: rfc2136``; the provider ignores ``type``)
 - ``query(name, rtype) -> set[str]``: canonical values (rdata.canonical_text) over TCP, unsigned;
   a referral's NS (delegation below the apex) counts as the answer for an NS query
-- ``nsupdate(script, key="admin", check=True)``: runs the real /usr/bin/nsupdate -k KEYFILE; the lab
-  prepends ``server``/``zone`` lines and appends ``send`` when the script has none
+- ``nsupdate(script, key="admin", check=True, zone=None)``: runs the real /usr/bin/nsupdate -k
+  KEYFILE; the lab prepends ``server``/``zone`` lines and appends ``send`` when the script has none
+- ``keyring(key="admin")``: a dnspython keyring for the key (for dns.query with TSIG)
 - ``axfr_text(zone=None) -> str``: the zone via AXFR (admin key), one record per line
 - ``add_zone(zone) -> None``: another zone with the same keys and policy (``rndc addzone``)
 - ``key_file(key="admin") -> str``: path of the key's ``tsig-keygen`` file (for ddclient, nsupdate)
@@ -313,9 +314,11 @@ ns1 IN A 127.0.0.1
                     return {canonical_text(rdata) for rdata in rrset}
         return set()
 
-    def nsupdate(self, script: str, key: str = "admin", check: bool = True) -> subprocess.CompletedProcess[str]:
+    def nsupdate(
+        self, script: str, key: str = "admin", check: bool = True, zone: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """Run the real nsupdate with the key's file; `script` holds update/prereq lines."""
-        lines = [f"server {self.host} {self.port}", f"zone {self.zone}", script.strip()]
+        lines = [f"server {self.host} {self.port}", f"zone {zone or self.zone}", script.strip()]
         if not re.search(r"^\s*send\s*$", script, re.MULTILINE):
             lines.append("send")
         proc = subprocess.run(
