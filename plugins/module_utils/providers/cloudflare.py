@@ -215,7 +215,7 @@ class CloudflareProvider(ZoneProvider):
 
     # ---- reading ----------------------------------------------------------------------------------------
     def read(self, zone: str, wanted: set[RecordKey]) -> ZoneState:
-        unsupported = sorted({t for _, t in wanted if t not in WRITABLE_TYPES})
+        unsupported = sorted({key[1] for key in wanted if key[1] not in WRITABLE_TYPES})
         if unsupported:
             raise ProviderError(
                 f"zone {zone}: the cloudflare provider cannot manage {', '.join(unsupported)} records",
