@@ -37,6 +37,9 @@ exit codes:
   130  interrupted (Ctrl-C)
 
 The inventory is -i PATH, else $FLEETDNS_INVENTORY, else ./hosts.yml.
+A saved plan (plan --out FILE, then apply --plan FILE) is applied only while the inventory still asks
+for the same records, device names and provider settings in its zones, and only while the DNS still
+holds what the plan was made against; otherwise apply stops with exit code 1 and changes nothing.
 Colour is used only on a terminal and never when NO_COLOR is set.
 Secrets (TSIG secrets, API tokens, Vault values) are replaced by ******** in everything printed.
 """
