@@ -577,7 +577,7 @@ def _expand_host(pattern: str) -> tuple[list[str], int | None]:
     """Ansible host pattern -> host names and port: 'web[01:03]' -> web01..web03, 'db:2222' -> db, 2222."""
     port = None
     if pattern.count(":") == 1 and not _RANGE.search(pattern):
-        name, _, port_text = pattern.partition(":")
+        name, port_text = pattern.split(":")
         if port_text.isdigit() and name:
             pattern, port = name, int(port_text)
     found = _RANGE.search(pattern)
@@ -594,7 +594,7 @@ def _expand_host(pattern: str) -> tuple[list[str], int | None]:
         return [], port
     names: list[str] = []
     for item in items:
-        expanded, _ = _expand_host(f"{head}{item}{tail}")
+        expanded = _expand_host(f"{head}{item}{tail}")[0]
         names.extend(expanded)
     return names, port
 

@@ -64,7 +64,7 @@ def big_inventory(records: int = 10_000, devices: int = 100) -> str:
 def _measure(label: str, action: Callable[[], object]) -> None:
     action()  # warm up: imports, caches
     wall, cpu = [], []
-    for _ in range(7):
+    for _round in range(7):
         started, started_cpu = time.perf_counter(), time.process_time()
         action()
         wall.append(time.perf_counter() - started)

@@ -98,7 +98,7 @@ def test_precedence_matches_ansible_inventory(tmp_path: Path) -> None:
         env={**os.environ, "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False"},
     )
     ansible = json.loads(result.stdout)["_meta"]["hostvars"]
-    assert {h: v for h, v in inventory.hosts.items()} == ansible
+    assert inventory.hosts == ansible
     assert sorted(inventory.hosts) == ["db01", "db02", "db03", "lonely", "w1", "w2", "w3"]
 
 

@@ -2,6 +2,8 @@
 
 A case is a file `malformed/<case>.yml` (or .ini), or a directory `malformed/<case>/` whose
 `hosts.yml` is the inventory (for cases that need group_vars/, host_vars/ or a password file).
+Files that are not valid YAML (or that yamllint refuses) have no extension, so that the
+collection's `ansible-test sanity` (yamllint) does not read them.
 The first lines of the inventory announce the outcome:
 
     # expect: 12:19 is not an IPv4 address                  (line:column in the inventory file)
@@ -43,7 +45,7 @@ def _cases() -> list[Case]:
     for entry in sorted(CORPUS.iterdir()):
         if entry.is_dir():
             cases.append(_case(entry.name, entry, entry / "hosts.yml"))
-        elif entry.suffix in (".yml", ".yaml", ".ini"):
+        elif entry.suffix not in (".md", ".txt"):
             cases.append(_case(entry.stem, CORPUS, entry))
     return cases
 

@@ -46,7 +46,7 @@ empty_list: []
 
 
 def test_yaml11_implicit_types_match_safe_load() -> None:
-    data, _ = load(YAML11)
+    data = load(YAML11)[0]
     assert data == yaml.safe_load(YAML11)
     assert data["bools"] == [True, False, True, False, True, False, "y", "n"]
     assert data["ints"][5] == 80  # YAML 1.1 sexagesimal, as Ansible reads it
@@ -164,7 +164,7 @@ def test_empty_document_is_none() -> None:
 
 
 def test_vault_tag_keeps_ciphertext_and_position() -> None:
-    data, _ = load("secret: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6162\n")
+    data = load("secret: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6162\n")[0]
     value = data["secret"]
     assert isinstance(value, VaultText)
     assert value.ciphertext == "$ANSIBLE_VAULT;1.1;AES256\n6162\n"
@@ -173,7 +173,7 @@ def test_vault_tag_keeps_ciphertext_and_position() -> None:
 
 
 def test_unsafe_tag_on_scalars_and_collections() -> None:
-    data, _ = load("a: !unsafe '{{ x }}'\nb: !unsafe 12\nc: !unsafe {d: '{{ y }}', e: [f]}\n")
+    data = load("a: !unsafe '{{ x }}'\nb: !unsafe 12\nc: !unsafe {d: '{{ y }}', e: [f]}\n")[0]
     assert isinstance(data["a"], Unsafe) and data["a"] == "{{ x }}"
     assert data["b"] == 12  # Ansible resolves the scalar as if untagged
     assert isinstance(data["c"]["d"], Unsafe) and isinstance(data["c"]["e"][0], Unsafe)
@@ -244,7 +244,7 @@ _documents = st.recursive(
 @given(data=_documents, flow=st.sampled_from([True, False, None]), width=st.sampled_from([20, 80]))
 def test_loader_equals_safe_load(data: object, flow: bool | None, width: int) -> None:
     text = yaml.safe_dump({"root": data}, default_flow_style=flow, width=width, allow_unicode=True)
-    loaded, _ = load(text)
+    loaded = load(text)[0]
     assert loaded == yaml.safe_load(text)
 
 
