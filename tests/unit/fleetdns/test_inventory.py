@@ -513,3 +513,22 @@ def test_ten_thousand_records_load(tmp_path: Path) -> None:
     assert len(config.zones["big.test."].records) == 10_000
     assert len(config.hosts) == 50
     print(f"10,000-record inventory loaded in {elapsed:.3f} s")
+
+
+def test_ansible_is_imported_only_when_a_vault_value_is_met(tmp_path: Path) -> None:
+    """Importing ansible costs ~0.7 s: an inventory without Vault must not pay for it."""
+    code = (
+        "import sys; from fleetdns.inventory import load_inventory; "
+        f"load_inventory({str(REPO / 'hosts.example.yml')!r}); "
+        "print(sorted(m for m in sys.modules if m == 'ansible' or m.startswith('ansible.')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_redact_replaces_every_known_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLEET_TEST_SECRET", "swordfish-42")
+    inventory = load(
+        tmp_path, {"hosts.yml": "all:\n  vars:\n    fleetdns_owner: \"{{ lookup('env', 'FLEET_TEST_SECRET') }}\"\n"}
+    )
+    assert inventory.redact("owner swordfish-42 and swordfish-42") == "owner ******** and ********"
