@@ -166,6 +166,47 @@ def validate(all_vars: dict[str, Any], hosts: dict[str, dict[str, Any]], locate:
     return config
 
 
+# ---- the same checks for a front that takes one provider and one zone's records (dns_record module)
+
+
+def validate_provider(settings: Any, path: str = "provider") -> ProviderConfig:
+    """One provider entry, checked exactly as an entry of fleetdns_providers; problems name `path`."""
+    check = _Checker(None)
+    config = _provider(path, settings, path, check)
+    check.scrub(provider_secrets(settings))
+    check.problems.raise_if_any()
+    assert config is not None  # no problems means a config was made
+    return config
+
+
+def provider_secrets(settings: Any) -> list[str]:
+    """The secret option values of a raw provider entry, known before it is validated."""
+    if not isinstance(settings, dict) or not isinstance(settings.get("type"), str):
+        return []
+    cls = zone_provider_class(settings["type"])
+    if cls is None:
+        return []
+    return [str(settings[k]) for k, spec in cls.OPTIONS.items() if spec.secret and settings.get(k)]
+
+
+def validate_records(
+    raw: Any, zone: str, default_ttl: int = DEFAULT_TTL, values_required: bool = True
+) -> dict[RecordKey, RecordSet]:
+    """A list of record entries of one zone, checked as fleetdns_zones.<zone>.records is (problems
+    name `records[N]`). Without `values_required`, an entry without values gives an empty set."""
+    check = _Checker(None)
+    records = _records(raw, {"records": raw}, zone, default_ttl, "", check, values_required)
+    check.problems.raise_if_any()
+    return records
+
+
+def validate_owner(owner: Any, path: str = "owner") -> str:
+    """An owner id, checked as fleetdns_owner is."""
+    if not isinstance(owner, str) or not _OWNER_RE.match(owner):
+        ProblemList([Problem(f"owner id {owner!r} is not valid", path, _OWNER_HINT)]).raise_if_any()
+    return owner
+
+
 def _unknown_vars(variables: dict, container: Any, prefix: str, check: _Checker) -> None:
     """A fleetdns_ variable close to a known one is a typo that would silently do nothing."""
     for var in variables:
@@ -188,12 +229,12 @@ def _used_providers(all_vars: dict) -> set[Any]:
 def _owner(all_vars: dict, check: _Checker) -> str:
     owner = all_vars.get("fleetdns_owner", DEFAULT_OWNER)
     if not isinstance(owner, str) or not _OWNER_RE.match(owner):
-        check.add(
-            all_vars, "fleetdns_owner", "fleetdns_owner", f"owner id {owner!r} is not valid",
-            "use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit",
-        )  # fmt: skip
+        check.add(all_vars, "fleetdns_owner", "fleetdns_owner", f"owner id {owner!r} is not valid", _OWNER_HINT)
         return DEFAULT_OWNER
     return owner
+
+
+_OWNER_HINT = "use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit"
 
 
 def _providers(all_vars: dict, used: set[Any], check: _Checker, notes: list[str]) -> dict[str, ProviderConfig]:
@@ -377,9 +418,9 @@ def _zones(all_vars: dict, providers: dict[str, ProviderConfig], check: _Checker
 
 
 def _records(
-    raw: Any, parent: dict, zone: str, default_ttl: int, path: str, check: _Checker
+    raw: Any, parent: dict, zone: str, default_ttl: int, path: str, check: _Checker, values_required: bool = True
 ) -> dict[RecordKey, RecordSet]:
-    path = f"{path}.records"
+    path = f"{path}.records" if path else "records"
     if raw is None:
         return {}
     if not isinstance(raw, list):
@@ -392,7 +433,7 @@ def _records(
         if not isinstance(item, dict):
             check.add(raw, index, item_path, "a record must be a mapping", _RECORD_HINT)
             continue
-        record = _record(item, zone, default_ttl, item_path, check)
+        record = _record(item, zone, default_ttl, item_path, check, values_required)
         if record is None:
             continue
         if record.key in records:
@@ -415,7 +456,11 @@ def _records(
     return records
 
 
-def _record(item: dict, zone: str, default_ttl: int, path: str, check: _Checker) -> RecordSet | None:
+def _record(
+    item: dict, zone: str, default_ttl: int, path: str, check: _Checker, values_required: bool = True
+) -> RecordSet | None:
+    """One record entry; without `values_required` an entry may leave out its values (then the
+    record set has none: the whole set, for a front that deletes)."""
     check.unknown_keys(item, RECORD_KEYS, path, "record")
     ok = True
     for key in ("name", "type"):
@@ -425,7 +470,7 @@ def _record(item: dict, zone: str, default_ttl: int, path: str, check: _Checker)
     if "value" in item and "values" in item:
         check.add(item, "values", f"{path}.values", "give either 'value' or 'values', not both", "use value: [a, b]")
         ok = False
-    elif "value" not in item and "values" not in item:
+    elif "value" not in item and "values" not in item and values_required:
         check.add(item, None, path, "record has no 'value'", _RECORD_HINT)
         ok = False
     if not ok:
@@ -463,6 +508,8 @@ def _record(item: dict, zone: str, default_ttl: int, path: str, check: _Checker)
             "give the apex A/AAAA records instead, or put the CNAME on a name below it (www)",
         )  # fmt: skip
         return None
+    if value_key not in item:  # allowed only without values_required
+        return RecordSet(name, rtype, ttl, frozenset())
     try:
         values = normalize_values(rtype, item[value_key], zone)
     except ValueError_ as exc:
