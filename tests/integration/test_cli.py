@@ -378,16 +378,20 @@ def test_vault_encrypted_secret_works_and_is_never_shown(tmp_path: Path, bind: A
 
 
 # ---------------------------------------------------------------- malformed inventories
-# The corpus format is tests/unit/fleetdns/test_malformed.py's: a case is `malformed/<case>.yml`
-# (or .ini) or a directory `malformed/<case>/` with `hosts.yml`; the inventory's leading comment lines
-# hold `# expect: [FILE:]LINE:COL fragment` (one per problem) and `# vault-password-file: FILE`.
+# The corpus format is tests/unit/fleetdns/test_malformed.py's (see malformed/README.md): a case is a
+# file `malformed/<case>[.yml|.ini]` or a directory `malformed/<case>/` with `hosts.yml`; the
+# inventory's leading comment lines hold `# expect: [FILE:]LINE:COL fragment` (one per problem) and
+# `# vault-password-file: FILE`.
 
 
 def malformed_cases() -> list[Path]:
     if not MALFORMED.is_dir():
         return []
     return sorted(
-        p for p in MALFORMED.iterdir() if (p.is_dir() and (p / "hosts.yml").is_file()) or p.suffix in (".yml", ".ini")
+        p
+        for p in MALFORMED.iterdir()
+        if not p.name.startswith(".")
+        and ((p.is_dir() and (p / "hosts.yml").is_file()) or (p.is_file() and p.suffix not in (".md", ".txt")))
     )
 
 
