@@ -532,3 +532,39 @@ def test_redact_replaces_every_known_secret(tmp_path: Path, monkeypatch: pytest.
         tmp_path, {"hosts.yml": "all:\n  vars:\n    fleetdns_owner: \"{{ lookup('env', 'FLEET_TEST_SECRET') }}\"\n"}
     )
     assert inventory.redact("owner swordfish-42 and swordfish-42") == "owner ******** and ********"
+
+
+def test_a_vault_encrypted_inventory_file(tmp_path: Path, vaulted: dict[str, str]) -> None:
+    (tmp_path / "pw.txt").write_text("right\n")
+    (tmp_path / "hosts.yml").write_text(_encrypt("all:\n  vars:\n    fleetdns_owner: sealed\n", "right"))
+    inventory = load_inventory(tmp_path / "hosts.yml", vault_password_file=str(tmp_path / "pw.txt"))
+    assert inventory.all_vars["fleetdns_owner"] == "sealed"
+
+
+def test_lookup_forms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLEET_A", "alpha")
+    monkeypatch.setenv("FLEET_B", "beta")
+    monkeypatch.delenv("FLEET_UNSET", raising=False)
+    inventory = load(
+        tmp_path,
+        {
+            "hosts.yml": """\
+                all:
+                  vars:
+                    fleetdns_x:
+                      joined: "{{ lookup('env', 'FLEET_A', 'FLEET_B') }}"
+                      listed: "{{ query('env', 'FLEET_A', 'FLEET_B') }}"
+                      fallback: "{{ lookup('env', 'FLEET_UNSET', default='dflt') }}"
+                      commented: "a{# not shown #}b"
+                      upper: "{{ 'x' | upper }}"
+                """
+        },
+    )
+    assert inventory.all_vars["fleetdns_x"] == {
+        "joined": "alpha,beta",
+        "listed": ["alpha", "beta"],
+        "fallback": "dflt",
+        "commented": "ab",
+        "upper": "X",
+    }
+    assert inventory.unset_env == []
