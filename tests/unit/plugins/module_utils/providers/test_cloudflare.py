@@ -417,3 +417,28 @@ def test_option_problems():
 def test_types_it_cannot_write_fail_at_plan_time(cf):
     with provider(cf) as p, pytest.raises(ProviderError, match="cannot manage TLSA"):
         p.read(ZONE, {(f"_443._tcp.{ZONE}", "TLSA")})
+
+
+def test_inventory_validation_reports_option_problems_without_secrets():
+    from ansible_collections.fleetdns.ddns.plugins.module_utils.config import validate
+    from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import ConfigError
+
+    secret = "inventory-secret-token-0123456789abcdefgh"
+    zones = {"example.test": {"provider": "cf"}}
+    good = {"fleetdns_providers": {"cf": {"type": "cloudflare", "api_token": secret}}, "fleetdns_zones": zones}
+    config = validate(good, {})
+    assert config.providers["cf"].options["batch_size"] == 200
+    assert config.providers["cf"].redacted()["api_token"] == "********"
+    assert secret in config.secrets()
+    bad = {
+        "fleetdns_providers": {
+            "cf": {"type": "cloudflare", "api_key": secret, "base_url": "http://api.example.net/client/v4", "batch": 5}
+        },
+        "fleetdns_zones": zones,
+    }
+    with pytest.raises(ConfigError) as caught:
+        validate(bad, {})
+    text = str(caught.value)
+    assert "unknown key 'batch'" in text and "did you mean 'batch_size'" in text
+    assert "api_email and api_key go together" in text and "plain http" in text
+    assert secret not in text
