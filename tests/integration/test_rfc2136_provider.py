@@ -452,3 +452,62 @@ def test_lab_serves_added_zones_with_the_same_keys(bind: BindLab) -> None:
         bind.nsupdate("update add host1.other.test. 60 A 192.0.2.9", key="host1key", zone="other.test.").returncode == 0
     )
     assert bind.nsupdate("update add host2.example.test. 60 A 192.0.2.9", key="host1key", check=False).returncode != 0
+
+
+class _CuttingProxy:
+    """Forwards TCP to BIND but hangs up after passing `answers` DNS messages back to the client."""
+
+    def __init__(self, bind: BindLab, answers: int) -> None:
+        self._target = (bind.host, bind.port)
+        self._answers = answers
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        client, _address = self._listener.accept()
+        with client, socket.create_connection(self._target) as server:
+            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
+            buffer = b""
+            passed = 0
+            while passed < self._answers:
+                chunk = server.recv(65536)
+                if not chunk:
+                    return
+                buffer += chunk
+                while (
+                    len(buffer) >= 2 and len(buffer) >= 2 + int.from_bytes(buffer[:2], "big") and passed < self._answers
+                ):
+                    size = 2 + int.from_bytes(buffer[:2], "big")
+                    client.sendall(buffer[:size])
+                    buffer = buffer[size:]
+                    passed += 1
+            client.shutdown(socket.SHUT_RDWR)
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self._listener.close()
+        self._thread.join(5)
+
+
+def test_connection_lost_mid_apply_says_what_was_applied(bind: BindLab) -> None:
+    proxy = _CuttingProxy(bind, answers=1)
+    try:
+        lab = provider(bind, port=proxy.port)
+        with pytest.raises(ProviderError) as caught:
+            lab.apply(ZONE, _many(3000), OWNER)
+    finally:
+        proxy.close()
+    text = str(caught.value)
+    assert "closed the connection while sending update message 2 of" in text
+    assert "the 1 before it" in text and "re-run plan" in text
+    assert_one_clean_line(caught.value, bind.keys["admin"].secret)
+    assert bind.query(fqdn("r0000"), "A") == {"10.1.0.0"}

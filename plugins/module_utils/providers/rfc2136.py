@@ -113,9 +113,7 @@ class Rfc2136Provider(ZoneProvider):
             problems.append(f"timeout {timeout!r} must be a positive number of seconds")
         if self.server and (any(c.isspace() for c in self.server) or "/" in self.server):
             problems.append(f"server {self.server!r} must be a host name or IP address (no URL, no spaces)")
-        if self.algorithm == "hmac-md5" and self.key_name:
-            pass  # accepted; read() warns about it
-        return problems
+        return problems  # hmac-md5 is accepted; read() adds a warning to the plan
 
     def _signer(self) -> dnswire.TsigSigner | None:
         if not self.key_name:
@@ -136,7 +134,7 @@ class Rfc2136Provider(ZoneProvider):
     # ------------------------------------------------------------------ reading
 
     def read(self, zone: str, wanted: set[RecordKey]) -> ZoneState:
-        with self._connection("reading the zone") as conn, _no_gc():
+        with self._connection(_Step("reading the zone")) as conn, _no_gc():
             rrsets = self._axfr(conn, zone)
             if rrsets is None:
                 self._check_zone_served(conn, zone)
@@ -271,8 +269,14 @@ class Rfc2136Provider(ZoneProvider):
         batches = self._pack(zone, changes, owner, dnswire.MAX_MESSAGE - (signer.overhead if signer else 0))
         total = len(changes)
         done = 0
-        with self._connection("applying changes") as conn:
+        step = _Step("applying changes")
+        with self._connection(step) as conn:
             for index, (message, batch) in enumerate(batches):
+                if index:
+                    step.text = (
+                        f"sending update message {index + 1} of {len(batches)} (the {index} before it, {done} "
+                        "change(s), were applied; whether this one was is unknown: re-run plan)"
+                    )
                 wire, mac = signer.sign(message.to_wire()) if signer else (message.to_wire(), b"")
                 conn.send(wire)
                 self.sent_message_sizes.append(len(wire))
@@ -396,8 +400,9 @@ class Rfc2136Provider(ZoneProvider):
     # ------------------------------------------------------------------ transport and errors
 
     @contextmanager
-    def _connection(self, action: str) -> Iterator[_Connection]:
-        """One TCP connection; every network, protocol and TSIG failure becomes one ProviderError line."""
+    def _connection(self, step: _Step) -> Iterator[_Connection]:
+        """One TCP connection; every network, protocol and TSIG failure becomes one ProviderError line
+        saying what was under way (`step.text`, updated as the work goes on)."""
         where = self._where()
         conn = None
         try:
@@ -405,17 +410,17 @@ class Rfc2136Provider(ZoneProvider):
             yield conn
         except TimeoutError:
             raise ProviderError(
-                f"{where}: no answer within {self.timeout} s while {action}",
+                f"{where}: no answer within {self.timeout} s while {step.text}",
                 "check server and port, and that the server answers DNS over TCP",
             ) from None
         except ConnectionRefusedError:
             raise ProviderError(
-                f"{where}: connection refused while {action}",
+                f"{where}: connection refused while {step.text}",
                 "check server and port, and that the DNS server is running and listens on TCP",
             ) from None
         except (ConnectionResetError, BrokenPipeError, EOFError):
             raise ProviderError(
-                f"{where}: the server closed the connection while {action}",
+                f"{where}: the server closed the connection while {step.text}",
                 "see the server's log (a too large message or a TCP client limit)",
             ) from None
         except socket.gaierror as exc:
@@ -423,11 +428,11 @@ class Rfc2136Provider(ZoneProvider):
                 f"{where}: cannot resolve the server name ({exc.strerror})", "check the server option"
             ) from None
         except dnswire.TsigError as exc:
-            raise self._tsig_error(exc, action) from None
+            raise self._tsig_error(exc, step.text) from None
         except dnswire.WireError as exc:
-            raise ProviderError(f"{where}: malformed answer while {action} ({exc})") from None
+            raise ProviderError(f"{where}: malformed answer while {step.text} ({exc})") from None
         except OSError as exc:
-            raise ProviderError(f"{where}: network error while {action}: {exc.strerror or exc}") from None
+            raise ProviderError(f"{where}: network error while {step.text}: {exc.strerror or exc}") from None
         finally:
             if conn is not None:
                 conn.close()
@@ -457,6 +462,13 @@ class Rfc2136Provider(ZoneProvider):
             f"{where}: {exc} while {action}; the secret of {key} may be wrong or the answer was tampered with",
             "check tsig_secret",
         )
+
+
+class _Step:
+    """What a connection is doing, for the error message if it fails."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
 
 class _Connection:
