@@ -174,3 +174,18 @@ def test_faults_and_counters(cf):
     assert call(cf, "GET", "/zones/?name=example.test").ok  # ddclient's trailing slash
     assert cf.counts["zones.list"] == 4 and cf.counts["total"] == 4
     assert all("Authorization" not in str(entry) and cf.token not in str(entry) for entry in cf.requests)
+
+
+def test_the_emulator_as_its_own_process(tmp_path):
+    from emulators.launch import CloudflareProcess
+
+    with CloudflareProcess(tmp_path / "tls", rate_limit=False) as cf:
+        zone_id = cf.add_zone("example.test", records=[{"name": "www", "type": "A", "content": "192.0.2.1"}])
+        cf.inject(endpoint="dns_records.list", status=502)
+        url = f"{cf.https_url}/zones/{zone_id}/dns_records"
+        headers = {"Authorization": f"Bearer {cf.token}"}
+        assert requests.get(url, headers=headers, verify=cf.ca_file, timeout=10).status_code == 502
+        body = requests.get(url, headers=headers, verify=cf.ca_file, timeout=10).json()
+        assert [r["content"] for r in body["result"]] == ["192.0.2.1"]
+        assert cf.stats() == {"dns_records.list": 2, "total": 2}
+        assert [r["name"] for r in cf.records(zone_id)] == ["www.example.test"]
