@@ -1,0 +1,457 @@
+"""The generic runner behind the dns_record module: one task's record sets on one zone provider.
+
+A task is checked with config.py's own checks (so a task accepts exactly what an inventory entry
+accepts), the zone is read once, the plan follows the ownership rules of `fleetdns plan` (the same
+markers, so the CLI and the module agree on what is owned), and every change goes out in ONE
+provider.apply call, which packs them into as few UPDATE messages / API batches as fit.
+
+Semantics per listed record set (state present):
+
+- on_existing=replace: the record set becomes exactly the listed values;
+- on_existing=keep: the listed values are added beside the ones already there (nothing is
+  removed), also on a record set fleetdns does not own, which then stays unowned unless adopt;
+- on_existing=fail: a record set that exists with other values is an error;
+- an existing record set keeps its TTL unless the task gives one.
+
+state absent without values deletes the whole record set (owned, or any with adopt); with values it
+removes just those values (also from an unowned set: naming the values is the permission).
+prune deletes the owned record sets of the zone that the task does not list, within the same
+safety limit as `fleetdns apply` (allow_deletes lifts it).
+
+Plain Python without Ansible imports, so the agent or the CLI can run a task as well.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import (
+    DEFAULT_OWNER,
+    DEFAULT_TTL,
+    ProviderConfig,
+    validate_owner,
+    validate_provider,
+    validate_records,
+)
+from .errors import ConfigError, FleetDNSError, PlanConflictError, Problem, SafetyError
+from .names import NameError_, normalize_zone, relative_name, zone_for_name
+from .ownership import ZoneState
+from .plan import Change, ZonePlan, check_delete_safety
+from .providers import zone_provider_class, zone_provider_type_names
+from .rdata import HAS_DNSPYTHON, ValueError_, check_ttl
+from .records import RecordKey, RecordSet, cname_conflicts, sort_key
+
+STATES = ("present", "absent")
+ON_EXISTING = ("replace", "keep", "fail")
+RECORD_OPTIONS = ("name", "type", "value", "values", "ttl")
+# Python packages a provider needs besides dnspython (which every task needs), by provider type.
+PROVIDER_LIBRARIES: dict[str, tuple[str, ...]] = {"cloudflare": ("requests",)}
+_SINGLE_VALUE_TYPES = ("CNAME", "DNAME")
+
+
+@dataclass
+class RecordTask:
+    """The arguments of one task, as a front received them (validated by `prepare`)."""
+
+    provider: Any
+    zone: Any
+    records: list[Any]
+    state: str = "present"
+    on_existing: str = "replace"
+    prune: bool = False
+    owner: Any = DEFAULT_OWNER
+    adopt: bool = False
+    device_names: list[Any] = field(default_factory=list)
+    ttl: Any = None  # TTL of the entries that give none
+    allow_deletes: bool = False
+    base_dir: str = "."
+    single: bool = False  # one entry from top-level options: problems say `value`, not `records[0].value`
+
+
+@dataclass
+class Prepared:
+    """A validated task: absolute names, canonical values."""
+
+    provider: ProviderConfig
+    zone: str
+    owner: str
+    wanted: dict[RecordKey, RecordSet]  # present: values to set or add; absent: values to remove (none: all)
+    explicit_ttl: set[RecordKey]
+    registered: set[RecordKey]
+
+
+@dataclass
+class TaskPlan:
+    """The changes of one task, plus what the user should know about them."""
+
+    zone: str
+    changes: list[Change]
+    owned_count: int
+    notes: list[str]  # worth knowing, not worth a warning
+    warnings: list[str]  # the user should act on these
+
+
+@dataclass
+class TaskResult:
+    zone: str
+    changes: list[Change]
+    notes: list[str]  # worth knowing, not worth a warning
+    warnings: list[str]  # the user should act on these
+    applied: bool
+
+
+# ---- what a front needs before it runs a task --------------------------------------------------
+
+
+def provider_argument_spec() -> dict[str, dict[str, Any]]:
+    """Sub-options of a front's `provider` option: `type` plus the union of every registered
+    provider's options, typed `raw` (config.py checks types per provider) and `no_log` exactly
+    for the secret ones, so Ansible hides them everywhere, even in its own invocation log."""
+    spec: dict[str, dict[str, Any]] = {"type": {"type": "str", "required": True}}
+    for type_name in zone_provider_type_names():
+        cls = zone_provider_class(type_name)
+        for key, option in (cls.OPTIONS if cls else {}).items():
+            entry = spec.setdefault(key, {"type": "raw", "no_log": False})
+            entry["no_log"] = entry["no_log"] or option.secret
+    return spec
+
+
+def missing_libraries(provider: Any) -> list[str]:
+    """Python packages the task cannot run without that are not installed."""
+    missing = [] if HAS_DNSPYTHON else ["dnspython"]
+    type_name = provider.get("type") if isinstance(provider, dict) else None
+    for library in PROVIDER_LIBRARIES.get(type_name, ()) if isinstance(type_name, str) else ():
+        if importlib.util.find_spec(library) is None:
+            missing.append(library)
+    return missing
+
+
+def error_message(exc: FleetDNSError) -> str:
+    """One line for a front's failure message: every problem, joined."""
+    if isinstance(exc, ConfigError):
+        return "; ".join(str(p) for p in exc.problems)
+    if isinstance(exc, PlanConflictError):
+        text = f"zone {exc.zone}: " + "; ".join(exc.conflicts)
+        return f"{text} (hint: {exc.hint})" if exc.hint else text
+    return " ".join(str(exc).split("\n"))
+
+
+# ---- validation ----------------------------------------------------------------------------------
+
+
+def prepare(task: RecordTask) -> Prepared:
+    """Check every argument; raise one ConfigError listing all problems."""
+    problems: list[Problem] = []
+    if task.state not in STATES:
+        problems.append(Problem(f"{task.state!r} is not one of {', '.join(STATES)}", "state"))
+    if task.on_existing not in ON_EXISTING:
+        problems.append(Problem(f"{task.on_existing!r} is not one of {', '.join(ON_EXISTING)}", "on_existing"))
+    if task.state == "absent":
+        if task.prune:
+            problems.append(Problem("prune works only with state: present", "prune", "remove prune, or use present"))
+        if task.device_names:
+            problems.append(Problem("device_names work only with state: present", "device_names"))
+    provider = _collect(problems, validate_provider, task.provider)
+    owner = _collect(problems, validate_owner, task.owner)
+    zone = ""
+    try:
+        zone = normalize_zone(task.zone)
+    except NameError_ as exc:
+        problems.append(Problem(str(exc), "zone", "a zone is a domain name like example.com"))
+    default_ttl = DEFAULT_TTL
+    if task.ttl is not None:
+        try:
+            default_ttl = check_ttl(task.ttl)
+        except ValueError_ as exc:
+            problems.append(Problem(str(exc), "ttl", "a TTL is a whole number of seconds, like 300"))
+    wanted: dict[RecordKey, RecordSet] = {}
+    explicit: set[RecordKey] = set()
+    registered: set[RecordKey] = set()
+    if zone:
+        entries = _entries(task.records, problems)
+        if entries is not None:
+            found = _collect(problems, validate_records, entries, zone, default_ttl, task.state == "present")
+            if found is not None:
+                wanted = found
+                # every entry passed, so the dict holds them in order, one per entry
+                explicit = {
+                    key for key, entry in zip(found, entries, strict=True) if "ttl" in entry or task.ttl is not None
+                }
+        registered = _registered(task.device_names, zone, wanted, problems)
+    if task.single:
+        problems = [_unprefixed(p) for p in problems]
+    if problems:
+        raise ConfigError(problems)
+    assert provider is not None and owner is not None
+    return Prepared(provider, zone, owner, wanted, explicit, registered)
+
+
+def _collect(problems: list[Problem], check: Any, *args: Any) -> Any:
+    try:
+        return check(*args)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def _entries(records: Any, problems: list[Problem]) -> list[dict] | None:
+    """Record entries without the keys a front filled with None (Ansible does for unset sub-options)."""
+    if not isinstance(records, list):
+        problems.append(Problem("records must be a list of {name, type, value}", "records"))
+        return None
+    return [{k: v for k, v in item.items() if v is not None} if isinstance(item, dict) else item for item in records]
+
+
+def _registered(names: Any, zone: str, wanted: dict[RecordKey, RecordSet], problems: list[Problem]) -> set[RecordKey]:
+    """A and AAAA of device names in this zone: owned by fleetdns, their values set by each agent."""
+    result: set[RecordKey] = set()
+    if not isinstance(names, list):
+        problems.append(Problem("device_names must be a list of fully qualified names", "device_names"))
+        return result
+    for index, raw in enumerate(names):
+        path = f"device_names[{index}]"
+        if not isinstance(raw, str) or not raw.strip("."):
+            problems.append(Problem(f"{raw!r} is not a name", path, "write a name like gw.example.com"))
+            continue
+        name = raw.lower() if raw.endswith(".") else raw.lower() + "."
+        if zone_for_name(name, [zone]) is None:
+            problems.append(Problem(f"{raw} is not in the zone {zone}", path, "list only names of this zone"))
+            continue
+        clash = [t for t in ("A", "AAAA", "CNAME") if (name, t) in wanted]
+        if clash:
+            problems.append(
+                Problem(
+                    f"{name} is a device name but the task also lists {'/'.join(clash)} for it",
+                    path,
+                    "a device's agent sets its A/AAAA; remove the record or the device name",
+                )
+            )
+            continue
+        result.update({(name, "A"), (name, "AAAA")})
+    return result
+
+
+def _unprefixed(problem: Problem) -> Problem:
+    """`records[0].value` -> `value` when the task gave its one record set as top-level options."""
+    path = problem.path
+    if path == "records[0]":
+        path = ""
+    elif path.startswith("records[0]."):
+        path = path[len("records[0].") :]
+    return Problem(problem.message, path, problem.hint, problem.location)
+
+
+# ---- planning ------------------------------------------------------------------------------------
+
+
+def plan_task(task: RecordTask, prepared: Prepared, current: ZoneState) -> TaskPlan:
+    """The changes that bring `current` to what the task asks; pure. Raises PlanConflictError for
+    record sets in the way, SafetyError when prune would delete too much."""
+    planner = _Planner(task, prepared, current)
+    return planner.plan()
+
+
+class _Planner:
+    def __init__(self, task: RecordTask, prepared: Prepared, current: ZoneState) -> None:
+        self.task = task
+        self.prep = prepared
+        self.current = current
+        self.zone = prepared.zone
+        self.owner = prepared.owner
+        self.changes: list[Change] = []
+        self.conflicts: list[str] = []
+        self.notes: list[str] = []
+        self.warnings: list[str] = list(current.warnings)
+
+    def plan(self) -> TaskPlan:
+        owned_count = sum(1 for o in self.current.owners.values() if o == self.owner)
+        for key, want in self.prep.wanted.items():
+            holder = self.current.owners.get(key)
+            if holder is not None and holder != self.owner:
+                self.conflicts.append(f"{self._label(key)} is owned by '{holder}', not by '{self.owner}'")
+                continue
+            have = self.current.records.get(key)
+            if self.task.state == "present":
+                self._present(key, want, have, holder == self.owner)
+            else:
+                self._absent(key, want, have, holder == self.owner)
+        if self.task.state == "present":
+            self._register()
+        if self.task.prune:
+            self._prune(owned_count)
+        self.conflicts.extend(self._cname_conflicts())
+        if self.conflicts:
+            raise PlanConflictError(self.zone, self.conflicts, "fleetdns never changes record sets it does not own")
+        changes = sorted(self.changes, key=lambda c: sort_key(c.key))
+        return TaskPlan(self.zone, changes, owned_count, self.notes, self.warnings)
+
+    def _present(self, key: RecordKey, want: RecordSet, have: RecordSet | None, owned: bool) -> None:
+        mode = self.task.on_existing
+        label = self._label(key)
+        if have is not None:
+            ttl = want.ttl if key in self.prep.explicit_ttl else have.ttl
+            values = have.values | want.values if mode == "keep" else want.values
+            if mode == "keep" and key[1] in _SINGLE_VALUE_TYPES and len(values) > 1:
+                self.conflicts.append(
+                    f"{label} holds {_summary(have)}; a {key[1]} holds one value, so on_existing: keep cannot "
+                    "add another (use on_existing: replace)"
+                )
+                return
+            if mode == "fail" and values != have.values:
+                self.conflicts.append(f"{label} exists with other values ({_summary(have)}) and on_existing is fail")
+                return
+            want = RecordSet(want.name, want.type, ttl, values)
+        if owned:
+            if have != want:
+                self._add("update" if have else "create", key, have, want, True, True)
+        elif have is None:
+            self._add("create", key, None, want, False, True)
+        elif self.task.adopt:
+            self._add("adopt", key, have, want, False, True)
+        elif have == want:
+            self.notes.append(f"{label} exists as wanted but is not owned; left as is (adopt: true takes ownership)")
+        elif mode == "keep":
+            self._add("update", key, have, want, False, False)
+        else:
+            self.conflicts.append(
+                f"{label} exists with other values ({_summary(have)}) and is not owned by fleetdns; remove it, "
+                "set adopt: true to take it over, or on_existing: keep to add values beside the ones there"
+            )
+
+    def _absent(self, key: RecordKey, want: RecordSet, have: RecordSet | None, owned: bool) -> None:
+        if not want.values:  # the whole record set
+            if owned:
+                self._add("delete", key, have, None, True, False)
+            elif have is not None and self.task.adopt:
+                self._add("delete", key, have, None, False, False)
+            elif have is not None:
+                self.conflicts.append(
+                    f"{self._label(key)} is not owned by fleetdns; set adopt: true to delete it anyway, "
+                    "or list the values to remove"
+                )
+            return
+        if have is None or not have.values & want.values:
+            return
+        remaining = have.values - want.values
+        after = RecordSet(have.name, have.type, have.ttl, remaining) if remaining else None
+        self._add("update" if after else "delete", key, have, after, owned, owned and after is not None)
+
+    def _register(self) -> None:
+        for key in sorted(self.prep.registered - self.prep.wanted.keys(), key=sort_key):
+            holder = self.current.owners.get(key)
+            if holder is not None and holder != self.owner:
+                self.conflicts.append(f"{self._label(key)} is owned by '{holder}', not by '{self.owner}'")
+            elif holder is None:
+                have = self.current.records.get(key)
+                self._add("register", key, have, have, False, True)
+
+    def _prune(self, owned_count: int) -> None:
+        if not self.current.complete:
+            self.warnings.append(
+                "the zone could not be listed whole (for rfc2136: AXFR refused), so prune only saw the record "
+                "sets of this task; allow AXFR for the key to prune the rest"
+            )
+        listed = self.prep.wanted.keys() | self.prep.registered
+        pruned = [
+            Change("delete", *key, self.current.records.get(key), None, True, False)
+            for key, holder in self.current.owners.items()
+            if holder == self.owner and key not in listed
+        ]
+        try:
+            check_delete_safety(ZonePlan(self.zone, self.prep.provider.name, pruned, owned_count), False)
+        except SafetyError as exc:
+            if not self.task.allow_deletes:
+                raise SafetyError(
+                    f"prune: {exc.message}",
+                    "check that the task lists every record set; if the deletions are intended, set allow_deletes: "
+                    "true",
+                ) from None
+        self.changes.extend(pruned)
+
+    def _add(
+        self, action: str, key: RecordKey, before: RecordSet | None, after: RecordSet | None, was: bool, will: bool
+    ) -> None:
+        self.changes.append(Change(action, *key, before, after, was, will))
+
+    def _cname_conflicts(self) -> list[str]:
+        """A CNAME beside other data after the plan (RFC 1034 §3.6.2): a server would refuse or
+        silently drop part of it, so say so before anything is sent."""
+        after = set(self.current.records)
+        for change in self.changes:
+            if change.after is None:
+                after.discard(change.key)
+            else:
+                after.add(change.key)
+        touched = {c.name for c in self.changes if c.after is not None}
+        return [
+            f"{relative_name(name, self.zone)} would hold a CNAME beside {', '.join(others)}; a CNAME must stand alone"
+            for name, others in cname_conflicts(after)
+            if name in touched
+        ]
+
+    def _label(self, key: RecordKey) -> str:
+        return f"{relative_name(key[0], self.zone)} {key[1]}"
+
+
+def _summary(rrset: RecordSet) -> str:
+    values = rrset.sorted_values()
+    shown = ", ".join(values[:3]) + (f", ... ({len(values)} values)" if len(values) > 3 else "")
+    return f"ttl {rrset.ttl}: {shown}"
+
+
+# ---- running -------------------------------------------------------------------------------------
+
+
+def run_task(task: RecordTask, check_mode: bool = False) -> TaskResult:
+    """Validate, read the zone once, plan, and (unless check_mode) apply every change in one call."""
+    prepared = prepare(task)
+    cls = zone_provider_class(prepared.provider.type)
+    if cls is None:  # validate_provider rules this out
+        raise FleetDNSError(f"unknown provider type {prepared.provider.type!r}")
+    with cls(prepared.provider.name, prepared.provider.options, task.base_dir) as provider:
+        current = provider.read(prepared.zone, set(prepared.wanted) | prepared.registered)
+        plan = plan_task(task, prepared, current)
+        if plan.changes and not check_mode:
+            provider.apply(prepared.zone, plan.changes, prepared.owner)
+    return TaskResult(prepared.zone, plan.changes, plan.notes, plan.warnings, bool(plan.changes) and not check_mode)
+
+
+# ---- output --------------------------------------------------------------------------------------
+
+
+def change_dicts(changes: list[Change]) -> list[dict[str, Any]]:
+    """The changes as a front returns them: action, name, type, before/after {ttl, values}, ownership."""
+    return [
+        {
+            "action": c.action,
+            "name": c.name,
+            "type": c.type,
+            "before": {"ttl": c.before.ttl, "values": c.before.sorted_values()} if c.before else None,
+            "after": {"ttl": c.after.ttl, "values": c.after.sorted_values()} if c.after else None,
+            "owned_before": c.owned_before,
+            "owned_after": c.owned_after,
+        }
+        for c in changes
+    ]
+
+
+def diff_entries(changes: list[Change], owner: str) -> list[dict[str, str]]:
+    """Ansible's diff format, one entry per record set: its records in zone-file lines, before and after."""
+    return [
+        {
+            "before_header": f"{c.name} {c.type}",
+            "after_header": f"{c.name} {c.type}",
+            "before": _zone_text(c.before, c.owned_before, owner),
+            "after": _zone_text(c.after, c.owned_after, owner),
+        }
+        for c in changes
+    ]
+
+
+def _zone_text(rrset: RecordSet | None, owned: bool, owner: str) -> str:
+    lines = [f"{r.name} {r.ttl} IN {r.type} {v}\n" for r in ([rrset] if rrset else []) for v in r.sorted_values()]
+    if owned:
+        lines.append(f"; owned by fleetdns owner '{owner}'\n")
+    return "".join(lines)
