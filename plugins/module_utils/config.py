@@ -263,7 +263,8 @@ def _providers(all_vars: dict, used: set[Any], check: _Checker, notes: list[str]
             config = _provider(name, settings, path, unused)
             unused.scrub(check.secrets)
             notes.extend(
-                f"{p} (provider '{name}' is not used by any zone, so this is not an error)"
+                f"{p.location or path}: provider '{name}' is not used by any zone (so this is no error): {p.message}"
+                + (f" ({p.hint})" if p.hint else "")
                 for p in unused.problems.problems
             )
             if unused.problems:
@@ -333,7 +334,7 @@ def _provider(name: str, settings: Any, path: str, check: _Checker) -> ProviderC
         options[key] = value
     config = ProviderConfig(name, type_name, options, frozenset(k for k, s in specs.items() if s.secret))
     for message in cls(name, options).check_options():
-        check.add(settings, None, path, message, f"{type_name} provider options are: {', '.join(specs)}")
+        check.add(settings, None, path, message)
     return config
 
 
