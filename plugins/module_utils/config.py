@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import Location, Problem, ProblemList
+from .errors import ConfigError, Location, Problem, ProblemList
 from .names import NameError_, normalize_name, normalize_zone, relative_name, zone_for_name
 from .ownership import MARKER_LABEL
 from .plan import ZoneDesired
@@ -174,8 +174,8 @@ def validate_provider(settings: Any, path: str = "provider") -> ProviderConfig:
     check = _Checker(None)
     config = _provider(path, settings, path, check)
     check.scrub(provider_secrets(settings))
-    check.problems.raise_if_any()
-    assert config is not None  # no problems means a config was made
+    if check.problems or config is None:  # (no problems means a config was made)
+        raise ConfigError(check.problems.problems)
     return config
 
 

@@ -182,9 +182,8 @@ def prepare(task: RecordTask) -> Prepared:
         registered = _registered(task.device_names, zone, wanted, problems)
     if task.single:
         problems = [_unprefixed(p) for p in problems]
-    if problems:
+    if problems or provider is None or owner is None:  # (without problems, both are set)
         raise ConfigError(problems)
-    assert provider is not None and owner is not None
     return Prepared(provider, zone, owner, wanted, explicit, registered)
 
 
