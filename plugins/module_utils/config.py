@@ -169,10 +169,13 @@ def validate(all_vars: dict[str, Any], hosts: dict[str, dict[str, Any]], locate:
 # ---- the same checks for a front that takes one provider and one zone's records (dns_record module)
 
 
-def validate_provider(settings: Any, path: str = "provider") -> ProviderConfig:
-    """One provider entry, checked exactly as an entry of fleetdns_providers; problems name `path`."""
+def validate_provider(settings: Any, path: str = "provider", name: str = "") -> ProviderConfig:
+    """One provider entry, checked exactly as an entry of fleetdns_providers; problems name `path`,
+    the provider's own messages call it `name` (default: `path`)."""
     check = _Checker(None)
     config = _provider(path, settings, path, check)
+    if config is not None and name:
+        config.name = name
     check.scrub(provider_secrets(settings))
     if check.problems or config is None:  # (no problems means a config was made)
         raise ConfigError(check.problems.problems)

@@ -68,6 +68,7 @@ class RecordTask:
     allow_deletes: bool = False
     base_dir: str = "."
     single: bool = False  # one entry from top-level options: problems say `value`, not `records[0].value`
+    provider_name: str = "dns_record"  # what the provider's own messages call it
 
 
 @dataclass
@@ -153,7 +154,7 @@ def prepare(task: RecordTask) -> Prepared:
             problems.append(Problem("prune works only with state: present", "prune", "remove prune, or use present"))
         if task.device_names:
             problems.append(Problem("device_names work only with state: present", "device_names"))
-    provider = _collect(problems, validate_provider, task.provider)
+    provider = _collect(problems, validate_provider, task.provider, "provider", task.provider_name)
     owner = _collect(problems, validate_owner, task.owner)
     zone = ""
     try:

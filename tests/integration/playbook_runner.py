@@ -51,6 +51,29 @@ def run_playbook(tmp_path: Path, tasks: str, *options: str, name: str = "play", 
     playbook.write_text(f"- hosts: localhost\n  gather_facts: false\n  tasks:\n{tasks}")
     inventory = work / "inventory.ini"
     inventory.write_text(f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
+    command = [ansible_playbook(), "-i", str(inventory), str(playbook), "-e", f"results_file={results_file}", *options]
+    return _run(command, work, results_file, timeout)
+
+
+def run_playbook_file(
+    tmp_path: Path,
+    playbook: Path,
+    inventory: Path,
+    *options: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> PlaybookRun:
+    """Run an existing playbook (such as playbooks/records.yml) with an inventory, isolated the same way;
+    `env` adds environment variables (for lookup('env') in the inventory)."""
+    work = tmp_path / "ansible"
+    work.mkdir(exist_ok=True)
+    command = [ansible_playbook(), "-i", str(inventory), str(playbook), *options]
+    return _run(command, work, work / "unused.results.json", timeout, env)
+
+
+def _run(
+    command: list[str], work: Path, results_file: Path, timeout: float, extra_env: dict[str, str] | None = None
+) -> PlaybookRun:
     config = work / "ansible.cfg"
     config.write_text("[defaults]\n")
     env = {
@@ -65,7 +88,7 @@ def run_playbook(tmp_path: Path, tasks: str, *options: str, name: str = "play", 
         ANSIBLE_DEPRECATION_WARNINGS="0",
         ANSIBLE_PYTHON_INTERPRETER=sys.executable,
     )
-    command = [ansible_playbook(), "-i", str(inventory), str(playbook), "-e", f"results_file={results_file}", *options]
+    env.update(extra_env or {})
     done = subprocess.run(
         command,
         env=env,
