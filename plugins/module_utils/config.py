@@ -457,6 +457,14 @@ def _records(
             f"{relative_name(name, zone)} has a CNAME and also {', '.join(others)}",
             "a CNAME must be the only record set at its name (RFC 1034 §3.6.2)",
         )  # fmt: skip
+    for name, rtype in records:
+        if rtype == "DS" and (name == zone or (name, "NS") not in records):
+            index = first_seen[(name, "DS")]
+            check.add(
+                raw, index, f"{path}[{index}]",
+                f"{relative_name(name, zone)} has a DS record but no delegation (NS) beside it",
+                "a DS belongs at a delegated child zone: declare its NS records too; servers hide a DS elsewhere",
+            )  # fmt: skip
     return records
 
 

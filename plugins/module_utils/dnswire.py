@@ -138,8 +138,7 @@ def encode_rdata(rtype: str, text: str) -> bytes:
     if wire is None:
         if len(_RDATA_CACHE) > 100_000:
             _RDATA_CACHE.clear()
-        # origin: rdata_from_canonical relativizes names to the root; the wire form needs them absolute.
-        wire = _RDATA_CACHE[key] = rdata_from_canonical(rtype, text).to_wire(origin=dns.name.root)
+        wire = _RDATA_CACHE[key] = rdata_from_canonical(rtype, text).to_wire()
     return wire
 
 

@@ -170,7 +170,7 @@ def canonical_text(rdata: dns.rdata.Rdata) -> str:
 
 def rdata_from_canonical(rtype: str, text: str) -> dns.rdata.Rdata:
     """Parse a canonical text back to rdata (absolute names, so no origin is needed)."""
-    return dns.rdata.from_text(dns.rdataclass.IN, rtype, text, origin=dns.name.root)
+    return dns.rdata.from_text(dns.rdataclass.IN, rtype, text, origin=dns.name.root, relativize=False)
 
 
 _EXAMPLES = {

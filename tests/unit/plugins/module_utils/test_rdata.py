@@ -126,3 +126,10 @@ def test_txt_with_leading_quote_is_zone_file_syntax() -> None:
     assert normalize_value("TXT", '"a b" "c"', ZONE) == '"a b" "c"'
     with pytest.raises(ValueError_, match="not a valid TXT value"):
         normalize_value("TXT", '"unterminated', ZONE)
+
+
+def test_canonical_text_parses_back_to_absolute_names() -> None:
+    parsed = rdata_from_canonical("MX", "10 mail.example.test.")
+    assert parsed.to_text() == "10 mail.example.test."
+    assert parsed.to_wire()  # absolute names need no origin
+    assert rdata_from_canonical("MX", "0 .").to_text() == "0 ."
