@@ -362,7 +362,7 @@ def next_serial(serial: int, today: int) -> int:
 
 def email_to_rname(email: str) -> str:
     """'host.master@example.test' -> 'host\\.master.example.test.' (SOA RNAME, RFC 1035 §8)."""
-    local, _, domain = email.partition("@")
+    local, _at, domain = email.partition("@")
     domain = domain.lower().rstrip(".")
     return f"{local.replace('.', chr(92) + '.')}.{domain}."
 
@@ -507,7 +507,7 @@ class _Parser:
             state.last_owner = (owner, inside)
             k = 1
         ttl = None
-        for _ in range(2):
+        for _attempt in range(2):
             if k >= len(toks):
                 raise _ParseError("record is missing its type and value")
             tok = toks[k]
