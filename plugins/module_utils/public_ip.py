@@ -513,7 +513,8 @@ def _ask_dns(source: Source, timeout: float) -> str:
         dns.rdatatype.from_text(source.qtype),
         dns.rdataclass.from_text(source.qclass),
     )
-    query.flags &= ~dns.flags.RD  # these servers answer authoritatively; no recursion wanted
+    if source.qclass == "CH":
+        query.flags &= ~dns.flags.RD  # Cloudflare's whoami is asked without recursion (as favonia does)
     try:
         response = dns.query.udp(query, server, timeout=timeout, port=source.port)
         if response.flags & dns.flags.TC:

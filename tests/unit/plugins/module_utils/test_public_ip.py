@@ -177,6 +177,8 @@ def test_dns_tricks_opendns_google_cloudflare(servers) -> None:
     [query] = cloudflare.queries
     assert query.question[0].rdclass == dns.rdataclass.CH
     assert not query.flags & dns.flags.RD
+    [query] = opendns.queries  # an ordinary query, as dig sends it
+    assert query.question[0].rdclass == dns.rdataclass.IN and query.flags & dns.flags.RD
 
 
 @pytest.mark.parametrize(
