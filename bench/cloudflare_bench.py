@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Cloudflare benchmark: API requests and wall time, fleetdns against octodns-cloudflare, same emulator.
 
     .venv/bin/python bench/cloudflare_bench.py [--existing 5000] [--new 1000]
@@ -86,7 +86,12 @@ def run_fleetdns(argv: list[str], inventory: Path, emulator: CloudflareProcess, 
     env.update(BENCH_CF_TOKEN=emulator.token, NO_COLOR="1")
     started = time.perf_counter()
     result = subprocess.run(
-        [str(FLEETDNS), *argv, "-i", str(inventory)], env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL
+        [str(FLEETDNS), *argv, "-i", str(inventory)],
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
     )
     elapsed = time.perf_counter() - started
     if result.returncode != expect:
@@ -104,7 +109,7 @@ def bench_fleetdns(work: Path, existing: int, new: int, repeat: int) -> dict:
         apply_stats = emulator.stats()
         assert len(emulator.records(zone_id)) == existing + new, "fleetdns did not create every record"
         noop_times, noop_stats = [], {}
-        for _ in range(repeat):
+        for _run in range(repeat):
             emulator.reset()
             noop_times.append(run_fleetdns(["plan", "--detailed-exitcode"], inventory, emulator, 0))
             noop_stats = emulator.stats()
@@ -155,7 +160,7 @@ def run_octodns(sync: Path, config: Path, emulator: CloudflareProcess, doit: boo
     env = dict(os.environ, BENCH_CF_TOKEN=emulator.token, REQUESTS_CA_BUNDLE=emulator.ca_file)
     argv = [str(sync), "--config-file", str(config), "--quiet", *(["--doit"] if doit else [])]
     started = time.perf_counter()
-    result = subprocess.run(argv, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         sys.exit(f"octodns-sync exited {result.returncode}:\n{result.stderr[-3000:]}")
@@ -172,7 +177,7 @@ def bench_octodns(work: Path, existing: int, new: int, repeat: int) -> dict:
         apply_stats = emulator.stats()
         assert len(emulator.records(zone_id)) == existing + new, "octoDNS did not create every record"
         noop_times, noop_stats = [], {}
-        for _ in range(repeat):
+        for _run in range(repeat):
             emulator.reset()
             noop_times.append(run_octodns(sync, config, emulator, doit=False))
             noop_stats = emulator.stats()
@@ -187,7 +192,7 @@ def breakdown(stats: dict) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--existing", type=int, default=5000, help="A records already in the zone")
     parser.add_argument("--new", type=int, default=1000, help="new A records to apply")
     parser.add_argument("--repeat", type=int, default=3, help="no-op runs (the median time is shown)")

@@ -259,7 +259,7 @@ class Store:
             )
         results = self.transaction(zone, ops, pointers=True)
         grouped: dict[str, list[dict]] = {"deletes": [], "patches": [], "puts": [], "posts": []}
-        for (kind, _), record in zip(ops, results, strict=True):
+        for (kind, _op), record in zip(ops, results, strict=True):
             grouped["patches" if kind == "patch" else kind + "s"].append(record)
         return grouped
 

@@ -64,6 +64,7 @@ def ddclient(cf: CloudflareEmulator, tmp_path: Path, ip: str, login: str, passwo
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
 
 

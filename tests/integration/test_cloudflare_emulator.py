@@ -155,7 +155,7 @@ def test_batch_size_follows_the_plan(cf):
 
 def test_rate_limit_blocks_then_lets_through(cf):
     cf.rate.limit, cf.rate.block = 3, 1
-    statuses = [call(cf, "GET", "/zones").status_code for _ in range(4)]
+    statuses = [call(cf, "GET", "/zones").status_code for _attempt in range(4)]
     assert statuses == [200, 200, 200, 429]
     blocked = call(cf, "GET", "/zones")
     assert blocked.headers["retry-after"] == "1" and first_error(blocked)["code"] == 971

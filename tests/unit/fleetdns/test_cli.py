@@ -136,21 +136,21 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 def owned_names() -> set[str]:
     state = split_markers(ZONE, FakeProvider.store.get(ZONE, {}))
-    return {name for (name, _), owner in state.owners.items() if owner == "fleet-main"}
+    return {name for (name, _rtype), owner in state.owners.items() if owner == "fleet-main"}
 
 
 # ---------------------------------------------------------------- arguments and help
 
 
 def test_help_documents_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "--help")
+    code, out, _err = run(capsys, "--help")
     assert code == 0
     for line in ("0    success", "1    error", "2    plan --detailed-exitcode: changes pending", "130  interrupted"):
         assert line in out
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "--version")
+    code, out, _err = run(capsys, "--version")
     assert code == 0 and out.startswith("fleetdns ")
 
 
@@ -176,11 +176,11 @@ def test_inventory_defaults_to_env_then_hosts_yml(
 ) -> None:
     inv = write_inventory(tmp_path)
     monkeypatch.setenv("FLEETDNS_INVENTORY", inv)
-    code, out, _ = run(capsys, "validate")
+    code, out, _err = run(capsys, "validate")
     assert code == 0 and inv in out
     monkeypatch.delenv("FLEETDNS_INVENTORY")
     monkeypatch.chdir(tmp_path)
-    code, out, _ = run(capsys, "validate")
+    code, out, _err = run(capsys, "validate")
     assert code == 0 and out.startswith("hosts.yml: valid.")
 
 
@@ -188,7 +188,7 @@ def test_inventory_defaults_to_env_then_hosts_yml(
 
 
 def test_validate_ok_summarises(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
-    code, out, _ = run(capsys, "validate", "-i", write_inventory(tmp_path))
+    code, out, _err = run(capsys, "validate", "-i", write_inventory(tmp_path))
     assert code == 0
     assert "valid. 1 zone, 2 declared record sets, 0 device names; provider used: mem; owner id fleet-main." in out
     assert FakeProvider.applied == []
@@ -207,7 +207,7 @@ def test_validate_reports_every_problem_without_traceback(capsys: pytest.Capture
 
 
 def test_missing_inventory_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
-    code, _, err = run(capsys, "validate", "-i", str(tmp_path / "nope.yml"))
+    code, _out, err = run(capsys, "validate", "-i", str(tmp_path / "nope.yml"))
     assert code == 1
     assert err.strip().splitlines() == [f"error: {tmp_path / 'nope.yml'}: No such file or directory"]
 
@@ -215,7 +215,7 @@ def test_missing_inventory_is_one_line(capsys: pytest.CaptureFixture[str], tmp_p
 def test_invalid_inventory_reads_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
     inv = write_inventory(tmp_path, zones={ZONE: records(("www", "A", "not-an-ip"))}, provider={"crash": True})
     for argv in (["plan"], ["apply", "--yes"]):
-        code, _, err = run(capsys, *argv, "-i", inv)
+        code, _out, err = run(capsys, *argv, "-i", inv)
         assert code == 1 and "internal error" not in err and "reading" not in err
     assert FakeProvider.store == {}
 
@@ -239,9 +239,9 @@ def test_plan_apply_round_trip_and_detailed_exitcode(capsys: pytest.CaptureFixtu
     assert f"  {ZONE} (mem): 2 created" in out
     assert owned_names() == {f"www.{ZONE}", f"mail.{ZONE}"}
 
-    code, out, _ = run(capsys, "plan", "-i", inv, "--detailed-exitcode")
+    code, out, _err = run(capsys, "plan", "-i", inv, "--detailed-exitcode")
     assert code == 0 and "No changes." in out
-    code, out, _ = run(capsys, "apply", "-i", inv)
+    code, out, _err = run(capsys, "apply", "-i", inv)
     assert code == 0 and "Applied" not in out and FakeProvider.applied == [ZONE]
 
 
@@ -256,34 +256,34 @@ def test_plan_json_is_the_only_thing_on_stdout(capsys: pytest.CaptureFixture[str
 
 
 def test_plan_markdown(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
-    code, out, _ = run(capsys, "plan", "-i", write_inventory(tmp_path), "--markdown")
+    code, out, _err = run(capsys, "plan", "-i", write_inventory(tmp_path), "--markdown")
     assert code == 0
     assert out.startswith("### fleetdns plan: 2 to create")
     assert "<details>" in out and "```diff" in out
 
 
 def test_no_colour_when_not_a_terminal(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
-    _, out, _ = run(capsys, "plan", "-i", write_inventory(tmp_path))
+    _code, out, _err = run(capsys, "plan", "-i", write_inventory(tmp_path))
     assert "\033[" not in out
 
 
 def test_zone_selection(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
     zones = {ZONE: records(("www", "A", "192.0.2.1")), "other.test.": records(("a", "A", "192.0.2.2"))}
     inv = write_inventory(tmp_path, zones=zones)
-    code, out, _ = run(capsys, "plan", "-i", inv, "--zone", "Other.Test", "--json")
+    code, out, _err = run(capsys, "plan", "-i", inv, "--zone", "Other.Test", "--json")
     assert code == 0 and [z["zone"] for z in json.loads(out)["zones"]] == ["other.test."]
-    code, _, err = run(capsys, "plan", "-i", inv, "--zone", "nope.test")
+    code, _out, err = run(capsys, "plan", "-i", inv, "--zone", "nope.test")
     assert code == 1 and "nope.test. is not in fleetdns_zones" in err
 
 
 def test_unowned_record_in_the_way_is_a_conflict(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
     FakeProvider.store[ZONE] = {(f"www.{ZONE}", "A"): RecordSet(f"www.{ZONE}", "A", 300, frozenset({"192.0.2.99"}))}
     inv = write_inventory(tmp_path)
-    code, _, err = run(capsys, "apply", "-i", inv)
+    code, _out, err = run(capsys, "apply", "-i", inv)
     assert code == 1
     assert "not owned by fleetdns" in err and "--adopt" in err and "Traceback" not in err
     assert FakeProvider.applied == []
-    code, out, _ = run(capsys, "apply", "-i", inv, "--adopt")
+    code, out, _err = run(capsys, "apply", "-i", inv, "--adopt")
     assert code == 0 and "1 adopted" in out and f"www.{ZONE}" in owned_names()
 
 
@@ -305,7 +305,7 @@ def test_too_many_deletes_refused_without_allow_deletes(capsys: pytest.CaptureFi
         assert "--allow-deletes" in err
         assert "- delete   h9 A" in out  # the plan is still shown, so the user sees what would go
     assert len(owned_names()) == 10
-    code, out, _ = run(capsys, "apply", "-i", inv, "--allow-deletes")
+    code, out, _err = run(capsys, "apply", "-i", inv, "--allow-deletes")
     assert code == 0 and "7 deleted" in out and len(owned_names()) == 3
 
 
@@ -367,14 +367,14 @@ def test_internal_error_hides_traceback_unless_debug_and_never_the_secret(
 
 
 def test_ctrl_c_during_apply_says_which_zones_went_through(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
-    code, _, err = run(capsys, "apply", "-i", three_zones(tmp_path, "interrupt"))
+    code, _out, err = run(capsys, "apply", "-i", three_zones(tmp_path, "interrupt"))
     assert code == 130 and "Traceback" not in err
     assert "interrupted while applying b.test.; applied: a.test.; not applied: c.test." in err
     assert FakeProvider.applied == ["a.test."]
 
 
 def test_ctrl_c_exits_130(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
-    code, _, err = run(capsys, "plan", "-i", write_inventory(tmp_path, provider={"interrupt": True}))
+    code, _out, err = run(capsys, "plan", "-i", write_inventory(tmp_path, provider={"interrupt": True}))
     assert code == 130 and "interrupted" in err and "Traceback" not in err
 
 
@@ -384,7 +384,7 @@ def test_interactive_apply_asks_and_only_yes_proceeds(
     inv = write_inventory(tmp_path)
     monkeypatch.setattr(apply_command, "_interactive", lambda: True)
     monkeypatch.setattr("builtins.input", lambda: "y")
-    code, _, err = run(capsys, "apply", "-i", inv)
+    code, _out, err = run(capsys, "apply", "-i", inv)
     assert code == 1 and "Apply these changes?" in err and "apply cancelled; nothing was changed" in err
     assert FakeProvider.store == {}
     monkeypatch.setattr("builtins.input", lambda: "yes")
@@ -399,12 +399,12 @@ def test_interactive_apply_asks_and_only_yes_proceeds(
 
 def test_saved_plan_applies_when_nothing_changed(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
     inv, saved = write_inventory(tmp_path), str(tmp_path / "plan.json")
-    code, _, err = run(capsys, "plan", "-i", inv, "--out", saved)
+    code, _out, err = run(capsys, "plan", "-i", inv, "--out", saved)
     assert code == 0 and f"saved the plan to {saved}" in err
     data = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
     assert data["changes_pending"] is True and ZONE in data["saved"]["targets"]
     assert SECRET not in json.dumps(data)
-    code, out, _ = run(capsys, "apply", "-i", inv, "--plan", saved)
+    code, out, _err = run(capsys, "apply", "-i", inv, "--plan", saved)
     assert code == 0 and "2 created" in out and len(owned_names()) == 2
 
 
@@ -412,7 +412,7 @@ def test_saved_plan_refused_when_inventory_changed(capsys: pytest.CaptureFixture
     inv, saved = write_inventory(tmp_path), str(tmp_path / "plan.json")
     run(capsys, "plan", "-i", inv, "--out", saved)
     write_inventory(tmp_path, zones={ZONE: records(("www", "A", "192.0.2.2"))})
-    code, _, err = run(capsys, "apply", "-i", inv, "--plan", saved)
+    code, _out, err = run(capsys, "apply", "-i", inv, "--plan", saved)
     assert code == 1
     assert "the inventory changed since" in err and "records, device names or provider settings changed" in err
     assert FakeProvider.store == {}
@@ -430,7 +430,7 @@ def test_saved_plan_refused_when_dns_changed(capsys: pytest.CaptureFixture[str],
     run(capsys, "plan", "-i", inv, "--out", saved)
     intruder = RecordSet(f"www.{ZONE}", "A", 300, frozenset({"203.0.113.1"}))
     FakeProvider.store[ZONE] = {intruder.key: intruder}
-    code, _, err = run(capsys, "apply", "-i", inv, "--plan", saved)
+    code, _out, err = run(capsys, "apply", "-i", inv, "--plan", saved)
     assert code == 1 and "changed since the plan" in err
     assert "nothing in the failing batch was written" in err
     assert FakeProvider.store[ZONE] == {intruder.key: intruder}
@@ -440,10 +440,10 @@ def test_saved_plan_refused_when_dns_changed(capsys: pytest.CaptureFixture[str],
 def test_damaged_plan_file_is_one_clear_error(capsys: pytest.CaptureFixture[str], tmp_path: Any, content: str) -> None:
     saved = tmp_path / "plan.json"
     saved.write_text(content)
-    code, _, err = run(capsys, "apply", "-i", write_inventory(tmp_path), "--plan", str(saved))
+    code, _out, err = run(capsys, "apply", "-i", write_inventory(tmp_path), "--plan", str(saved))
     assert code == 1 and str(saved) in err and "Traceback" not in err and "internal error" not in err
 
 
 def test_plan_file_excludes_zone_and_adopt(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
-    code, _, err = run(capsys, "apply", "-i", write_inventory(tmp_path), "--plan", "x.json", "--zone", ZONE)
+    code, _out, err = run(capsys, "apply", "-i", write_inventory(tmp_path), "--plan", "x.json", "--zone", ZONE)
     assert code == 1 and "cannot be combined with --plan" in err

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from ansible_collections.fleetdns.ddns.plugins.module_utils.config import validate
 from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import ConfigError
-from bigfleet import big_inventory
+from ansible_collections.fleetdns.ddns.tests.unit.fleetdns.bigfleet import big_inventory
 
 from fleetdns.inventory import Inventory, load_inventory
 from fleetdns.templating import Secret

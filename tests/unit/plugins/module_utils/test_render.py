@@ -122,7 +122,7 @@ def test_markdown_escapes_html_table_breaks_and_backtick_fences() -> None:
     evil = rs("x", "TXT", '"```<script>|"')
     plan = Plan("o", [ZonePlan(ZONE, "a|b", [Change("create", evil.name, "TXT", None, evil, False, True)])])
     md = render_markdown(plan)
-    assert "<script>" not in md.split("````diff")[0]  # table and summary are escaped
+    assert "<script>" not in md.split("````diff", maxsplit=1)[0]  # table and summary are escaped
     assert "| a\\|b |" in md
     assert "````diff" in md  # fence longer than the ``` inside the value
 

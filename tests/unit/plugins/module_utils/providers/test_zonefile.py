@@ -414,7 +414,7 @@ def test_output_is_sorted_and_stable(tmp_path: Path) -> None:
     ]
     converge(prov, records)
     body = [line.split("\t")[:4] for line in zone_path(tmp_path).read_text().splitlines() if "\tIN\t" in line]
-    assert [(n, t) for n, _, _, t in body] == [
+    assert [(n, t) for n, _ttl, _cls, t in body] == [
         ("@", "SOA"), ("@", "MX"), ("@", "NS"), ("a", "A"), ("b", "A"), ("a.b", "TXT"),
         ("a.a._fleetdns", "TXT"), ("a.b._fleetdns", "TXT"), ("txt.a.b._fleetdns", "TXT"), ("mx._fleetdns", "TXT"),
     ]  # fmt: skip
