@@ -175,8 +175,15 @@ class _ScalarTyper:
         self._resolver = Resolver()
         self._constructor = SafeConstructor()
         self.cache: dict[str, Any] = {}
+        # PyYAML picks implicit resolvers by a scalar's first character: text starting with any
+        # other character is a string without trying a single pattern (most names and words).
+        resolvers = Resolver.yaml_implicit_resolvers
+        self._string_only = None not in resolvers and not Resolver.yaml_path_resolvers
+        self._first_chars = frozenset(key for key in resolvers if key)
 
     def plain(self, text: str) -> Any:
+        if text and self._string_only and text[0] not in self._first_chars:
+            return text
         tag = self._resolver.resolve(ScalarNode, text, (True, False))
         if tag == "tag:yaml.org,2002:merge":
             return _MERGE

@@ -160,9 +160,8 @@ def make_zone_plan(
     for key, want in desired.records.items():
         have = current.records.get(key)
         holder = current.owners.get(key)
-        label = _label(key, zone)
         if holder is not None and holder != owner:
-            conflicts.append(f"{label} is owned by '{holder}', not by '{owner}'")
+            conflicts.append(f"{_label(key, zone)} is owned by '{holder}', not by '{owner}'")
         elif holder == owner:
             if have != want:
                 changes.append(Change("update" if have else "create", *key, have, want, True, True))
@@ -171,10 +170,12 @@ def make_zone_plan(
         elif adopt:
             changes.append(Change("adopt", *key, have, want, False, True))
         elif have == want:
-            plan.notes.append(f"{label} exists as declared but is not owned; left as is (--adopt takes ownership)")
+            plan.notes.append(
+                f"{_label(key, zone)} exists as declared but is not owned; left as is (--adopt takes ownership)"
+            )
         else:
             conflicts.append(
-                f"{label} exists with other values ({_summary(have)}) and is not owned by fleetdns; "
+                f"{_label(key, zone)} exists with other values ({_summary(have)}) and is not owned by fleetdns; "
                 "remove it, or run with --adopt to take it over"
             )
 

@@ -33,9 +33,13 @@ class RecordSet:
 
 def cname_conflicts(keys: list[RecordKey] | set[RecordKey]) -> list[tuple[str, list[str]]]:
     """Names that would hold a CNAME beside other data (RFC 1034 §3.6.2), with the other types."""
+    with_cname = {name for name, rtype in keys if rtype == "CNAME"}
+    if not with_cname:
+        return []
     types_by_name: dict[str, list[str]] = {}
     for name, rtype in keys:
-        types_by_name.setdefault(name, []).append(rtype)
+        if name in with_cname:
+            types_by_name.setdefault(name, []).append(rtype)
     conflicts = []
     for name, types in sorted(types_by_name.items()):
         if "CNAME" in types and len(types) > 1:

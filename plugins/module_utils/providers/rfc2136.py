@@ -531,9 +531,18 @@ def _encode_group(message: dnswire.UpdateMessage, zone: str, group: list[Change]
     """The prerequisites and updates of all changes at one owner name (see the module docstring)."""
     txt = dnswire.TYPE_TXT
     encode = dnswire.encode_rdata
-    for change in group:
-        code = dnswire.type_code(change.type)
-        if change.changes_data:
+    # (change, type code, data changes, marker name or None): worked out once, used by every pass.
+    facts = [
+        (
+            change,
+            dnswire.type_code(change.type),
+            change.changes_data,
+            marker_name(change.key, zone) if change.owned_before or change.owned_after else None,
+        )
+        for change in group
+    ]
+    for change, code, data, marker in facts:
+        if data:
             if change.before is None:
                 message.require_no_rrset(change.name, code)
             else:
@@ -541,31 +550,28 @@ def _encode_group(message: dnswire.UpdateMessage, zone: str, group: list[Change]
                     change.name, code, [encode(change.type, v) for v in change.before.sorted_values()]
                 )
         if change.owned_before:
-            message.require_rrset_values(marker_name(change.key, zone), txt, [marker_rdata])
+            message.require_rrset_values(marker, txt, [marker_rdata])
         elif change.owned_after:
-            message.require_no_rrset(marker_name(change.key, zone), txt)
-    for change in group:
-        if change.changes_data and change.before is not None and change.after is None:
-            message.delete_rrset(change.name, dnswire.type_code(change.type))
-    for change in group:
+            message.require_no_rrset(marker, txt)
+    for change, code, data, _marker in facts:
+        if data and change.before is not None and change.after is None:
+            message.delete_rrset(change.name, code)
+    for change, code, data, _marker in facts:
         before, after = change.before, change.after
-        if change.changes_data and before is not None and after is not None:
-            code = dnswire.type_code(change.type)
+        if data and before is not None and after is not None:
             retimed = before.ttl != after.ttl
             for value in after.sorted_values():
                 if retimed or value not in before.values:
                     message.add(change.name, code, after.ttl, encode(change.type, value))
             for value in sorted(before.values - after.values):
                 message.delete_rr(change.name, code, encode(change.type, value))
-    for change in group:
+    for change, code, data, _marker in facts:
         after = change.after
-        if change.changes_data and change.before is None and after is not None:
-            code = dnswire.type_code(change.type)
+        if data and change.before is None and after is not None:
             for value in after.sorted_values():
                 message.add(change.name, code, after.ttl, encode(change.type, value))
-    for change in group:
+    for change, _code, _data, marker in facts:
         if change.changes_owner:
-            marker = marker_name(change.key, zone)
             if change.owned_after:
                 message.add(marker, txt, _marker_ttl(change), marker_rdata)
             else:

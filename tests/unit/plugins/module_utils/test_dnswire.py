@@ -20,7 +20,7 @@ import dns.update
 import pytest
 from ansible_collections.fleetdns.ddns.plugins.module_utils import dnswire
 from ansible_collections.fleetdns.ddns.plugins.module_utils.rdata import canonical_text, normalize_value
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 ZONE = "example.test."
@@ -277,6 +277,21 @@ def test_decoding_matches_dnspython_for_arbitrary_labels_and_txt(parts: list[byt
     (rr,) = reply.answer
     assert rr[0] == dns.name.Name([p.lower() for p in name.labels]).to_text()
     assert rr[4] == canonical_text(txt)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(labels, min_size=1, max_size=3), min_size=1, max_size=6))
+@example([[b"a", b"we.ird"], [b"A.b", b"c"], [b"txt", b"Host-1"]])  # a dot inside a label is escaped
+def test_names_sharing_a_suffix_decode_as_dnspython_decodes_them(prefixes: list[list[bytes]]) -> None:
+    # As in a zone transfer: markers <type>.<name>._fleetdns.<zone> compress to labels + a pointer.
+    names = [dns.name.from_text("_fleetdns.example.test.")]
+    names += [dns.name.Name([*parts, b"_fleetdns", b"example", b"test", b""]) for parts in prefixes]
+    response = dns.message.make_response(dns.message.make_query(names[0], "TXT"))
+    for name in names:
+        response.answer.append(dns.rrset.from_text(name, 60, "IN", "TXT", '"fleetdns-owner=x"'))
+    reply = dnswire.parse_reply(response.to_wire())
+    want = [dns.name.Name([p.lower() for p in rrset.name.labels]).to_text() for rrset in response.answer]
+    assert [rr[0] for rr in reply.answer] == want
 
 
 @settings(max_examples=100, deadline=None)
