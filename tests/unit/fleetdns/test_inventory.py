@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,7 +20,13 @@ from fleetdns.inventory import Inventory, load_inventory
 from fleetdns.templating import Secret
 
 REPO = Path(__file__).resolve().parents[3]
-ANSIBLE_INVENTORY = Path(sys.executable).with_name("ansible-inventory")
+# Beside this interpreter in a virtual environment; on PATH under ansible-test (it runs the tests with
+# an interpreter of its own and puts Ansible's commands on PATH).
+_BESIDE = Path(sys.executable).with_name("ansible-inventory")
+ANSIBLE_INVENTORY = str(_BESIDE) if _BESIDE.exists() else shutil.which("ansible-inventory") or str(_BESIDE)
+# A child interpreter must import from where this one does: under ansible-test the collection's
+# parent directory is put on sys.path by its pytest plugin, not through the environment.
+CHILD_PYTHONPATH = os.pathsep.join(path for path in sys.path if path)
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
@@ -91,7 +98,7 @@ def test_precedence_matches_ansible_inventory(tmp_path: Path) -> None:
     """The same inventory through ansible-inventory itself: every host's variables must agree."""
     inventory = load(tmp_path, PRECEDENCE)
     result = subprocess.run(
-        [str(ANSIBLE_INVENTORY), "-i", str(tmp_path / "hosts.yml"), "--list"],
+        [ANSIBLE_INVENTORY, "-i", str(tmp_path / "hosts.yml"), "--list"],
         capture_output=True,
         text=True,
         check=True,
@@ -522,7 +529,13 @@ def test_ansible_is_imported_only_when_a_vault_value_is_met(tmp_path: Path) -> N
         f"load_inventory({str(REPO / 'hosts.example.yml')!r}); "
         "print(sorted(m for m in sys.modules if m == 'ansible' or m.startswith('ansible.')))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": CHILD_PYTHONPATH},
+    )
     assert result.stdout.strip() == "[]"
 
 
