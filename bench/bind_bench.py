@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """BIND benchmark: wall time of fleetdns against octoDNS + octodns-bind, same named, same 10,000 A records.
 
     .venv/bin/python bench/bind_bench.py [--records 10000] [--changed 100] [--repeat 3]
@@ -83,7 +83,7 @@ def changed(records: Records, count: int) -> Records:
 # ---- running the tools -----------------------------------------------------------------------------------------
 def timed(argv: list[str], env: dict[str, str], expect: int, what: str) -> float:
     started = time.perf_counter()
-    result = subprocess.run(argv, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
     elapsed = time.perf_counter() - started
     if result.returncode != expect:
         sys.exit(
@@ -271,7 +271,9 @@ def run(args: argparse.Namespace) -> tuple[dict[str, dict[str, list[float]]], li
             verify(lab, zones, after, "change")
             print(
                 f"  run {rep}/{args.repeat}: "
-                + "; ".join(f"{label} " + " ".join(f"{times[label][s][-1]:.2f}" for s, _ in STEPS) for label in times)
+                + "; ".join(
+                    f"{label} " + " ".join(f"{times[label][s][-1]:.2f}" for s, _label in STEPS) for label in times
+                )
                 + f" s (load {load()})",
                 flush=True,
             )
@@ -280,7 +282,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, dict[str, list[float]]], li
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--records", type=int, default=10000, help="A records in the zone")
     parser.add_argument("--changed", type=int, default=100, help="records whose address the change step moves")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each step on fresh zones (medians shown)")
