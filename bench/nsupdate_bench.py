@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""dns_record benchmark: 1,000 A records with ONE fleetdns.ddns.dns_record task against
+community.general.nsupdate in a loop, same ansible-core, same BIND, same records.
+
+    .venv/bin/python bench/nsupdate_bench.py [--count 1000]
+
+Steps, each one `ansible-playbook` run timed from start to exit (Ansible's own start-up included
+for both tools):
+
+1. apply: the zone is empty, the run creates `--count` A records;
+2. re-run: the same playbook again, which must change nothing (recap changed=0).
+
+BIND (tests/lab/bind.py: named on 127.0.0.1 and a free port, TSIG key fleet-admin) serves two
+zones with the same SOA and NS: fleetdns writes example.test., nsupdate writes peer.test., with the
+same relative names and values; every record is checked in BIND after each apply. Both tools run
+under the ansible-core of the `ansible` package from PyPI, which brings community.general, in the
+benchmark's own venv (bench/.venv-nsupdate-peer, created here on first use, never in the project's
+venv); fleetdns.ddns is this checkout, put on ANSIBLE_COLLECTIONS_PATH. Pipelining is on for both
+(the fastest the peer can run: one process per loop item, no file copies). Target: fleetdns at least
+50x faster on both steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from lab.bind import BindLab  # noqa: E402
+
+PEER_VENV = ROOT / "bench" / ".venv-nsupdate-peer"
+PEER_PACKAGES = ["ansible==12.3.0", "dnspython==2.9.2"]
+FLEETDNS_ZONE = "example.test"
+PEER_ZONE = "peer.test"
+TARGET_RATIO = 50
+_RECAP = re.compile(r"^localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
+
+FLEETDNS_PLAY = """\
+- name: fleetdns.ddns.dns_record, one task
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: All the A records in one task
+      fleetdns.ddns.dns_record:
+        provider: "{{ lab }}"
+        zone: %(zone)s
+        ttl: 300
+        records: "{{ records }}"
+        owner: bench
+"""
+
+PEER_PLAY = """\
+- name: community.general.nsupdate, one loop item per record
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: One A record per item
+      community.general.nsupdate:
+        server: "{{ lab.server }}"
+        port: "{{ lab.port }}"
+        protocol: tcp
+        key_name: "{{ lab.tsig_key_name }}"
+        key_algorithm: "{{ lab.tsig_algorithm }}"
+        key_secret: "{{ lab.tsig_secret }}"
+        zone: %(zone)s
+        record: "{{ item.name }}"
+        type: A
+        value: "{{ item.value }}"
+        ttl: 300
+      loop: "{{ records }}"
+      loop_control:
+        label: "{{ item.name }}"
+"""
+
+
+def address(i: int) -> str:
+    return f"10.{i // 62500}.{i // 250 % 250}.{i % 250 + 1}"
+
+
+def records(count: int) -> list[dict[str, str]]:
+    return [{"name": f"h{i:04d}", "type": "A", "value": address(i)} for i in range(count)]
+
+
+def ensure_peer_venv() -> Path:
+    """The benchmark's venv with the `ansible` package (ansible-core + community.general)."""
+    python = PEER_VENV / "bin" / "python"
+    marker = PEER_VENV / ".installed"
+    if not marker.exists() or marker.read_text() != " ".join(PEER_PACKAGES):
+        print(f"preparing {PEER_VENV} ({', '.join(PEER_PACKAGES)}) ...", flush=True)
+        if not python.exists():
+            subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *PEER_PACKAGES], check=True
+        )
+        marker.write_text(" ".join(PEER_PACKAGES))
+    return PEER_VENV / "bin"
+
+
+def setup(work: Path, bind: BindLab, bin_dir: Path, count: int) -> dict[str, str]:
+    """Inventory, ansible.cfg, variables (secret in a 0600 file) and the environment for both tools."""
+    collections = work / "collections" / "ansible_collections" / "fleetdns"
+    collections.mkdir(parents=True)
+    (collections / "ddns").symlink_to(ROOT)
+    (work / "inventory.ini").write_text(
+        f"localhost ansible_connection=local ansible_python_interpreter={bin_dir / 'python'}\n"
+    )
+    (work / "ansible.cfg").write_text("[defaults]\nretry_files_enabled = false\n[connection]\npipelining = true\n")
+    variables = work / "vars.json"
+    variables.write_text(json.dumps({"lab": bind.provider_options(key="admin"), "records": records(count)}))
+    variables.chmod(0o600)
+    (work / "fleetdns.yml").write_text(FLEETDNS_PLAY % {"zone": FLEETDNS_ZONE})
+    (work / "nsupdate.yml").write_text(PEER_PLAY % {"zone": PEER_ZONE})
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    env.update(
+        ANSIBLE_CONFIG=str(work / "ansible.cfg"),
+        ANSIBLE_COLLECTIONS_PATH=str(work / "collections"),
+        ANSIBLE_LOCAL_TEMP=str(work / "tmp"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_DEPRECATION_WARNINGS="0",
+        PATH=f"{bin_dir}:{env.get('PATH', '/usr/bin:/bin')}",
+    )
+    return env
+
+
+def run(work: Path, bin_dir: Path, env: dict[str, str], playbook: str, label: str) -> tuple[float, int]:
+    """Seconds the ansible-playbook run took, and the recap's changed count."""
+    log = work / f"{label}.log"
+    started = time.monotonic()
+    with log.open("w") as out:
+        done = subprocess.run(
+            [str(bin_dir / "ansible-playbook"), "-i", "inventory.ini", playbook, "-e", "@vars.json"],
+            cwd=work,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    elapsed = time.monotonic() - started
+    text = log.read_text()
+    match = _RECAP.search(text)
+    if done.returncode != 0 or not match or match.group(4) != "0":
+        sys.exit(
+            f"{label}: ansible-playbook failed (exit {done.returncode}); see the end of its output:\n{text[-3000:]}"
+        )
+    return elapsed, int(match.group(2))
+
+
+def check_zone(bind: BindLab, zone: str, count: int) -> None:
+    """Every record is in BIND with its value."""
+    text = bind.axfr_text(zone + ".")
+    found = set(re.findall(r"^(h\d{4})\." + re.escape(zone) + r"\.\s+300\s+IN\s+A\s+(\S+)$", text, re.MULTILINE))
+    wanted = {(r["name"], r["value"]) for r in records(count)}
+    if found != wanted:
+        sys.exit(f"zone {zone}: {len(wanted - found)} records missing, {len(found - wanted)} unexpected")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1000, help="A records to apply (default 1000)")
+    args = parser.parse_args()
+    bin_dir = ensure_peer_venv()
+    results: dict[str, dict[str, float]] = {"apply": {}, "re-run": {}}
+    loads: list[float] = []  # 1-minute load average before each run: the machine may be shared
+    with tempfile.TemporaryDirectory(prefix="fleetdns-nsupdate-bench-") as tmp, BindLab() as bind:
+        bind.add_zone(PEER_ZONE + ".")
+        work = Path(tmp)
+        env = setup(work, bind, bin_dir, args.count)
+        for tool, playbook, zone in (
+            ("fleetdns", "fleetdns.yml", FLEETDNS_ZONE),
+            ("nsupdate", "nsupdate.yml", PEER_ZONE),
+        ):
+            print(f"{tool}: applying {args.count} A records to {zone} ...", flush=True)
+            loads.append(os.getloadavg()[0])
+            seconds, changed = run(work, bin_dir, env, playbook, f"{tool}-apply")
+            if changed == 0:
+                sys.exit(f"{tool}: the apply changed nothing")
+            check_zone(bind, zone, args.count)
+            results["apply"][tool] = seconds
+            print(f"{tool}: re-running ...", flush=True)
+            loads.append(os.getloadavg()[0])
+            seconds, changed = run(work, bin_dir, env, playbook, f"{tool}-rerun")
+            if changed != 0:
+                sys.exit(f"{tool}: the re-run reported changed={changed}, expected 0")
+            results["re-run"][tool] = seconds
+    versions = subprocess.run(
+        [str(bin_dir / "python"), "-m", "pip", "list", "--format=freeze", "--disable-pip-version-check"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    picked = [line for line in versions.splitlines() if line.split("==")[0] in ("ansible", "ansible-core")]
+    print()
+    print(f"{args.count} A records, BIND {bind_version()}, {', '.join(picked)}, pipelining on")
+    print(
+        f"load average before each run (fleetdns, fleetdns, nsupdate, nsupdate): {', '.join(f'{x:.1f}' for x in loads)}"
+    )
+    print(f"{'step':<10} {'fleetdns.ddns.dns_record':>25} {'community.general.nsupdate':>27} {'ratio':>8}")
+    met = True
+    for step, times in results.items():
+        ratio = times["nsupdate"] / times["fleetdns"]
+        met = met and ratio >= TARGET_RATIO
+        print(f"{step:<10} {times['fleetdns']:>23.2f} s {times['nsupdate']:>25.2f} s {ratio:>7.0f}x")
+    print(f"target: fleetdns at least {TARGET_RATIO}x faster on both steps: {'met' if met else 'NOT met'}")
+    return 0 if met else 1
+
+
+def bind_version() -> str:
+    done = subprocess.run(["named", "-v"], capture_output=True, text=True, check=False)
+    return done.stdout.split()[1] if done.returncode == 0 and done.stdout.split() else "?"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
