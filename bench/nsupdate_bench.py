@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """dns_record benchmark: 1,000 A records with ONE fleetdns.ddns.dns_record task against
 community.general.nsupdate in a loop, same ansible-core, same BIND, same records.
 
