@@ -1,6 +1,6 @@
 """fleetdns.ddns.dns_record and playbooks/records.yml through a real ansible-playbook against a real
-BIND (and zone files): check mode, apply, idempotence, keep, prune, clear errors, no secret at -vvvv,
-and the playbook leaving a zone exactly as `fleetdns apply` does."""
+BIND (also zone files and the Cloudflare emulator): check mode, apply, idempotence, keep, prune, clear
+errors, no secret at -vvvv, and the playbook leaving a zone exactly as `fleetdns apply` does."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from emulators.cloudflare import CloudflareEmulator
 from lab.bind import BindLab
 
 from integration.playbook_runner import run_playbook, run_playbook_file
@@ -378,3 +379,52 @@ def test_records_playbook_on_zone_files_matches_fleetdns_apply(tmp_path: Path) -
     assert records(by_playbook) == records(by_cli)
     rerun = run_playbook_file(tmp_path, RECORDS_PLAYBOOK, inventory)
     assert rerun.returncode == 0 and rerun.recap["changed"] == 0, rerun.output
+
+
+CLOUDFLARE = """\
+    - name: Against Cloudflare, same module, no change to it
+      module_defaults:
+        group/fleetdns.ddns.dns:
+          provider: {type: cloudflare, api_token: "{{ token }}", base_url: "{{ base_url }}", ca_bundle: "{{ ca }}"}
+          zone: example.test
+          owner: fleet-main
+      block:
+        - name: Records
+          fleetdns.ddns.dns_record:
+            ttl: 300
+            records: [{name: www, type: A, value: [192.0.2.1, 192.0.2.2]}, {name: "@", type: MX, value: "10 mail"}]
+          register: first
+        - name: Records again
+          fleetdns.ddns.dns_record:
+            ttl: 300
+            records: [{name: www, type: A, value: [192.0.2.1, 192.0.2.2]}, {name: "@", type: MX, value: "10 mail"}]
+          register: again
+        - name: A TXT value beside the one there
+          fleetdns.ddns.dns_record: {name: "@", type: TXT, value: "fleet=1", on_existing: keep}
+          register: keep
+    - name: Collect
+      ansible.builtin.set_fact:
+        results: {first: "{{ first }}", again: "{{ again }}", keep: "{{ keep }}"}
+"""
+
+
+def test_the_same_module_drives_the_cloudflare_provider(tmp_path: Path) -> None:
+    with CloudflareEmulator(tls_dir=tmp_path / "tls") as cf:
+        zone = cf.add_zone("example.test")
+        cf.add_record(zone, name="example.test", type="TXT", content="google-site-verification=abc", ttl=300)
+        variables = tmp_path / "cf.json"
+        variables.write_text(json.dumps({"token": cf.token, "base_url": cf.https_url, "ca": cf.ca_file}))
+        run = run_playbook(tmp_path, CLOUDFLARE + SAVE, "-e", f"@{variables}", "-vvvv", name="cloudflare")
+        assert run.returncode == 0, run.output
+        results = run.results()
+        assert results["first"]["changed"] is True and results["again"]["changed"] is False
+        assert results["keep"]["changes"][0]["owned_after"] is False
+        held = {(r["name"], r["type"], r["content"]) for r in cf.records(zone)}
+        assert {
+            ("www.example.test", "A", "192.0.2.1"),
+            ("www.example.test", "A", "192.0.2.2"),
+            ("example.test", "MX", "mail.example.test"),
+            ("example.test", "TXT", "google-site-verification=abc"),
+            ("example.test", "TXT", "fleet=1"),
+        } <= held
+        assert cf.token not in run.output
