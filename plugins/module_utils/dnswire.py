@@ -169,9 +169,8 @@ def read_name(wire: bytes, pos: int, cache: dict[int, str]) -> tuple[str, int]:
             return cached, pos + 2
     elif 0 < length < 64 and pos + length + 2 < size:
         after = pos + 1 + length
-        second = wire[after]
-        if second >= 0xC0:
-            target = ((second & 0x3F) << 8) | wire[after + 1]
+        if wire[after] >= 0xC0:
+            target = ((wire[after] & 0x3F) << 8) | wire[after + 1]
             suffix = cache.get(target) if target < pos else None
             if suffix is not None and len(suffix) + length < 254:
                 label = wire[pos + 1 : after].lower()
@@ -179,21 +178,6 @@ def read_name(wire: bytes, pos: int, cache: dict[int, str]) -> tuple[str, int]:
                     text = label.decode("ascii") + ("." + suffix if suffix != "." else ".")
                     cache[pos] = text
                     return text, after + 2
-        elif 0 < second < 64 and after + second + 2 < size:
-            # Two labels and a pointer: an ownership marker (<type>.<name>._fleetdns.<zone>).
-            end = after + 1 + second
-            if wire[end] >= 0xC0:
-                target = ((wire[end] & 0x3F) << 8) | wire[end + 1]
-                suffix = cache.get(target) if target < pos else None
-                if suffix is not None and suffix != "." and len(suffix) + length + second < 253:
-                    first_label = wire[pos + 1 : after].lower()
-                    second_label = wire[after + 1 : end].lower()
-                    if not (first_label + second_label).translate(None, _PLAIN_LABEL_BYTES):
-                        tail = second_label.decode("ascii") + "." + suffix
-                        text = first_label.decode("ascii") + "." + tail
-                        cache[pos] = text
-                        cache[after] = tail
-                        return text, end + 2
     return _read_name(wire, pos, cache)
 
 
