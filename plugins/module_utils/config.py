@@ -596,7 +596,7 @@ def _hosts(hosts: dict[str, dict[str, Any]], zones: dict[str, ZoneConfig], check
                     "a device name belongs to exactly one host; remove it from one of them",
                 )  # fmt: skip
                 continue
-            clash = [t for (n, t) in zones[zone].records if n == name and t in ("A", "AAAA", "CNAME")]
+            clash = [t for t in ("A", "AAAA", "CNAME") if (name, t) in zones[zone].records]
             if clash:
                 check.add(
                     raw_names, index, item_path,
