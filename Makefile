@@ -67,8 +67,12 @@ format: venv
 unit: venv
 	$(BIN)/pytest tests/unit
 
+# Everything CI checks: style, the pytest suite (real BIND, ddclient, ansible-playbook, emulators),
+# ansible-test sanity and units on both ansible-core versions, and the roles' Molecule scenarios.
 test: system-packages venv lint
 	$(BIN)/pytest
+	$(MAKE) sanity units
+	$(MAKE) molecule
 
 clean:
 	rm -rf $(VENV) $(VENV312) build demo tests/output .pytest_cache .ruff_cache
