@@ -19,7 +19,7 @@ from .ownership import MARKER_LABEL
 from .plan import ZoneDesired
 from .providers import zone_provider_class, zone_provider_type_names
 from .providers.base import Option
-from .rdata import ValueError_, check_ttl, check_type, normalize_values
+from .rdata import VALUE_EXAMPLES, ValueError_, check_ttl, check_type, normalize_values
 from .records import RecordKey, RecordSet, cname_conflicts
 
 Locate = Callable[[Any, Any], "Location | None"]  # quoted: a runtime `|` fails pylint's Python 3.9 check
@@ -533,21 +533,10 @@ def _record(
 _TTL_HINT = "a TTL is a whole number of seconds from 0 to 2147483647, like 300"
 _RECORD_HINT = "a record looks like {name: www, type: A, value: 192.0.2.1} (value may be a list)"
 _NAME_HINT = "names are relative to the zone (www, '@' for the apex) or absolute with a final dot"
-_VALUE_EXAMPLES = {
-    "A": "192.0.2.10",
-    "AAAA": "2001:db8::10",
-    "CNAME": "target.example.com.",
-    "MX": "10 mail.example.com.",
-    "NS": "ns1.example.com.",
-    "PTR": "host.example.com.",
-    "SRV": "10 5 5060 sip.example.com.",
-    "CAA": '0 issue "letsencrypt.org"',
-    "TXT": "v=spf1 mx -all",
-}
 
 
 def _value_hint(rtype: str) -> str:
-    example = _VALUE_EXAMPLES.get(rtype)
+    example = VALUE_EXAMPLES.get(rtype)
     if example:
         return f"a valid {rtype} value looks like {example}"
     return f"write the {rtype} value in zone-file syntax"

@@ -173,20 +173,24 @@ def rdata_from_canonical(rtype: str, text: str) -> dns.rdata.Rdata:
     return dns.rdata.from_text(dns.rdataclass.IN, rtype, text, origin=dns.name.root, relativize=False)
 
 
-_EXAMPLES = {
-    "MX": "10 mail.example.com.",
-    "SRV": "10 5 5060 sip.example.com.",
+# What a valid value looks like, per type: shown in value errors here and in config's hints.
+VALUE_EXAMPLES = {
+    "A": "192.0.2.10",
+    "AAAA": "2001:db8::10",
     "CAA": '0 issue "letsencrypt.org"',
     "CNAME": "target.example.com.",
+    "MX": "10 mail.example.com.",
     "NS": "ns1.example.com.",
     "PTR": "host.example.com.",
+    "SRV": "10 5 5060 sip.example.com.",
     "SSHFP": "4 2 <64 hex digits>",
     "TLSA": "3 1 1 <64 hex digits>",
+    "TXT": "v=spf1 mx -all",
 }
 
 
 def _example(rtype: str) -> str:
-    example = _EXAMPLES.get(rtype)
+    example = VALUE_EXAMPLES.get(rtype)
     return f"; expected something like {example!r}" if example else ""
 
 
