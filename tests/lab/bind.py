@@ -52,7 +52,6 @@ import socket
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import dns.message
@@ -63,6 +62,7 @@ import dns.rdatatype
 import dns.tsigkeyring
 import dns.zone
 from ansible_collections.fleetdns.ddns.plugins.module_utils.rdata import canonical_text
+from ansible_collections.fleetdns.ddns.plugins.module_utils.tsig import TsigKey, TsigKeyError, read_key_file
 
 HOST = "127.0.0.1"
 DEFAULT_ZONE = "example.test."
@@ -73,13 +73,6 @@ _BINARIES = ("named", "tsig-keygen", "rndc-confgen", "rndc", "nsupdate")
 
 class LabError(RuntimeError):
     """The lab could not start or a lab command failed."""
-
-
-@dataclass(frozen=True)
-class TsigKey:
-    name: str
-    algorithm: str
-    secret: str = field(repr=False)
 
 
 def free_port() -> int:
@@ -160,10 +153,13 @@ class BindLab:
             out = _run([_which("tsig-keygen"), "-a", self.algorithm, name]).stdout
             with open(path, "w", encoding="ascii") as handle:
                 handle.write(out)
-            secret = re.search(r'secret "([^"]+)"', out)
-            if secret is None:
-                raise LabError(f"tsig-keygen printed no secret for {name}")
-            self.keys[role] = TsigKey(name, self.algorithm, secret.group(1))
+            try:
+                key = read_key_file(path)  # the engine's reader of key files
+            except TsigKeyError as exc:
+                raise LabError(f"tsig-keygen wrote no usable key for {name}: {exc}") from None
+            if key is None:
+                raise LabError(f"tsig-keygen wrote no key file for {name}")
+            self.keys[role] = key
         _run([_which("rndc-confgen"), "-a", "-A", "hmac-sha256", "-c", self._path("rndc.key")])
 
     def _start(self) -> None:
