@@ -38,12 +38,10 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import NamedTuple
 
@@ -54,6 +52,7 @@ import dns.zone
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from common import address, ensure_venv, run_timed  # noqa: E402
 from lab.bind import BindLab  # noqa: E402
 
 PEER_VENV = ROOT / "bench" / ".venv-octodns"
@@ -67,10 +66,6 @@ TARGET_NOOP = 1.5
 STEPS = (("create", "create"), ("noop", "no-op plan"), ("change", "change"))
 
 Records = dict[str, str]  # relative name -> IPv4 address
-
-
-def address(i: int) -> str:
-    return f"10.{i // 62500}.{i // 250 % 250}.{i % 250 + 1}"
 
 
 def records_for(count: int) -> Records:
@@ -103,14 +98,8 @@ def named_cpu(lab: BindLab) -> float:
 
 def timed(lab: BindLab, argv: list[str], env: dict[str, str], expect: int, what: str) -> Sample:
     server, children = named_cpu(lab), resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    result = subprocess.run(argv, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
-    elapsed = time.perf_counter() - started
+    elapsed = run_timed(argv, env, expect, what)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if result.returncode != expect:
-        sys.exit(
-            f"{what} exited {result.returncode}, expected {expect}:\n{result.stdout[-1500:]}{result.stderr[-3000:]}"
-        )
     cpu = after.ru_utime - children.ru_utime + after.ru_stime - children.ru_stime
     return Sample(elapsed, cpu, named_cpu(lab) - server)
 
@@ -166,7 +155,7 @@ class Octodns:
 
     def __init__(self, lab: BindLab, work: Path) -> None:
         self.lab, self.work = lab, work
-        self.sync = ensure_peer_venv()
+        self.sync = ensure_venv(PEER_VENV, PEER_PACKAGES) / "octodns-sync"
         self.env = dict(os.environ, BENCH_TSIG=lab.keys["admin"].secret)
 
     def write(self, zone: str, records: Records) -> Path:
@@ -214,18 +203,6 @@ def byte_compile() -> None:
     PYTHONDONTWRITEBYTECODE would otherwise recompile every edited module on every run."""
     paths = [str(ROOT / "fleetdns"), str(ROOT / "plugins" / "module_utils")]
     subprocess.run([sys.executable, "-m", "compileall", "-q", *paths], check=True, stdout=subprocess.DEVNULL)
-
-
-def ensure_peer_venv() -> Path:
-    python = PEER_VENV / "bin" / "python"
-    if not (PEER_VENV / "bin" / "octodns-sync").exists():
-        print(f"creating the peer venv {PEER_VENV} ({', '.join(PEER_PACKAGES)}) ...", flush=True)
-        shutil.rmtree(PEER_VENV, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *PEER_PACKAGES], check=True
-        )
-    return PEER_VENV / "bin" / "octodns-sync"
 
 
 # ---- checking the zones ---------------------------------------------------------------------------------------
@@ -320,7 +297,7 @@ def main() -> int:
         sys.exit(f"{FLEETDNS} not found: run `make venv` and start this with .venv/bin/python")
     if not 0 < args.changed <= args.records:
         sys.exit("--changed must be between 1 and --records")
-    ensure_peer_venv()
+    ensure_venv(PEER_VENV, PEER_PACKAGES)
     byte_compile()
     print(f"BIND: {args.records:,} A records, {args.repeat} runs per step; per run: create no-op change (wall s)")
     samples, loads = run(args)

@@ -21,17 +21,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from common import address, ensure_venv, run_timed  # noqa: E402
 from emulators.launch import CloudflareProcess  # noqa: E402
 
 PEER_VENV = ROOT / "bench" / ".venv-cloudflare-peer"
@@ -41,10 +39,6 @@ OWNER = "fleet-bench"
 ZONE = "example.test"
 TARGET_REQUESTS = 10
 TARGET_RATIO = 100
-
-
-def address(i: int) -> str:
-    return f"10.{i // 62500}.{i // 250 % 250}.{i % 250 + 1}"
 
 
 def seed(emulator: CloudflareProcess, existing: int, comment: str | None) -> str:
@@ -84,19 +78,7 @@ def fleetdns_inventory(path: Path, emulator: CloudflareProcess, records: list[tu
 def run_fleetdns(argv: list[str], inventory: Path, emulator: CloudflareProcess, expect: int) -> float:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLEETDNS_")}
     env.update(BENCH_CF_TOKEN=emulator.token, NO_COLOR="1")
-    started = time.perf_counter()
-    result = subprocess.run(
-        [str(FLEETDNS), *argv, "-i", str(inventory)],
-        env=env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
-    elapsed = time.perf_counter() - started
-    if result.returncode != expect:
-        sys.exit(f"fleetdns {' '.join(argv)} exited {result.returncode}, expected {expect}:\n{result.stderr[-2000:]}")
-    return elapsed
+    return run_timed([str(FLEETDNS), *argv, "-i", str(inventory)], env, expect, f"fleetdns {' '.join(argv)}")
 
 
 def bench_fleetdns(work: Path, existing: int, new: int, repeat: int) -> dict:
@@ -117,18 +99,6 @@ def bench_fleetdns(work: Path, existing: int, new: int, repeat: int) -> dict:
 
 
 # ---- octoDNS + octodns-cloudflare -------------------------------------------------------------------------------
-def ensure_peer_venv() -> Path:
-    python = PEER_VENV / "bin" / "python"
-    if not (PEER_VENV / "bin" / "octodns-sync").exists():
-        print(f"creating the peer venv {PEER_VENV} ({', '.join(PEER_PACKAGES)}) ...", flush=True)
-        shutil.rmtree(PEER_VENV, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *PEER_PACKAGES], check=True
-        )
-    return PEER_VENV / "bin" / "octodns-sync"
-
-
 def octodns_config(work: Path, emulator: CloudflareProcess, records: list[tuple[str, str]]) -> Path:
     config_dir = work / "octodns-zones"
     config_dir.mkdir(exist_ok=True)
@@ -159,16 +129,11 @@ def octodns_config(work: Path, emulator: CloudflareProcess, records: list[tuple[
 def run_octodns(sync: Path, config: Path, emulator: CloudflareProcess, doit: bool) -> float:
     env = dict(os.environ, BENCH_CF_TOKEN=emulator.token, REQUESTS_CA_BUNDLE=emulator.ca_file)
     argv = [str(sync), "--config-file", str(config), "--quiet", *(["--doit"] if doit else [])]
-    started = time.perf_counter()
-    result = subprocess.run(argv, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        sys.exit(f"octodns-sync exited {result.returncode}:\n{result.stderr[-3000:]}")
-    return elapsed
+    return run_timed(argv, env, 0, "octodns-sync")
 
 
 def bench_octodns(work: Path, existing: int, new: int, repeat: int) -> dict:
-    sync = ensure_peer_venv()
+    sync = ensure_venv(PEER_VENV, PEER_PACKAGES) / "octodns-sync"
     with CloudflareProcess(work / "tls-octodns", rate_limit=False) as emulator:
         zone_id = seed(emulator, existing, None)
         config = octodns_config(work, emulator, names(existing, new))

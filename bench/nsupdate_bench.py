@@ -36,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from common import address, ensure_venv  # noqa: E402
 from lab.bind import BindLab  # noqa: E402
 
 PEER_VENV = ROOT / "bench" / ".venv-nsupdate-peer"
@@ -84,27 +85,8 @@ PEER_PLAY = """\
 """
 
 
-def address(i: int) -> str:
-    return f"10.{i // 62500}.{i // 250 % 250}.{i % 250 + 1}"
-
-
 def records(count: int) -> list[dict[str, str]]:
     return [{"name": f"h{i:04d}", "type": "A", "value": address(i)} for i in range(count)]
-
-
-def ensure_peer_venv() -> Path:
-    """The benchmark's venv with the `ansible` package (ansible-core + community.general)."""
-    python = PEER_VENV / "bin" / "python"
-    marker = PEER_VENV / ".installed"
-    if not marker.exists() or marker.read_text() != " ".join(PEER_PACKAGES):
-        print(f"preparing {PEER_VENV} ({', '.join(PEER_PACKAGES)}) ...", flush=True)
-        if not python.exists():
-            subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *PEER_PACKAGES], check=True
-        )
-        marker.write_text(" ".join(PEER_PACKAGES))
-    return PEER_VENV / "bin"
 
 
 def setup(work: Path, bind: BindLab, bin_dir: Path, count: int) -> dict[str, str]:
@@ -186,7 +168,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1000, help="A records to apply (default 1000)")
     args = parser.parse_args()
-    bin_dir = ensure_peer_venv()
+    bin_dir = ensure_venv(PEER_VENV, PEER_PACKAGES)  # ansible-core + community.general
     with tempfile.TemporaryDirectory(prefix="fleetdns-nsupdate-bench-") as tmp, BindLab() as bind:
         for zone in (PEER_ZONE, LATE_ZONE):
             bind.add_zone(zone + ".")
