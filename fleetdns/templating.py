@@ -100,34 +100,20 @@ class Templar:
             if "{" in value and is_template(value):
                 return self._render_string(value, container, key, scope)
             return value
-        if cls is dict:
+        if cls is dict or cls is list:
             if id(value) not in self.positions.templated:
                 return value  # nothing inside to render (known from the YAML scan)
-            copy = None
-            for item_key, item in value.items():
+            copy = None  # made at the first item that renders to something new
+            for item_key, item in value.items() if cls is dict else enumerate(value):
                 rendered = self.render(item, value, item_key, scope)
                 if rendered is not item:
                     if copy is None:
-                        copy = dict(value)
+                        copy = cls(value)
                     copy[item_key] = rendered
             if copy is None:
                 return value
             self.positions.copy_to(value, copy)
             return copy
-        if cls is list:
-            if id(value) not in self.positions.templated:
-                return value
-            items = None
-            for index, item in enumerate(value):
-                rendered = self.render(item, value, index, scope)
-                if rendered is not item:
-                    if items is None:
-                        items = list(value)
-                    items[index] = rendered
-            if items is None:
-                return value
-            self.positions.copy_to(value, items)
-            return items
         if cls is VaultText:
             return self._decrypt(value)
         return value  # numbers, booleans, None, dates, Unsafe and Secret strings
