@@ -76,6 +76,15 @@ def zone_records(data: dict) -> list[dict]:
     return data["all"]["vars"]["fleetdns_zones"]["example.test"]["records"]
 
 
+def move_mail(inventory: Path) -> None:
+    """The edit the tests make to an inventory: mail's A record moves from 192.0.2.25 to 192.0.2.26."""
+    data = load(inventory)
+    for record in zone_records(data):
+        if record["name"] == "mail":
+            record["value"] = "192.0.2.26"
+    save(inventory, data)
+
+
 def snapshot(directory: Path) -> dict[str, bytes]:
     return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
@@ -121,12 +130,7 @@ def test_edit_plans_an_update_and_unowned_records_survive(example: Path) -> None
     with zone_file.open("a") as handle:
         handle.write('handmade 300 IN TXT "added by hand"\n')
 
-    inv = example / "hosts.yml"
-    data = load(inv)
-    for record in zone_records(data):
-        if record["name"] == "mail":
-            record["value"] = "192.0.2.26"
-    save(inv, data)
+    move_mail(example / "hosts.yml")
 
     plan = ok(run("plan", "-i", "hosts.yml", "--detailed-exitcode", cwd=example), 2)
     assert "~ update   mail A (ttl 3600)\n      - 192.0.2.25\n      + 192.0.2.26" in plan.stdout
@@ -300,12 +304,7 @@ def test_bind_round_trip_and_secret_never_shown(tmp_path: Path, bind: Any) -> No
     assert "No changes." in fleetdns("plan", "-i", "hosts.yml", "--detailed-exitcode").stdout
 
     bind.nsupdate('update add handmade.example.test. 300 TXT "added by nsupdate"')
-    inv = tmp_path / "hosts.yml"
-    data = load(inv)
-    for record in zone_records(data):
-        if record["name"] == "mail":
-            record["value"] = "192.0.2.26"
-    save(inv, data)
+    move_mail(tmp_path / "hosts.yml")
     fleetdns("plan", "-i", "hosts.yml", "--detailed-exitcode", code=2)
     applied = fleetdns("apply", "-i", "hosts.yml", "--yes", "--debug")
     assert "example.test. (lab): 1 updated" in applied.stdout
@@ -321,12 +320,7 @@ def test_bind_concurrent_change_between_saved_plan_and_apply(tmp_path: Path, bin
     bind_inventory(tmp_path, bind)
     env = bind_env(bind)
     ok(run("apply", "-i", "hosts.yml", cwd=tmp_path, env=env))
-    inv = tmp_path / "hosts.yml"
-    data = load(inv)
-    for record in zone_records(data):
-        if record["name"] == "mail":
-            record["value"] = "192.0.2.26"
-    save(inv, data)
+    move_mail(tmp_path / "hosts.yml")
     ok(run("plan", "-i", "hosts.yml", "--out", "plan.json", cwd=tmp_path, env=env))
     bind.nsupdate("update delete mail.example.test. A\nupdate add mail.example.test. 3600 A 203.0.113.9")
 
