@@ -298,6 +298,11 @@ all:
 """
 
 
+def fleetdns(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The real `fleetdns` command beside this interpreter; `env` None: this process's environment."""
+    return subprocess.run([str(FLEETDNS), *argv], env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
 def zone_records(bind: Any) -> list[str]:
     """The zone by AXFR without its SOA (whose serial differs between two servers)."""
     return sorted(line for line in bind.axfr_text().splitlines() if line and " SOA " not in line)
@@ -314,14 +319,8 @@ def test_records_playbook_leaves_bind_exactly_as_fleetdns_apply(tmp_path: Path, 
             text = INVENTORY.format(port=lab.port, algorithm=lab.keys["admin"].algorithm)
             (directory / "hosts.yml").write_text(text)
         env = {"FLEETDNS_TEST_TSIG": bind.keys["admin"].secret}
-        cli = subprocess.run(
-            [str(FLEETDNS), "apply", "-i", str(by_cli / "hosts.yml"), "--yes"],
-            env={"PATH": "/usr/bin:/bin", "FLEETDNS_TEST_TSIG": twin.keys["admin"].secret},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        twin_env = {"PATH": "/usr/bin:/bin", "FLEETDNS_TEST_TSIG": twin.keys["admin"].secret}
+        cli = fleetdns("apply", "-i", str(by_cli / "hosts.yml"), "--yes", env=twin_env)
         assert cli.returncode == 0, cli.stdout + cli.stderr
 
         inventory = by_playbook / "hosts.yml"
@@ -338,14 +337,7 @@ def test_records_playbook_leaves_bind_exactly_as_fleetdns_apply(tmp_path: Path, 
 
         rerun = run_playbook_file(tmp_path, RECORDS_PLAYBOOK, inventory, env=env)
         assert rerun.returncode == 0 and rerun.recap["changed"] == 0, rerun.output
-        plan = subprocess.run(
-            [str(FLEETDNS), "plan", "-i", str(inventory)],
-            env={"PATH": "/usr/bin:/bin", **env},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        plan = fleetdns("plan", "-i", str(inventory), env={"PATH": "/usr/bin:/bin", **env})
         assert plan.returncode == 0 and "no changes" in plan.stdout.lower(), plan.stdout + plan.stderr
     finally:
         twin.stop()
@@ -356,13 +348,7 @@ def test_records_playbook_on_zone_files_matches_fleetdns_apply(tmp_path: Path) -
     for directory in (by_cli, by_playbook):
         directory.mkdir()
         shutil.copy(ROOT / "hosts.example.yml", directory / "hosts.yml")
-    cli = subprocess.run(
-        [str(FLEETDNS), "apply", "-i", str(by_cli / "hosts.yml"), "--yes"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    cli = fleetdns("apply", "-i", str(by_cli / "hosts.yml"), "--yes")
     assert cli.returncode == 0, cli.stdout + cli.stderr
     inventory = by_playbook / "hosts.yml"
     checked = run_playbook_file(tmp_path, RECORDS_PLAYBOOK, inventory, "--check", "--diff")
