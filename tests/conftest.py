@@ -1,4 +1,5 @@
-"""Shared fixtures. `bind`: a fresh real BIND primary per test (see lab/bind.py for its API)."""
+"""Shared fixtures. `bind`: a fresh real BIND primary per test (see lab/bind.py for its API);
+`servers`: closes the fake servers a test starts (tests/unit/plugins/module_utils/public_ip_fakes.py)."""
 
 from __future__ import annotations
 
@@ -26,3 +27,12 @@ def bind() -> Iterator[BindLab]:
         yield lab
     finally:
         lab.stop()
+
+
+@pytest.fixture
+def servers() -> Iterator[list]:
+    """Collects fake servers started by a test (anything with close()) and closes them all afterwards."""
+    started: list = []
+    yield started
+    for server in started:
+        server.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils.public_ip_fakes import (
     DnsBehaviour,
     DnsResponder,
@@ -28,14 +27,6 @@ TASKS = """\
       changed_when: false
       check_mode: false
 """
-
-
-@pytest.fixture
-def servers():
-    started: list = []
-    yield started
-    for server in started:
-        server.close()
 
 
 def sources_for(servers: list, web_a: str, web_b: str, dns_answer: str) -> str:

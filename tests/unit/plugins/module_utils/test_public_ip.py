@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import dns.flags
 import dns.rdataclass
@@ -25,15 +24,6 @@ from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils.public_ip
 V4 = "203.0.113.7"
 V4_OTHER = "198.51.100.9"
 V6 = "2001:db8::7"
-
-
-@pytest.fixture
-def servers() -> Iterator[list]:
-    """Collects fake servers started by a test and closes them all afterwards."""
-    started: list = []
-    yield started
-    for server in started:
-        server.close()
 
 
 def echo(servers: list, body: str, **kwargs) -> EchoServer:

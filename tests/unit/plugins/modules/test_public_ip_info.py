@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from ansible_collections.fleetdns.ddns.plugins.modules.public_ip_info import main
 from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils.public_ip_fakes import (
@@ -13,14 +11,6 @@ from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils.public_ip
 
 V4 = "203.0.113.7"
 V6 = "2001:db8::7"
-
-
-@pytest.fixture
-def servers() -> Iterator[list]:
-    started: list = []
-    yield started
-    for server in started:
-        server.close()
 
 
 def http(servers: list, name: str, body: str, host: str = "127.0.0.1", families: tuple = ("ipv4",)) -> dict:
