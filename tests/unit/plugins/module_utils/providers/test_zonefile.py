@@ -9,8 +9,6 @@ import os
 import stat
 from pathlib import Path
 
-import dns.rdatatype
-import dns.zone
 import pytest
 from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import ChangedSinceReadError, ProviderError
 from ansible_collections.fleetdns.ddns.plugins.module_utils.names import normalize_name
@@ -24,14 +22,19 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.zonefile i
     next_serial,
     render,
 )
-from ansible_collections.fleetdns.ddns.plugins.module_utils.rdata import MANAGED_TYPES, canonical_text, normalize_values
+from ansible_collections.fleetdns.ddns.plugins.module_utils.rdata import MANAGED_TYPES
 from ansible_collections.fleetdns.ddns.plugins.module_utils.records import RecordSet
+from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils.providers.zonefile_helpers import (
+    HEX64,
+    ME,
+    ZONE,
+    converge,
+    dnspython_view,
+    provider,
+    rs,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-ZONE = "example.test."
-ME = "fleet-main"
-HEX64 = "0123456789abcdef" * 4
 
 # One sample value per managed type (zone-file syntax, relative names resolve against the zone).
 SAMPLES = {
@@ -55,26 +58,8 @@ SAMPLES = {
 }
 
 
-def rs(name: str, rtype: str, values: list[str], ttl: int = 300) -> RecordSet:
-    return RecordSet(normalize_name(name, ZONE), rtype, ttl, normalize_values(rtype, values, ZONE))
-
-
-def provider(tmp_path: Path, **options: object) -> ZoneFileProvider:
-    opts = {key: spec.default for key, spec in ZoneFileProvider.OPTIONS.items()}
-    opts.update(options)
-    return ZoneFileProvider("files", opts, str(tmp_path))
-
-
 def zone_path(tmp_path: Path) -> Path:
     return tmp_path / "zones" / "example.test.zone"
-
-
-def converge(prov: ZoneFileProvider, records: list[RecordSet], registered: set | None = None, adopt: bool = False):
-    """Plan against what the file holds now and apply it, as `fleetdns apply` does."""
-    desired = ZoneDesired(ZONE, {r.key: r for r in records}, set(registered or ()))
-    plan = make_zone_plan(desired, prov.read(ZONE, set()), ME, "files", adopt)
-    prov.apply(ZONE, plan.changes, ME)
-    return plan
 
 
 def today_serial() -> int:
@@ -169,19 +154,6 @@ host A 192.0.2.99      ; relative to sub
 Caps.Example.Test. 1m AAAA 2001:DB8:0:0::1
 other.example.net. 300 A 192.0.2.1   ; outside the zone
 """
-
-
-def dnspython_view(text: str) -> dict:
-    """The same file as dnspython's own zone reader understands it (SOA left out)."""
-    zone = dns.zone.from_text(text, ZONE, relativize=False, check_origin=False)
-    result = {}
-    for name, rdataset in zone.iterate_rdatasets():
-        if rdataset.rdtype == dns.rdatatype.SOA:
-            continue
-        owner = name.canonicalize().to_text()
-        rtype = dns.rdatatype.to_text(rdataset.rdtype)
-        result[(owner, rtype)] = RecordSet(owner, rtype, rdataset.ttl, frozenset(canonical_text(r) for r in rdataset))
-    return result
 
 
 def write_zone(tmp_path: Path, text: str) -> Path:
