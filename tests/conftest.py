@@ -1,8 +1,10 @@
 """Shared fixtures. `bind`: a fresh real BIND primary per test (see lab/bind.py for its API);
-`servers`: closes the fake servers a test starts (tests/unit/plugins/module_utils/public_ip_fakes.py)."""
+`servers`: closes the fake servers a test starts (tests/unit/plugins/module_utils/public_ip_fakes.py);
+`collector_on`: the cyclic garbage collector switched on for the test, restored after."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -36,3 +38,13 @@ def servers() -> Iterator[list]:
     yield started
     for server in started:
         server.close()
+
+
+@pytest.fixture
+def collector_on() -> Iterator[None]:
+    """The cyclic garbage collector on while the test runs (tests of code that pauses it), then as it was."""
+    was = gc.isenabled()
+    gc.enable()
+    yield
+    if not was:
+        gc.disable()

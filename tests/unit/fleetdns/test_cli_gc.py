@@ -7,21 +7,11 @@ off would let cyclic garbage pile up for the rest of their process.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
 
 import pytest
 
 from fleetdns import cli
 from fleetdns.commands import validate as validate_command
-
-
-@pytest.fixture
-def collector_on() -> Iterator[None]:
-    was = gc.isenabled()
-    gc.enable()
-    yield
-    if not was:
-        gc.disable()
 
 
 def test_collector_is_paused_during_the_command_and_back_on_after(

@@ -3,19 +3,9 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
 
 import pytest
 from ansible_collections.fleetdns.ddns.plugins.module_utils.gcpause import paused_gc
-
-
-@pytest.fixture
-def collector_on() -> Iterator[None]:
-    was = gc.isenabled()
-    gc.enable()
-    yield
-    if not was:
-        gc.disable()
 
 
 def test_paused_inside_and_back_on_after(collector_on: None) -> None:
