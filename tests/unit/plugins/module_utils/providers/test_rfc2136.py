@@ -9,13 +9,20 @@ import dns.message
 import dns.rdataclass
 import dns.rdatatype
 import pytest
-from ansible_collections.fleetdns.ddns.plugins.module_utils import dnswire
+from ansible_collections.fleetdns.ddns.plugins.module_utils import dnswire, rdata
 from ansible_collections.fleetdns.ddns.plugins.module_utils.config import validate
 from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import ConfigError, ProviderError
+from ansible_collections.fleetdns.ddns.plugins.module_utils.ownership import marker_value
 from ansible_collections.fleetdns.ddns.plugins.module_utils.plan import Change
 from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import zone_provider_class
-from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.rfc2136 import Rfc2136Provider
+from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.rfc2136 import (
+    Rfc2136Provider,
+    _encode_group,
+    _size_bound,
+)
 from ansible_collections.fleetdns.ddns.plugins.module_utils.records import RecordSet
+from hypothesis import given
+from hypothesis import strategies as st
 
 ZONE = "example.test."
 OWNER = "fleet-main"
@@ -42,7 +49,7 @@ def _sections(message: dnswire.UpdateMessage) -> tuple[list[str], list[str]]:
 
 
 def _pack(changes: list[Change], limit: int = LIMIT) -> list[tuple[dnswire.UpdateMessage, list[Change]]]:
-    return _provider()._pack(ZONE, changes, OWNER, limit)
+    return list(_provider()._pack(ZONE, changes, OWNER, limit))
 
 
 # --------------------------------------------------------------------------- options
@@ -221,7 +228,7 @@ def test_many_changes_fill_few_messages_below_64k_with_tsig() -> None:
     signer = provider._signer()
     assert signer is not None
     changes = _creates(3000)
-    batches = provider._pack(ZONE, changes, OWNER, LIMIT - signer.overhead)
+    batches = list(provider._pack(ZONE, changes, OWNER, LIMIT - signer.overhead))
     sizes = [len(signer.sign(m.to_wire())[0]) for m, _batch in batches]
     assert 3 <= len(batches) <= 8
     assert all(size <= LIMIT for size in sizes)
@@ -268,3 +275,34 @@ def test_apply_without_changes_opens_no_connection(monkeypatch: pytest.MonkeyPat
 
 def test_class_constants_match_dnspython() -> None:
     assert dnswire.CLASS_NONE == dns.rdataclass.NONE and dnswire.CLASS_ANY == dns.rdataclass.ANY
+
+
+_labels = st.sampled_from(["www", "*.dev", "@", "a.b.c", "x" * 60, "_sip._tcp"])
+_values = {
+    "A": st.sampled_from(["192.0.2.1", "192.0.2.2", "198.51.100.7"]),
+    "AAAA": st.sampled_from(["2001:db8::1", "::1", "2001:db8:1:2:3:4:5:6"]),
+    "TXT": st.text(max_size=300).map(lambda text: rdata.normalize_value("TXT", text, ZONE)),
+    "MX": st.sampled_from(["10 mail.example.test.", "0 ."]),
+}
+
+
+@st.composite
+def _groups(draw: st.DrawFn) -> list[Change]:
+    name = draw(_labels)
+    group = []
+    for rtype in draw(st.sets(st.sampled_from(sorted(_values)), min_size=1)):
+        values = st.frozensets(_values[rtype], min_size=1, max_size=4)
+        before = draw(st.none() | values.map(lambda v, t=rtype: _rs(name, t, *v)))
+        after = draw(st.none() | values.map(lambda v, t=rtype: _rs(name, t, *v, ttl=60)))
+        owned = draw(st.tuples(st.booleans(), st.booleans()))
+        group.append(Change("update", after.name if after else _rs(name, rtype).name, rtype, before, after, *owned))
+    return group
+
+
+@given(_groups())
+def test_the_cheap_size_bound_is_never_below_the_encoded_size(group: list[Change]) -> None:
+    """_pack trusts the bound to decide which groups need the exact check before anything is sent."""
+    marker_rdata = dnswire.encode_rdata("TXT", marker_value(OWNER))
+    message = dnswire.UpdateMessage(ZONE)
+    _encode_group(message, ZONE, group, marker_rdata)
+    assert _size_bound(ZONE, group, marker_rdata) >= message.size
