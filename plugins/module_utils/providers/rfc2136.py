@@ -579,6 +579,9 @@ def _encode_group(message: dnswire.UpdateMessage, zone: str, group: list[Change]
                 message.delete_rrset(marker, txt)
 
 
+_FIXED_RDATA_SIZE = {"A": 4, "AAAA": 16}
+
+
 def _size_bound(zone: str, group: list[Change], marker_rdata: bytes) -> int:
     """More bytes than _encode_group can add for `group`, cheaply: every name counted uncompressed
     and every record _encode_group might write counted, so only a group above the bound needs the
@@ -589,8 +592,12 @@ def _size_bound(zone: str, group: list[Change], marker_rdata: bytes) -> int:
         marker = record + len(change.type) + 20 + len(marker_rdata)  # "<t>.", "_fleetdns.", "wildcard-"
         before = change.before.values if change.before else ()
         after = change.after.values if change.after else ()
-        rdata = 2 * sum(len(dnswire.encode_rdata(change.type, v)) for v in before)
-        rdata += sum(len(dnswire.encode_rdata(change.type, v)) for v in after)
+        fixed = _FIXED_RDATA_SIZE.get(change.type)
+        if fixed:
+            rdata = fixed * (2 * len(before) + len(after))
+        else:
+            rdata = 2 * sum(len(dnswire.encode_rdata(change.type, v)) for v in before)
+            rdata += sum(len(dnswire.encode_rdata(change.type, v)) for v in after)
         total += record * (2 * len(before) + len(after) + 2) + rdata + 2 * marker
     return total
 
