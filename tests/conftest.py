@@ -1,6 +1,7 @@
 """Shared fixtures. `bind`: a fresh real BIND primary per test (see lab/bind.py for its API);
 `servers`: closes the fake servers a test starts (tests/unit/plugins/module_utils/public_ip_fakes.py);
-`collector_on`: the cyclic garbage collector switched on for the test, restored after."""
+`collector_on`: the cyclic garbage collector switched on for the test, restored after.
+Also the hypothesis profile: no wall-clock deadline or slow-generation check."""
 
 from __future__ import annotations
 
@@ -8,6 +9,12 @@ import gc
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check correctness, not speed: on a busy 2-core CI machine (sanity and units of two
+# ansible-core versions side by side) hypothesis's wall-clock checks fail runs whose properties hold.
+settings.register_profile("fleetdns", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("fleetdns")
 
 try:
     from lab.bind import INSTALL_HINT, BindLab, missing_binaries

@@ -240,7 +240,7 @@ _documents = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(data=_documents, flow=st.sampled_from([True, False, None]), width=st.sampled_from([20, 80]))
 def test_loader_equals_safe_load(data: object, flow: bool | None, width: int) -> None:
     text = yaml.safe_dump({"root": data}, default_flow_style=flow, width=width, allow_unicode=True)
@@ -253,7 +253,7 @@ _plain_words = st.text(alphabet=string.ascii_lowercase, min_size=1, max_size=10)
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(
     data=st.dictionaries(
         _plain_words,

@@ -250,7 +250,7 @@ _labels = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, m
 _ipv4 = st.tuples(*[st.integers(0, 255)] * 4).map(lambda t: ".".join(map(str, t)))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
     records=st.dictionaries(_labels, st.lists(_ipv4, min_size=1, max_size=3), min_size=1, max_size=15),
     ttl=st.integers(0, 2**31 - 1),

@@ -263,7 +263,7 @@ labels = st.binary(min_size=1, max_size=20)
 txt_strings = st.lists(st.binary(max_size=255), min_size=1, max_size=3)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(st.lists(labels, min_size=1, max_size=4), txt_strings)
 def test_decoding_matches_dnspython_for_arbitrary_labels_and_txt(parts: list[bytes], strings: list[bytes]) -> None:
     name = dns.name.Name([*parts, b"example", b"test", b""])
@@ -279,7 +279,7 @@ def test_decoding_matches_dnspython_for_arbitrary_labels_and_txt(parts: list[byt
     assert rr[4] == canonical_text(txt)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(st.lists(st.lists(labels, min_size=1, max_size=3), min_size=1, max_size=6))
 @example([[b"a", b"we.ird"], [b"A.b", b"c"], [b"txt", b"Host-1"]])  # a dot inside a label is escaped
 def test_names_sharing_a_suffix_decode_as_dnspython_decodes_them(prefixes: list[list[bytes]]) -> None:
@@ -294,7 +294,7 @@ def test_names_sharing_a_suffix_decode_as_dnspython_decodes_them(prefixes: list[
     assert [rr[0] for rr in reply.answer] == want
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.text(min_size=1, max_size=600).filter(lambda t: not t.startswith('"')))  # a leading quote is zone syntax
 def test_txt_from_the_inventory_survives_encode_and_decode(text: str) -> None:
     value = normalize_value("TXT", text, ZONE)

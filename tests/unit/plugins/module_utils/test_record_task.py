@@ -328,7 +328,7 @@ values = st.frozensets(st.sampled_from(["192.0.2.1", "192.0.2.2", "192.0.2.3"]),
 rrsets = st.builds(lambda n, v, t: RecordSet(f"{n}.{ZONE}", "A", t, v), names, values, st.sampled_from([60, 300]))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(
     have=st.lists(rrsets, unique_by=lambda r: r.key),
     want=st.lists(rrsets, unique_by=lambda r: r.key),

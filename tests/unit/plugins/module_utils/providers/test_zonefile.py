@@ -400,7 +400,7 @@ TEXTS = st.text(max_size=300).filter(lambda t: not t.startswith('"'))
 
 
 def test_render_then_read_is_identity_for_generated_zones(tmp_path: Path) -> None:
-    @settings(max_examples=60, deadline=None)
+    @settings(max_examples=60)
     @given(
         st.dictionaries(
             st.tuples(LABELS, st.sampled_from(["A", "TXT", "MX"])),
