@@ -89,14 +89,14 @@ def test_a_stalled_source_times_out_without_holding_up_the_rest(servers) -> None
     elapsed = time.monotonic() - started
     assert found.address == V4
     assert found.answers[0].address is None and found.answers[0].error == "timed out after 0.5s"
-    assert elapsed < 1.5
+    assert elapsed < 2.5  # well below the stalled source's 3 s, with room for a busy CI machine
 
 
 def test_a_silent_dns_server_times_out(servers) -> None:
     silent = responder(servers, DnsBehaviour(mode="silent"))
     answer = ask(dns_source("quiet", silent), timeout=0.3)
     assert answer.address is None and answer.error == "timed out after 0.3s"
-    assert answer.seconds < 1
+    assert answer.seconds < 2  # the 0.3 s timeout, with room for a busy CI machine
 
 
 def test_none_answering_fails_and_says_why_for_each(servers) -> None:
