@@ -114,6 +114,7 @@ def zone_digest(config: FleetConfig, zone: str) -> str:
     provider = config.providers[config.zones[zone].provider]
     data = {
         "owner": config.owner,
+        "ownership": config.zones[zone].ownership,
         "provider": {
             "name": provider.name,
             "type": provider.type,

@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import ConfigError, Location, Problem, ProblemList
 from .names import NameError_, normalize_name, normalize_zone, relative_name, zone_for_name
-from .ownership import MARKER_LABEL
+from .ownership import MARKER_LABEL, MARKER_OWNERSHIP, OWNERSHIP_MODES, ZONE_OWNERSHIP
 from .plan import ZoneDesired
 from .providers import zone_provider_class, zone_provider_type_names
 from .providers.base import Option
@@ -31,7 +31,7 @@ DEFAULT_TTL = 3600
 AGENTS = ("fleetdns", "ddclient")
 GLOBAL_VARS = ("fleetdns_owner", "fleetdns_providers", "fleetdns_zones")
 HOST_VARS = ("fleetdns_names", "fleetdns_agent", "fleetdns_acme")
-ZONE_KEYS = ("provider", "default_ttl", "records")
+ZONE_KEYS = ("provider", "default_ttl", "ownership", "records")
 RECORD_KEYS = ("name", "type", "value", "values", "ttl")
 _OWNER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 
@@ -55,6 +55,7 @@ class ZoneConfig:
     provider: str
     default_ttl: int
     records: dict[RecordKey, RecordSet] = field(default_factory=dict)
+    ownership: str = MARKER_OWNERSHIP
 
 
 @dataclass
@@ -416,9 +417,32 @@ def _zones(all_vars: dict, providers: dict[str, ProviderConfig], check: _Checker
                 default_ttl = check_ttl(settings["default_ttl"])
             except ValueError_ as exc:
                 check.add(settings, "default_ttl", f"{path}.default_ttl", str(exc), _TTL_HINT)
+        ownership = _ownership(settings, providers.get(provider) if isinstance(provider, str) else None, path, check)
         records = _records(settings.get("records", []), settings, zone, default_ttl, path, check)
-        zones[zone] = ZoneConfig(zone, provider if isinstance(provider, str) else "", default_ttl, records)
+        zones[zone] = ZoneConfig(zone, provider if isinstance(provider, str) else "", default_ttl, records, ownership)
     return zones
+
+
+def _ownership(settings: dict, provider: ProviderConfig | None, path: str, check: _Checker) -> str:
+    """`ownership: markers` (default: a marker per owned record set) or `zone` (the inventory owns
+    the whole zone, no markers); zone ownership needs a provider that can do without markers."""
+    ownership = settings.get("ownership", MARKER_OWNERSHIP)
+    if ownership not in OWNERSHIP_MODES:
+        check.add(
+            settings, "ownership", f"{path}.ownership", f"unknown ownership {ownership!r}",
+            "use markers (fleetdns owns what it created or adopted; the default) or zone (the inventory "
+            "owns the whole zone: what it does not list is deleted)",
+        )  # fmt: skip
+        return MARKER_OWNERSHIP
+    if ownership == ZONE_OWNERSHIP and provider is not None:
+        cls = zone_provider_class(provider.type)
+        if cls is not None and not cls.ZONE_OWNERSHIP:
+            check.add(
+                settings, "ownership", f"{path}.ownership",
+                f"ownership: zone is not available with the {provider.type} provider '{provider.name}'",
+                "use ownership: markers (its markers cost no extra records there)",
+            )  # fmt: skip
+    return ownership
 
 
 def _records(

@@ -68,7 +68,8 @@ def make_plan(
             report(f"reading {zone} from {provider_name}")
         wanted = set(desired.records) | desired.registered
         current = providers.get(provider_name).read(zone, wanted)
-        plan.zones.append(make_zone_plan(desired, current, config.owner, provider_name, adopt))
+        ownership = config.zones[zone].ownership
+        plan.zones.append(make_zone_plan(desired, current, config.owner, provider_name, adopt, ownership))
     return plan
 
 
@@ -102,7 +103,10 @@ def apply_plan(
             report(f"applying {len(zone_plan.changes)} change(s) to {zone_plan.zone} via {zone_plan.provider}")
         try:
             providers.get(zone_plan.provider).apply(
-                zone_plan.zone, zone_plan.changes, plan.owner, progress(zone_plan.zone) if progress else None
+                zone_plan.zone,
+                zone_plan.changes,
+                plan.owner if zone_plan.marked else None,
+                progress(zone_plan.zone) if progress else None,
             )
         except FleetDNSError as exc:
             result.failed = zone_plan

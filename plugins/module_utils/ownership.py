@@ -103,3 +103,22 @@ def split_markers(zone: str, rrsets: dict[RecordKey, RecordSet]) -> ZoneState:
             continue
         state.records[key] = rrset
     return state
+
+
+# ---- zone ownership: the inventory owns the whole zone, no markers -----------------------------------------------
+
+ZONE_OWNERSHIP = "zone"
+MARKER_OWNERSHIP = "markers"
+OWNERSHIP_MODES = (MARKER_OWNERSHIP, ZONE_OWNERSHIP)
+# Never owned under zone ownership: the zone's own SOA and its DNSSEC data (signers maintain it).
+NEVER_OWNED_TYPES = frozenset({"SOA", "RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "DNSKEY", "CDS", "CDNSKEY", "TYPE65534"})
+
+
+def claim_zone(state: ZoneState, declared: set[RecordKey], owner: str) -> ZoneState:
+    """Zone ownership: every record set of the zone is `owner`'s, marked or not, except the SOA,
+    DNSSEC data and the apex NS set (that one only when the inventory declares it)."""
+    apex_ns = (state.zone, "NS")
+    owners = {
+        key: owner for key in state.records if key[1] not in NEVER_OWNED_TYPES and (key != apex_ns or key in declared)
+    }
+    return ZoneState(state.zone, state.records, owners, state.complete, list(state.warnings))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from .errors import PlanConflictError, SafetyError
 from .names import relative_name
-from .ownership import ZoneState
+from .ownership import MARKER_LABEL, MARKER_OWNERSHIP, OWNERSHIP_MODES, ZONE_OWNERSHIP, ZoneState, claim_zone
 from .records import RecordKey, RecordSet, cname_conflicts, sort_key
 
 # A plan may delete this share of the record sets we own in a zone without --allow-deletes ...
@@ -87,6 +87,12 @@ class ZonePlan:
     changes: list[Change] = field(default_factory=list)
     owned_count: int = 0
     notes: list[str] = field(default_factory=list)
+    ownership: str = MARKER_OWNERSHIP  # or ZONE_OWNERSHIP: no markers, the zone is the inventory's
+
+    @property
+    def marked(self) -> bool:
+        """Whether applying reads and writes ownership markers."""
+        return self.ownership == MARKER_OWNERSHIP
 
     def counts(self) -> dict[str, int]:
         result = dict.fromkeys(ACTIONS, 0)
@@ -98,6 +104,7 @@ class ZonePlan:
         return {
             "zone": self.zone,
             "provider": self.provider,
+            "ownership": self.ownership,
             "owned_count": self.owned_count,
             "counts": self.counts(),
             "changes": [c.to_dict() for c in self.changes],
@@ -106,12 +113,16 @@ class ZonePlan:
 
     @classmethod
     def from_dict(cls, data: dict) -> ZonePlan:
+        ownership = data.get("ownership", MARKER_OWNERSHIP)
+        if ownership not in OWNERSHIP_MODES:
+            raise ValueError(f"unknown ownership {ownership!r}")
         return cls(
             data["zone"],
             data["provider"],
             [Change.from_dict(c) for c in data["changes"]],
             int(data.get("owned_count", 0)),
             list(data.get("notes", [])),
+            ownership,
         )
 
 
@@ -142,14 +153,40 @@ class Plan:
 
 
 def make_zone_plan(
-    desired: ZoneDesired, current: ZoneState, owner: str, provider: str, adopt: bool = False
+    desired: ZoneDesired,
+    current: ZoneState,
+    owner: str,
+    provider: str,
+    adopt: bool = False,
+    ownership: str = MARKER_OWNERSHIP,
 ) -> ZonePlan:
     """Diff one zone. Raises PlanConflictError when reaching the desired state would change
-    record sets that fleetdns does not own (or that another owner id owns)."""
+    record sets that fleetdns does not own (or that another owner id owns).
+
+    Under zone ownership every record set of the zone is ours (ownership.claim_zone), so record
+    sets the inventory does not list are deleted, and no markers are involved."""
     zone = desired.zone
-    plan = ZonePlan(zone, provider, owned_count=sum(1 for o in current.owners.values() if o == owner))
     conflicts: list[str] = []
     changes: list[Change] = []
+    whole_zone = ownership == ZONE_OWNERSHIP
+    if whole_zone:
+        marked = current.owners
+        conflicts.extend(
+            f"{_label(key, zone)} is marked as owned by '{holder}', but this inventory owns the whole zone "
+            "(ownership: zone)"
+            for key, holder in sorted(marked.items(), key=lambda item: sort_key(item[0]))
+            if holder != owner
+        )
+        current = claim_zone(current, set(desired.records), owner)
+        left_over = sum(1 for holder in marked.values() if holder == owner)
+        if left_over:
+            current.warnings.append(
+                f"{left_over} ownership marker(s) of '{owner}' remain under {MARKER_LABEL}.{zone} from marker "
+                "ownership; zone ownership neither reads nor writes them (delete them to tidy the zone)"
+            )
+    plan = ZonePlan(
+        zone, provider, owned_count=sum(1 for o in current.owners.values() if o == owner), ownership=ownership
+    )
     if not current.complete:
         plan.notes.append(
             "the zone could not be transferred (AXFR refused): only declared names were read, so record "
@@ -183,7 +220,7 @@ def make_zone_plan(
         holder = current.owners.get(key)
         if holder is not None and holder != owner:
             conflicts.append(f"{_label(key, zone)} is owned by '{holder}', not by '{owner}'")
-        elif holder is None:
+        elif holder is None and not whole_zone:  # (a zone owned whole needs no marker for it)
             have = current.records.get(key)
             changes.append(Change("register", *key, have, have, False, True))
 

@@ -103,7 +103,8 @@ def _paint(text: str, style: str, color: bool) -> str:
 
 
 def zone_header(zone_plan: ZonePlan) -> str:
-    return f"zone {zone_plan.zone} (provider {zone_plan.provider})"
+    whole = "" if zone_plan.marked else ", owned whole"
+    return f"zone {zone_plan.zone} (provider {zone_plan.provider}{whole})"
 
 
 def render_zone_text(zone_plan: ZonePlan, color: bool = False) -> list[str]:

@@ -35,6 +35,7 @@ class ZoneProvider(ABC):
 
     TYPE: ClassVar[str]
     OPTIONS: ClassVar[dict[str, Option]]
+    ZONE_OWNERSHIP: ClassVar[bool] = True  # can apply a plan without markers (owner None)
 
     def __init__(self, name: str, options: dict[str, Any], base_dir: str = ".") -> None:
         self.name = name
@@ -47,9 +48,10 @@ class ZoneProvider(ABC):
         backends that cannot list a zone and must ask name by name."""
 
     @abstractmethod
-    def apply(self, zone: str, changes: list[Change], owner: str, progress: Progress | None = None) -> None:
+    def apply(self, zone: str, changes: list[Change], owner: str | None, progress: Progress | None = None) -> None:
         """Make the changes, each only if its `before` still holds; raise ChangedSinceReadError
-        (having changed nothing in the failing batch) when it does not."""
+        (having changed nothing in the failing batch) when it does not. `owner` is the id the
+        ownership markers carry; None for a zone owned whole, where no marker is read or written."""
 
     def check_options(self) -> list[str]:
         """Problems with option combinations that per-option validation cannot see."""

@@ -263,7 +263,7 @@ class Rfc2136Provider(ZoneProvider):
 
     # ------------------------------------------------------------------ writing
 
-    def apply(self, zone: str, changes: list[Change], owner: str, progress: Progress | None = None) -> None:
+    def apply(self, zone: str, changes: list[Change], owner: str | None, progress: Progress | None = None) -> None:
         self.sent_message_sizes = []
         if not changes:
             return
@@ -302,7 +302,7 @@ class Rfc2136Provider(ZoneProvider):
                     progress(done, total)
 
     def _pack(
-        self, zone: str, changes: list[Change], owner: str, limit: int
+        self, zone: str, changes: list[Change], owner: str | None, limit: int
     ) -> Iterator[tuple[dnswire.UpdateMessage, list[Change]]]:
         """Group changes by owner name and pack the groups into as few messages as fit `limit` bytes.
 
@@ -311,7 +311,7 @@ class Rfc2136Provider(ZoneProvider):
         for change in changes:
             groups.setdefault(change.name, []).append(change)
         ordered = sorted(groups.items(), key=lambda item: _address_order(item[1]))
-        marker_rdata = dnswire.encode_rdata("TXT", marker_value(owner))
+        marker_rdata = dnswire.encode_rdata("TXT", marker_value(owner)) if owner is not None else None
         for name, group in ordered:
             if _size_bound(zone, group, marker_rdata) > limit:  # rare: only large record sets get here
                 probe = dnswire.UpdateMessage(zone)
@@ -326,7 +326,7 @@ class Rfc2136Provider(ZoneProvider):
 
     @staticmethod
     def _messages(
-        zone: str, ordered: list[tuple[str, list[Change]]], marker_rdata: bytes, limit: int
+        zone: str, ordered: list[tuple[str, list[Change]]], marker_rdata: bytes | None, limit: int
     ) -> Iterator[tuple[dnswire.UpdateMessage, list[Change]]]:
         next_id = random.getrandbits(16)
         message = dnswire.UpdateMessage(zone, next_id)
@@ -348,7 +348,7 @@ class Rfc2136Provider(ZoneProvider):
         self,
         conn: _Connection,
         zone: str,
-        owner: str,
+        owner: str | None,
         reply: dnswire.Reply,
         batch: list[Change],
         index: int,
@@ -393,7 +393,7 @@ class Rfc2136Provider(ZoneProvider):
             raise ProviderError(f"{self._where()}: the server does not implement DNS UPDATE (NOTIMP)")
         raise ProviderError(f"{self._where()}: the server rejected the update of zone {zone} ({name}); {progress}")
 
-    def _find_changed(self, conn: _Connection, zone: str, owner: str, batch: list[Change]) -> list[str]:
+    def _find_changed(self, conn: _Connection, zone: str, owner: str | None, batch: list[Change]) -> list[str]:
         """Which pinned record sets of a rejected batch differ now (best effort: [] when unsure)."""
         keys = {c.key for c in batch}
         try:
@@ -407,8 +407,10 @@ class Rfc2136Provider(ZoneProvider):
                 (have.values if have else None) != (change.before.values if change.before else None)
             )
             holder = now.owners.get(change.key)
-            marker_moved = (change.owned_before or change.owned_after) and (
-                (holder == owner) != change.owned_before or (not change.owned_before and holder is not None)
+            marker_moved = (
+                owner is not None
+                and (change.owned_before or change.owned_after)
+                and ((holder == owner) != change.owned_before or (not change.owned_before and holder is not None))
             )
             if data_moved or marker_moved:
                 changed.append(_label(change.key, zone))
@@ -528,8 +530,9 @@ def _decode_secret(secret: str) -> bytes | None:
     return decoded or None
 
 
-def _encode_group(message: dnswire.UpdateMessage, zone: str, group: list[Change], marker_rdata: bytes) -> None:
-    """The prerequisites and updates of all changes at one owner name (see the module docstring)."""
+def _encode_group(message: dnswire.UpdateMessage, zone: str, group: list[Change], marker_rdata: bytes | None) -> None:
+    """The prerequisites and updates of all changes at one owner name (see the module docstring);
+    without `marker_rdata` (a zone owned whole) no marker is pinned or written."""
     txt = dnswire.TYPE_TXT
     encode = dnswire.encode_rdata
     # (change, type code, data changes, marker name or None): worked out once, used by every pass.
@@ -538,7 +541,9 @@ def _encode_group(message: dnswire.UpdateMessage, zone: str, group: list[Change]
             change,
             dnswire.type_code(change.type),
             change.changes_data,
-            marker_name(change.key, zone) if change.owned_before or change.owned_after else None,
+            marker_name(change.key, zone)
+            if marker_rdata is not None and (change.owned_before or change.owned_after)
+            else None,
         )
         for change in group
     ]
@@ -550,6 +555,8 @@ def _encode_group(message: dnswire.UpdateMessage, zone: str, group: list[Change]
                 message.require_rrset_values(
                     change.name, code, [encode(change.type, v) for v in change.before.sorted_values()]
                 )
+        if marker is None:
+            continue
         if change.owned_before:
             message.require_rrset_values(marker, txt, [marker_rdata])
         elif change.owned_after:
@@ -572,7 +579,7 @@ def _encode_group(message: dnswire.UpdateMessage, zone: str, group: list[Change]
             for value in after.sorted_values():
                 message.add(change.name, code, after.ttl, encode(change.type, value))
     for change, _code, _data, marker in facts:
-        if change.changes_owner:
+        if marker is not None and change.changes_owner:
             if change.owned_after:
                 message.add(marker, txt, _marker_ttl(change), marker_rdata)
             else:
@@ -582,14 +589,14 @@ def _encode_group(message: dnswire.UpdateMessage, zone: str, group: list[Change]
 _FIXED_RDATA_SIZE = {"A": 4, "AAAA": 16}
 
 
-def _size_bound(zone: str, group: list[Change], marker_rdata: bytes) -> int:
+def _size_bound(zone: str, group: list[Change], marker_rdata: bytes | None) -> int:
     """More bytes than _encode_group can add for `group`, cheaply: every name counted uncompressed
     and every record _encode_group might write counted, so only a group above the bound needs the
     exact check."""
     total = 12 + len(zone) + 6  # header and zone section
     for change in group:
         record = len(change.name) + 12  # owner name (text length + 1 covers its wire form) + fixed fields
-        marker = record + len(change.type) + 20 + len(marker_rdata)  # "<t>.", "_fleetdns.", "wildcard-"
+        marker = record + len(change.type) + 20 + len(marker_rdata or b"")  # "<t>.", "_fleetdns.", "wildcard-"
         before = change.before.values if change.before else ()
         after = change.after.values if change.after else ()
         fixed = _FIXED_RDATA_SIZE.get(change.type)

@@ -194,7 +194,7 @@ class ZoneFileProvider(ZoneProvider):
 
     # ---- apply ---------------------------------------------------------------------------------
 
-    def apply(self, zone: str, changes: list[Change], owner: str, progress: Progress | None = None) -> None:
+    def apply(self, zone: str, changes: list[Change], owner: str | None, progress: Progress | None = None) -> None:
         if not changes:
             return
         path = self.path_for(zone)
@@ -245,7 +245,7 @@ class ZoneFileProvider(ZoneProvider):
         finally:
             os.close(fd)  # closing releases the lock
 
-    def _check_pins(self, zone: str, current: ZoneFile, changes: list[Change], owner: str, path: str) -> None:
+    def _check_pins(self, zone: str, current: ZoneFile, changes: list[Change], owner: str | None, path: str) -> None:
         state = split_markers(zone, current.records)
         problems = []
         for change in changes:
@@ -256,6 +256,8 @@ class ZoneFileProvider(ZoneProvider):
             if have_values != want_values:
                 problems.append(f"{label}: expected {_describe(want_values)}, found {_describe(have_values)}")
             holder = state.owners.get(change.key)
+            if owner is None:  # a zone owned whole: markers are not part of the plan
+                continue
             if change.owned_before and holder != owner:
                 problems.append(
                     f"{label}: expected ownership marker of '{owner}', found "
@@ -323,13 +325,13 @@ class ZoneFileProvider(ZoneProvider):
 # ---- changes, serials, rendering ---------------------------------------------------------------
 
 
-def _apply_change(records: dict[RecordKey, RecordSet], zone: str, change: Change, owner: str) -> None:
+def _apply_change(records: dict[RecordKey, RecordSet], zone: str, change: Change, owner: str | None) -> None:
     if change.changes_data:
         if change.after is None:
             records.pop(change.key, None)
         else:
             records[change.key] = change.after
-    if change.changes_owner:
+    if owner is not None and change.changes_owner:
         mname = marker_name(change.key, zone)
         if change.owned_after:
             records[(mname, "TXT")] = RecordSet(mname, "TXT", MARKER_TTL, frozenset({marker_value(owner)}))
