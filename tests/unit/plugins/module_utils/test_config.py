@@ -244,6 +244,42 @@ def test_host_variable_typo() -> None:
     assert problem == "gw.fleetdns_agnet: unknown variable 'fleetdns_agnet' (hint: did you mean 'fleetdns_agent'?)"
 
 
+def test_ownership_defaults_to_markers_and_zone_is_accepted() -> None:
+    all_vars = fleet(
+        fleetdns_providers={"lab": {"type": "rfc2136", "server": "127.0.0.1"}},
+        fleetdns_zones={
+            "example.test": {"provider": "lab", "ownership": "zone"},
+            "files.test": {"ownership": "zone"},
+            "plain.test": {},
+            "marked.test": {"ownership": "markers"},
+        },
+    )
+    zones = validate(all_vars, {}).zones
+    assert zones[ZONE].ownership == "zone" and zones["files.test."].ownership == "zone"
+    assert zones["plain.test."].ownership == "markers" and zones["marked.test."].ownership == "markers"
+
+
+def test_unknown_ownership_is_located_at_its_value_with_a_hint() -> None:
+    all_vars = fleet(fleetdns_zones={"example.test": {"ownership": "bogus"}})
+    with pytest.raises(ConfigError) as caught:
+        validate(all_vars, {}, FakeLocator())
+    (problem,) = caught.value.problems
+    assert problem.location == Location("value.yml", 1, len("ownership"))
+    assert "unknown ownership 'bogus'" in problem.message
+    assert "markers" in problem.hint and "zone" in problem.hint
+
+
+def test_zone_ownership_is_refused_for_a_cloudflare_provider() -> None:
+    all_vars = fleet(
+        fleetdns_providers={"cf": {"type": "cloudflare", "api_token": "t0ken-value"}},
+        fleetdns_zones={"example.test": {"provider": "cf", "ownership": "zone"}, "other.test": {"provider": "cf"}},
+    )
+    (problem,) = problems(all_vars)
+    assert problem.startswith("fleetdns_zones.example.test.ownership: ownership: zone is not available")
+    assert "cloudflare provider 'cf'" in problem and "ownership: markers" in problem
+    assert "t0ken-value" not in problem
+
+
 # -- properties -------------------------------------------------------------------------------------------
 
 _labels = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=12)

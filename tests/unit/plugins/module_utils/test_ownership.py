@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from ansible_collections.fleetdns.ddns.plugins.module_utils.ownership import (
+    ZoneState,
+    claim_zone,
     marker_name,
     marker_value,
     parse_marker,
@@ -49,3 +51,38 @@ def test_split_markers_separates_owners_from_records() -> None:
 def test_parse_owner_ignores_foreign_text() -> None:
     assert parse_owner(frozenset({'"fleetdns-owner=fleet-main"'})) == "fleet-main"
     assert parse_owner(frozenset({'"something else"'})) is None
+
+
+# ---- zone ownership: claim_zone ----------------------------------------------------------------------------
+
+
+def _a(name: str, rtype: str = "A", value: str = "192.0.2.1") -> RecordSet:
+    return RecordSet(f"{name}.{ZONE}" if name != "@" else ZONE, rtype, 300, frozenset({value}))
+
+
+def test_claim_zone_owns_everything_but_soa_dnssec_and_an_undeclared_apex_ns() -> None:
+    dnssec = ["RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "DNSKEY", "CDS", "CDNSKEY", "TYPE65534"]
+    kept_out = [_a("@", rtype, "x") for rtype in ["SOA", *dnssec]]
+    apex_ns = _a("@", "NS", "ns1.example.test.")
+    delegation = _a("sub", "NS", "ns1.sub.example.test.")
+    ordinary = [_a("www"), _a("@", "MX", "10 mail.example.test."), delegation, _a("*.dev")]
+    records = {r.key: r for r in [*kept_out, apex_ns, *ordinary]}
+    state = ZoneState(ZONE, records, {}, complete=True, warnings=["a note"])
+
+    claimed = claim_zone(state, set(), "fleet-main")
+    assert claimed.owners == {r.key: "fleet-main" for r in ordinary}
+    assert claimed.records == records  # claiming changes who owns, never what is there
+    assert claimed.warnings == ["a note"] and claimed.warnings is not state.warnings
+    assert state.owners == {}  # the read state is left as it was
+
+    declared = claim_zone(state, {apex_ns.key}, "fleet-main")
+    assert declared.owners == {r.key: "fleet-main" for r in [*ordinary, apex_ns]}
+
+
+def test_claim_zone_ignores_markers_without_record_sets_and_keeps_completeness() -> None:
+    www = _a("www")
+    gw_aaaa = (f"gw.{ZONE}", "AAAA")  # a marker left for a device that never reported an IPv6 address
+    state = ZoneState(ZONE, {www.key: www}, {gw_aaaa: "fleet-main"}, complete=False)
+    claimed = claim_zone(state, set(), "fleet-main")
+    assert claimed.owners == {www.key: "fleet-main"}
+    assert claimed.complete is False

@@ -196,3 +196,152 @@ def test_plan_reaches_desired_state_without_touching_others(current_raw, wanted,
         elif key not in want.records:
             assert key not in after.records  # ours and no longer wanted: gone
     assert make_zone_plan(want, after, ME, "files", adopt=adopt).changes == []
+
+
+# --- ownership: zone — the inventory owns the whole zone, no markers -----------------------------
+
+SOA = rs("@", "SOA", "ns1.example.test. hostmaster.example.test. 1 3600 600 86400 300")
+APEX_NS = rs("@", "NS", "ns1.example.test.")
+RRSIG = rs("@", "RRSIG", "SOA 13 2 300 20300101000000 20200101000000 12345 example.test. AAAA")
+
+
+def zone_plan(want: ZoneDesired, current: ZoneState, adopt: bool = False):
+    return make_zone_plan(want, current, ME, "files", adopt, ownership="zone")
+
+
+def test_zone_ownership_deletes_what_the_inventory_does_not_list() -> None:
+    keep, old, stray, ns1 = rs("keep"), rs("web", "A", "192.0.2.1"), rs("stray", "TXT", '"by hand"'), rs("ns1")
+    current = state([SOA, APEX_NS, RRSIG, keep, old, stray, ns1])  # no markers at all
+    plan = zone_plan(desired([keep, rs("web", "A", "192.0.2.9"), rs("new"), ns1]), current)
+    assert actions(plan) == [
+        ("create", f"new.{ZONE}", "A"),
+        ("delete", stray.name, "TXT"),
+        ("update", old.name, "A"),
+    ]
+    delete = plan.changes[1]
+    assert (delete.before, delete.after) == (stray, None)
+    assert plan.ownership == "zone" and not plan.marked
+    assert plan.owned_count == 4  # keep, web, stray, ns1: not the SOA, the RRSIG or the undeclared apex NS
+    # the same zone under marker ownership: nothing unmarked is ours, and changing it is a conflict
+    with pytest.raises(PlanConflictError):
+        make_zone_plan(desired([rs("web", "A", "192.0.2.9")]), current, ME, "files")
+
+
+def test_zone_ownership_manages_the_apex_ns_only_when_declared() -> None:
+    current = state([SOA, APEX_NS, rs("ns1")])
+    assert zone_plan(desired([rs("ns1")]), current).changes == []
+    ns2 = rs("@", "NS", "ns1.example.test.", "ns2.example.net.")
+    plan = zone_plan(desired([rs("ns1"), ns2]), current)
+    assert actions(plan) == [("update", ZONE, "NS")]
+    assert plan.changes[0].before == APEX_NS and plan.owned_count == 2
+
+
+def test_zone_ownership_replaces_an_unmarked_record_with_a_cname() -> None:
+    a = rs("www")
+    cname = RecordSet(f"www.{ZONE}", "CNAME", 300, frozenset({f"gw.{ZONE}"}))
+    plan = zone_plan(desired([cname]), state([a]))
+    assert sorted(actions(plan)) == [("create", cname.name, "CNAME"), ("delete", a.name, "A")]
+
+
+def test_zone_ownership_delete_guard_counts_every_owned_record_set() -> None:
+    hosts = [rs(f"h{i}") for i in range(20)]
+    current = state([SOA, APEX_NS, *hosts])  # unmarked: all 20 are owned under zone ownership
+    small = zone_plan(desired(hosts[:14]), current)  # 6 of 20 = 30 %
+    assert small.owned_count == 20 and small.counts()["delete"] == 6
+    check_delete_safety(small, allow_deletes=False)
+    big = zone_plan(desired(hosts[:13]), current)  # 7 of 20 = 35 %
+    with pytest.raises(SafetyError, match="deletes 7 of the 20 record sets"):
+        check_delete_safety(big, allow_deletes=False)
+    check_delete_safety(big, allow_deletes=True)
+
+
+def test_zone_ownership_refuses_markers_of_another_owner() -> None:
+    www = rs("www")
+    gw_aaaa = (f"gw.{ZONE}", "AAAA")  # a marker whose record set does not exist counts as well
+    current = state([www, rs("mail")], {www.key: "fleet-other", gw_aaaa: "fleet-other"})
+    with pytest.raises(PlanConflictError) as info:
+        zone_plan(desired([www]), current)
+    text = str(info.value)
+    assert "www A is marked as owned by 'fleet-other'" in text
+    assert "gw AAAA is marked as owned by 'fleet-other'" in text
+    assert "ownership: zone" in text
+
+
+def test_zone_ownership_leaves_our_own_markers_alone_with_a_note() -> None:
+    www, old = rs("www"), rs("old")
+    gw_aaaa = (f"gw.{ZONE}", "AAAA")
+    current = state([www, old], {www.key: ME, old.key: ME, gw_aaaa: ME})  # left from marker ownership
+    plan = zone_plan(desired([rs("www", "A", "192.0.2.2")]), current)
+    assert actions(plan) == [("delete", old.name, "A"), ("update", www.name, "A")]
+    assert all(c.key != gw_aaaa for c in plan.changes)  # the marker-only AAAA is no record set: no delete
+    (note,) = [n for n in plan.notes if "ownership marker" in n]
+    assert f"3 ownership marker(s) of '{ME}' remain under _fleetdns.{ZONE}" in note
+    # marker ownership of the same zone would delete the left-over marker of gw AAAA
+    marked = make_zone_plan(desired([rs("www", "A", "192.0.2.2")]), current, ME, "files")
+    assert ("delete", gw_aaaa[0], "AAAA") in actions(marked)
+
+
+def test_zone_ownership_keeps_device_addresses_without_registering_them() -> None:
+    gw = rs("gw", "A", "198.51.100.4")
+    devices = {(gw.name, "A"), (gw.name, "AAAA")}
+    plan = zone_plan(desired([], devices), state([gw]))
+    assert plan.changes == [] and plan.owned_count == 1
+    marked = make_zone_plan(desired([], devices), state([gw]), ME, "files")
+    assert [c.action for c in marked.changes] == ["register", "register"]
+    leaving = zone_plan(desired([]), state([gw]))  # the device left the inventory: its address goes
+    assert actions(leaving) == [("delete", gw.name, "A")]
+
+
+def test_zone_ownership_incomplete_read_is_explained() -> None:
+    plan = zone_plan(desired([rs("a")]), ZoneState(ZONE, complete=False))
+    assert any("AXFR" in n for n in plan.notes)
+    assert actions(plan) == [("create", f"a.{ZONE}", "A")]
+
+
+def test_zone_plan_round_trips_its_ownership_and_refuses_an_unknown_one() -> None:
+    stray = rs("stray")
+    plan = Plan(ME, [zone_plan(desired([rs("new")]), state([stray]))])
+    data = json.loads(json.dumps(plan.to_dict()))
+    assert data["zones"][0]["ownership"] == "zone"
+    again = Plan.from_dict(data)
+    assert again.zones[0].ownership == "zone" and not again.zones[0].marked
+    assert again.to_dict() == plan.to_dict()
+
+    legacy = json.loads(json.dumps(data))
+    del legacy["zones"][0]["ownership"]  # a plan saved before the key existed: marker ownership
+    assert Plan.from_dict(legacy).zones[0].marked
+
+    data["zones"][0]["ownership"] = "bogus"
+    with pytest.raises(ValueError, match="unknown ownership 'bogus'"):
+        Plan.from_dict(data)
+
+
+def apply_zone_changes(current: ZoneState, changes: list[Change]) -> ZoneState:
+    """What a provider does in a zone owned whole: data only, pinned on `before`, markers untouched."""
+    records = dict(current.records)
+    for change in changes:
+        assert current.records.get(change.key) == change.before  # pins hold
+        if change.after is None:
+            records.pop(change.key, None)
+        else:
+            records[change.key] = change.after
+    return ZoneState(ZONE, records, dict(current.owners))
+
+
+@given(
+    st.lists(record_sets, unique_by=lambda r: r.name),
+    st.lists(record_sets, unique_by=lambda r: r.name),
+    st.sets(st.sampled_from(NAMES), max_size=2),
+    st.booleans(),
+)
+def test_zone_ownership_plan_makes_the_zone_exactly_the_inventory(current_raw, wanted, devices, adopt) -> None:
+    current = state([SOA, APEX_NS, RRSIG, *current_raw])
+    registered = {(f"{name}.{ZONE}", "A") for name in devices} - {r.key for r in wanted}
+    want = desired(wanted, registered)
+    plan = zone_plan(want, current, adopt)
+    assert {c.action for c in plan.changes} <= {"create", "update", "delete"}
+    after = apply_zone_changes(current, plan.changes)
+    devices_kept = {k: current.records[k] for k in registered if k in current.records}
+    untouched = {r.key: r for r in (SOA, APEX_NS, RRSIG)}
+    assert after.records == {**untouched, **want.records, **devices_kept}
+    assert zone_plan(want, after, adopt).changes == []

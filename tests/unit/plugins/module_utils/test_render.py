@@ -140,3 +140,15 @@ def test_delete_of_marker_only_record_says_so() -> None:
     text = render_text(Plan("o", [ZonePlan(ZONE, "files", [change])]))
     assert "  - delete   gone A" in text
     assert "only its ownership marker is removed" in text
+
+
+def test_zone_owned_whole_says_so_in_text_and_json() -> None:
+    stray = rs("stray", "TXT", '"by hand"')
+    whole = ZonePlan(ZONE, "lab", [Change("delete", stray.name, "TXT", stray, None, True, False)], 3, ownership="zone")
+    plan = Plan("fleet-main", [whole, ZonePlan("other.test.", "files")])
+    lines = lines_of(render_text(plan))
+    assert lines[0] == "zone example.test. (provider lab, owned whole)"
+    assert "zone other.test. (provider files)" in lines  # marker ownership: the header as before
+    assert "  - delete   stray TXT (ttl 300)" in lines
+    data = json.loads(render_json(plan))
+    assert [z["ownership"] for z in data["zones"]] == ["zone", "markers"]
