@@ -11,12 +11,15 @@ import time
 from pathlib import Path
 
 import pytest
+from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import ChangedSinceReadError
 from ansible_collections.fleetdns.ddns.plugins.module_utils.names import normalize_name
 from ansible_collections.fleetdns.ddns.plugins.module_utils.ownership import ZoneState, split_markers
+from ansible_collections.fleetdns.ddns.plugins.module_utils.plan import ZoneDesired, ZonePlan, make_zone_plan
 from ansible_collections.fleetdns.ddns.plugins.module_utils.rdata import MANAGED_TYPES
 from ansible_collections.fleetdns.ddns.plugins.module_utils.records import RecordSet
 from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils.providers.zonefile_helpers import (
     HEX64,
+    ME,
     ZONE,
     converge,
     dnspython_view,
@@ -145,6 +148,80 @@ def test_hand_written_zone_stays_valid_after_an_apply(tmp_path: Path, checkzone)
     assert serial > before_serial
     mine = {(f"gw.{ZONE}", "A"), (f"a.gw._fleetdns.{ZONE}", "TXT")}
     assert {k: v for k, v in view.items() if k not in mine} == before
+
+
+# ---- ownership: zone — the zone file holds exactly the inventory, without markers --------------------------
+
+
+def plan_whole(prov, records: list[RecordSet], registered: set | None = None) -> ZonePlan:
+    desired = ZoneDesired(ZONE, {r.key: r for r in records}, set(registered or ()))
+    return make_zone_plan(desired, prov.read(ZONE, set()), ME, "files", ownership="zone")
+
+
+def converge_whole(prov, records: list[RecordSet], registered: set | None = None) -> ZonePlan:
+    """`fleetdns apply` on a zone with `ownership: zone`: the engine passes no owner id."""
+    plan = plan_whole(prov, records, registered)
+    prov.apply(ZONE, plan.changes, None)
+    return plan
+
+
+def test_zone_owned_whole_writes_no_markers_and_loads_in_bind(tmp_path: Path, checkzone) -> None:
+    records = every_type_zone()
+    prov = provider(tmp_path)
+    assert len(converge_whole(prov, records).changes) == len(records)
+    path = Path(prov.path_for(ZONE))
+    serial, view = checkzone(path)
+    assert "_fleetdns" not in path.read_text()
+    assert view == {r.key: r for r in records}  # the declared apex NS replaces the provider's default
+    assert converge_whole(prov, records).changes == []
+
+    fewer = [r for r in records if r.name != normalize_name("old", ZONE) and r.type != "TLSA"]
+    plan = converge_whole(prov, fewer)
+    assert sorted((c.action, c.type) for c in plan.changes) == [("delete", "DNAME"), ("delete", "TLSA")]
+    serial2, view2 = checkzone(path)
+    assert serial2 == serial + 1 and view2 == {r.key: r for r in fewer}
+    assert "_fleetdns" not in path.read_text()
+
+
+def test_zone_owned_whole_deletes_what_a_hand_written_file_adds(tmp_path: Path, checkzone) -> None:
+    path = tmp_path / "zones" / "example.test.zone"
+    path.parent.mkdir()
+    path.write_text(
+        "$TTL 1h\n@ IN SOA ns1 hostmaster ( 2024010101 1h 15m 2w 5m )\n"
+        '  NS ns1\nns1 A 192.0.2.53\nlegacy 600 IN TXT "remove me"\nsensor-01 300 A 198.51.100.9\n'
+        "$ORIGIN lab.example.test.\nprinter A 192.0.2.70\n"
+    )
+    before_serial, before = checkzone(path)
+    prov = provider(tmp_path)
+    devices = {(normalize_name("sensor-01", ZONE), "A"), (normalize_name("sensor-01", ZONE), "AAAA")}
+    listed = [rs("ns1", "A", ["192.0.2.53"], ttl=3600), rs("gw", "A", ["198.51.100.7"])]
+    plan = converge_whole(prov, listed, devices)
+    assert sorted((c.action, c.name, c.type) for c in plan.changes) == [
+        ("create", f"gw.{ZONE}", "A"),
+        ("delete", f"legacy.{ZONE}", "TXT"),
+        ("delete", f"printer.lab.{ZONE}", "A"),
+    ]
+    serial, view = checkzone(path)
+    assert serial > before_serial
+    kept = {k: before[k] for k in [(ZONE, "NS"), (f"sensor-01.{ZONE}", "A")]}  # undeclared apex NS, device
+    assert view == {**kept, **{r.key: r for r in listed}}
+    assert "_fleetdns" not in path.read_text()
+    assert converge_whole(prov, listed, devices).changes == []
+
+
+def test_zone_owned_whole_apply_refuses_a_file_changed_since_the_plan(tmp_path: Path, checkzone) -> None:
+    prov = provider(tmp_path)
+    converge_whole(prov, [rs("web", "A", ["192.0.2.1"]), rs("old", "TXT", ["bye"])])
+    plan = plan_whole(prov, [rs("web", "A", ["192.0.2.2"])])  # an update and a delete, pinned on values
+    path = Path(prov.path_for(ZONE))
+    with path.open("a") as handle:  # another writer, between plan and apply
+        handle.write('old 300 IN TXT "still here"\n')
+    changed = path.read_bytes()
+    with pytest.raises(ChangedSinceReadError) as info:
+        prov.apply(ZONE, plan.changes, None)
+    assert "old TXT" in str(info.value)
+    assert path.read_bytes() == changed
+    checkzone(path)
 
 
 def test_ten_thousand_records(tmp_path: Path, checkzone) -> None:
