@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .records import RecordKey, RecordSet
+from .names import relative_name
+from .records import RecordKey, RecordSet, sort_key
 
 MARKER_LABEL = "_fleetdns"
 _WILDCARD = "wildcard-"
@@ -114,11 +115,28 @@ OWNERSHIP_MODES = (MARKER_OWNERSHIP, ZONE_OWNERSHIP)
 NEVER_OWNED_TYPES = frozenset({"SOA", "RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "DNSKEY", "CDS", "CDNSKEY", "TYPE65534"})
 
 
-def claim_zone(state: ZoneState, declared: set[RecordKey], owner: str) -> ZoneState:
+def claim_zone(state: ZoneState, declared: set[RecordKey], owner: str) -> tuple[ZoneState, list[str]]:
     """Zone ownership: every record set of the zone is `owner`'s, marked or not, except the SOA,
-    DNSSEC data and the apex NS set (that one only when the inventory declares it)."""
+    DNSSEC data and the apex NS set (that one only when `declared`).
+
+    Returns the claimed state (noting markers of `owner` left from marker ownership, which stay)
+    and one conflict per record set marked by another owner id: two inventories cannot both
+    manage a zone that one of them owns whole."""
     apex_ns = (state.zone, "NS")
     owners = {
         key: owner for key in state.records if key[1] not in NEVER_OWNED_TYPES and (key != apex_ns or key in declared)
     }
-    return ZoneState(state.zone, state.records, owners, state.complete, list(state.warnings))
+    conflicts = [
+        f"{relative_name(key[0], state.zone)} {key[1]} is marked as owned by '{holder}', but this inventory "
+        "owns the whole zone (ownership: zone)"
+        for key, holder in sorted(state.owners.items(), key=lambda item: sort_key(item[0]))
+        if holder != owner
+    ]
+    warnings = list(state.warnings)
+    left_over = sum(1 for holder in state.owners.values() if holder == owner)
+    if left_over:
+        warnings.append(
+            f"{left_over} ownership marker(s) of '{owner}' remain under {marker_root(state.zone)} from marker "
+            "ownership; zone ownership neither reads nor writes them (delete them to tidy the zone)"
+        )
+    return ZoneState(state.zone, state.records, owners, state.complete, warnings), conflicts

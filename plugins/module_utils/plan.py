@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from .errors import PlanConflictError, SafetyError
 from .names import relative_name
-from .ownership import MARKER_LABEL, MARKER_OWNERSHIP, OWNERSHIP_MODES, ZONE_OWNERSHIP, ZoneState, claim_zone
+from .ownership import MARKER_OWNERSHIP, OWNERSHIP_MODES, ZONE_OWNERSHIP, ZoneState, claim_zone
 from .records import RecordKey, RecordSet, cname_conflicts, sort_key
 
 # A plan may delete this share of the record sets we own in a zone without --allow-deletes ...
@@ -170,20 +170,8 @@ def make_zone_plan(
     changes: list[Change] = []
     whole_zone = ownership == ZONE_OWNERSHIP
     if whole_zone:
-        marked = current.owners
-        conflicts.extend(
-            f"{_label(key, zone)} is marked as owned by '{holder}', but this inventory owns the whole zone "
-            "(ownership: zone)"
-            for key, holder in sorted(marked.items(), key=lambda item: sort_key(item[0]))
-            if holder != owner
-        )
-        current = claim_zone(current, set(desired.records), owner)
-        left_over = sum(1 for holder in marked.values() if holder == owner)
-        if left_over:
-            current.warnings.append(
-                f"{left_over} ownership marker(s) of '{owner}' remain under {MARKER_LABEL}.{zone} from marker "
-                "ownership; zone ownership neither reads nor writes them (delete them to tidy the zone)"
-            )
+        current, foreign = claim_zone(current, set(desired.records), owner)
+        conflicts.extend(foreign)
     plan = ZonePlan(
         zone, provider, owned_count=sum(1 for o in current.owners.values() if o == owner), ownership=ownership
     )

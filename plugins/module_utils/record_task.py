@@ -16,7 +16,9 @@ Semantics per listed record set (state present):
 state absent without values deletes the whole record set (owned, or any with adopt); with values it
 removes just those values (also from an unowned set: naming the values is the permission).
 prune deletes the owned record sets of the zone that the task does not list, within the same
-safety limit as `fleetdns apply` (allow_deletes lifts it).
+safety limit as `fleetdns apply` (allow_deletes lifts it). With ownership=zone every record set of
+the zone counts as owned (ownership.claim_zone) and no marker is read or written, as for a zone
+with `ownership: zone` in the inventory.
 
 Plain Python without Ansible imports, so the agent or the CLI can run a task as well.
 """
@@ -37,7 +39,7 @@ from .config import (
 )
 from .errors import ConfigError, FleetDNSError, PlanConflictError, Problem, SafetyError
 from .names import NameError_, normalize_zone, relative_name, zone_for_name
-from .ownership import ZoneState
+from .ownership import MARKER_OWNERSHIP, OWNERSHIP_MODES, ZONE_OWNERSHIP, ZoneState, claim_zone
 from .plan import Change, ZonePlan, check_delete_safety
 from .providers import zone_provider_class, zone_provider_type_names
 from .rdata import HAS_DNSPYTHON, ValueError_, check_ttl
@@ -62,6 +64,7 @@ class RecordTask:
     on_existing: str = "replace"
     prune: bool = False
     owner: Any = DEFAULT_OWNER
+    ownership: str = MARKER_OWNERSHIP
     adopt: bool = False
     device_names: list[Any] = field(default_factory=list)
     ttl: Any = None  # TTL of the entries that give none
@@ -149,12 +152,19 @@ def prepare(task: RecordTask) -> Prepared:
         problems.append(Problem(f"{task.state!r} is not one of {', '.join(STATES)}", "state"))
     if task.on_existing not in ON_EXISTING:
         problems.append(Problem(f"{task.on_existing!r} is not one of {', '.join(ON_EXISTING)}", "on_existing"))
+    if task.ownership not in OWNERSHIP_MODES:
+        problems.append(Problem(f"{task.ownership!r} is not one of {', '.join(OWNERSHIP_MODES)}", "ownership"))
     if task.state == "absent":
         if task.prune:
             problems.append(Problem("prune works only with state: present", "prune", "remove prune, or use present"))
         if task.device_names:
             problems.append(Problem("device_names work only with state: present", "device_names"))
     provider = _collect(problems, validate_provider, task.provider, "provider", task.provider_name)
+    cls = zone_provider_class(provider.type) if provider is not None else None
+    if task.ownership == ZONE_OWNERSHIP and cls is not None and not cls.ZONE_OWNERSHIP:
+        problems.append(
+            Problem(f"ownership: zone is not available with the {provider.type} provider", "ownership", "use markers")
+        )
     owner = _collect(problems, validate_owner, task.owner)
     zone = ""
     try:
@@ -257,11 +267,14 @@ class _Planner:
     def __init__(self, task: RecordTask, prepared: Prepared, current: ZoneState) -> None:
         self.task = task
         self.prep = prepared
-        self.current = current
         self.zone = prepared.zone
         self.owner = prepared.owner
-        self.changes: list[Change] = []
+        self.whole_zone = task.ownership == ZONE_OWNERSHIP
         self.conflicts: list[str] = []
+        if self.whole_zone:
+            current, self.conflicts = claim_zone(current, set(prepared.wanted), self.owner)
+        self.current = current
+        self.changes: list[Change] = []
         self.notes: list[str] = []
         self.warnings: list[str] = list(current.warnings)
 
@@ -277,7 +290,7 @@ class _Planner:
                 self._present(key, want, have, holder == self.owner)
             else:
                 self._absent(key, want, have, holder == self.owner)
-        if self.task.state == "present":
+        if self.task.state == "present" and not self.whole_zone:  # (a zone owned whole needs no marker)
             self._register()
         if self.task.prune:
             self._prune(owned_count)
@@ -414,7 +427,8 @@ def run_task(task: RecordTask, check_mode: bool = False) -> TaskResult:
         current = provider.read(prepared.zone, set(prepared.wanted) | prepared.registered)
         plan = plan_task(task, prepared, current)
         if plan.changes and not check_mode:
-            provider.apply(prepared.zone, plan.changes, prepared.owner)
+            marker_owner = None if task.ownership == ZONE_OWNERSHIP else prepared.owner
+            provider.apply(prepared.zone, plan.changes, marker_owner)
     return TaskResult(prepared.zone, plan.changes, plan.notes, plan.warnings, bool(plan.changes) and not check_mode)
 
 

@@ -130,6 +130,19 @@ options:
       - 1-63 letters, digits, C(.), C(_) or C(-).
     type: str
     default: fleetdns
+  ownership:
+    description:
+      - V(markers) - fleetdns owns the record sets it created or adopted, each marked by a companion TXT
+        record (RFC 2136, zone files) or its comment (Cloudflare); everything else in the zone is left
+        alone.
+      - V(zone) - the zone belongs to this task and whoever runs the same inventory (a zone whose
+        C(ownership) is V(zone) in the inventory); every record set but the SOA, DNSSEC records and
+        an unlisted apex NS set counts as owned, so O(prune) deletes whatever the task does not list;
+        no markers are read or written. Not available with the V(cloudflare) provider. Markers of
+        another owner id in the zone fail the task.
+    type: str
+    choices: [markers, zone]
+    default: markers
   adopt:
     description:
       - Take ownership of listed record sets that exist but are not owned (replacing their values if
@@ -274,6 +287,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.fleetdns.ddns.plugins.module_utils.config import DEFAULT_OWNER, provider_secrets
 from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import FleetDNSError
+from ansible_collections.fleetdns.ddns.plugins.module_utils.ownership import MARKER_OWNERSHIP, OWNERSHIP_MODES
 from ansible_collections.fleetdns.ddns.plugins.module_utils.record_task import (
     ON_EXISTING,
     RECORD_OPTIONS,
@@ -305,6 +319,7 @@ def argument_spec() -> dict:
         prune=dict(type="bool", default=False),
         allow_deletes=dict(type="bool", default=False),
         owner=dict(type="str", default=DEFAULT_OWNER),
+        ownership=dict(type="str", choices=list(OWNERSHIP_MODES), default=MARKER_OWNERSHIP),
         adopt=dict(type="bool", default=False),
         device_names=dict(type="list", elements="str", default=[]),
         base_dir=dict(type="path"),
@@ -339,6 +354,7 @@ def main() -> None:
         on_existing=params["on_existing"],
         prune=params["prune"],
         owner=params["owner"],
+        ownership=params["ownership"],
         adopt=params["adopt"],
         device_names=params["device_names"],
         ttl=params["ttl"],
