@@ -42,6 +42,7 @@ RFC2136 = {
     "tsig_secret": SECRET,
 }
 FILES = {"type": "zonefile", "directory": "zones"}
+CLOUDFLARE = {"type": "cloudflare", "api_token": "t0ken-t0ken-t0ken"}
 
 
 def rs(name: str, rtype: str = "A", *values: str, ttl: int = 300) -> RecordSet:
@@ -352,6 +353,47 @@ def test_replace_with_prune_plans_exactly_what_fleetdns_plan_does(have, want, ow
     assert plan_task(t, prepare(t), current).changes == expected
 
 
+@settings(max_examples=200)
+@given(
+    have=st.lists(rrsets, unique_by=lambda r: r.key),
+    want=st.lists(rrsets, unique_by=lambda r: r.key),
+    markers=st.dictionaries(names, st.just(ME)),
+)
+def test_zone_ownership_with_prune_plans_exactly_what_fleetdns_plan_does(have, want, markers) -> None:
+    """ownership=zone: the module and `fleetdns apply` on a zone with `ownership: zone` agree."""
+    current = state(have, {(f"{n}.{ZONE}", "A"): o for n, o in markers.items()})
+    records = [{"name": r.name, "type": "A", "value": sorted(r.values), "ttl": r.ttl} for r in want]
+    t = task(records, prune=True, allow_deletes=True, ownership="zone")
+    desired = ZoneDesired(ZONE, {r.key: r for r in want})
+    expected = make_zone_plan(desired, current, ME, "files", ownership="zone")
+    got = plan_task(t, prepare(t), current)
+    assert got.changes == expected.changes
+    assert got.owned_count == expected.owned_count == len(have)
+
+
+def test_zone_ownership_deletes_unlisted_sets_keeps_devices_and_refuses_foreign_markers() -> None:
+    apex_ns = rs("@", "NS", "ns1.example.test.")
+    unlisted, device, kept = rs("old"), rs("gw", "A", "198.51.100.1"), rs("www")
+    current = state([apex_ns, unlisted, device, kept])
+    records = [{"name": "www", "type": "A", "value": "192.0.2.1", "ttl": 300}]
+    p = plan(records, current, prune=True, ownership="zone", device_names=["gw.example.test"])
+    assert summary(p) == [("delete", "old", "A", None, False)]  # no register change, apex NS and gw stay
+    assert plan(records, current, ownership="zone").changes == []  # without prune nothing is deleted
+    theirs = state([kept], {kept.key: "other"})
+    with pytest.raises(PlanConflictError) as info:
+        plan(records, theirs, ownership="zone")
+    assert "www A is marked as owned by 'other'" in error_message(info.value)
+
+
+def test_zone_ownership_is_checked_against_the_provider() -> None:
+    with pytest.raises(ConfigError) as info:
+        prepare(RecordTask(provider=CLOUDFLARE, zone="example.test", records=[], ownership="zone"))
+    assert "ownership: zone is not available with the cloudflare provider" in error_message(info.value)
+    with pytest.raises(ConfigError) as info:
+        prepare(task([], ownership="whole"))
+    assert "ownership: 'whole' is not one of markers, zone" in error_message(info.value)
+
+
 # ---- output and front helpers --------------------------------------------------------------------
 
 
@@ -439,3 +481,20 @@ def test_run_check_apply_rerun_on_zone_files_with_one_apply_call(tmp_path, monke
     )
     again = run_task(t)
     assert again.changes == [] and not again.applied and calls == [50]
+
+
+def test_zone_ownership_run_on_zone_files_writes_no_marker_and_prunes(tmp_path) -> None:
+    (tmp_path / "zones").mkdir()
+    records = [{"name": f"h{i}", "type": "A", "value": f"192.0.2.{i + 1}"} for i in range(3)]
+    t = RecordTask(
+        provider=FILES, zone="example.test", records=records, owner=ME, base_dir=str(tmp_path), ownership="zone"
+    )
+    assert run_task(t).applied
+    path = tmp_path / "zones" / "example.test.zone"
+    text = path.read_text()
+    assert "h2\t3600\tIN\tA\t192.0.2.3" in text and "_fleetdns" not in text
+    path.write_text(text + "stray\t300\tIN\tA\t192.0.2.99\n")
+    pruned = run_task(RecordTask(**{**t.__dict__, "prune": True}))
+    assert [(c.action, c.name) for c in pruned.changes] == [("delete", "stray.example.test.")]
+    assert "stray" not in path.read_text() and "_fleetdns" not in path.read_text()
+    assert run_task(RecordTask(**{**t.__dict__, "prune": True})).changes == []
