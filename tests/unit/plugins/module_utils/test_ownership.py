@@ -69,20 +69,35 @@ def test_claim_zone_owns_everything_but_soa_dnssec_and_an_undeclared_apex_ns() -
     records = {r.key: r for r in [*kept_out, apex_ns, *ordinary]}
     state = ZoneState(ZONE, records, {}, complete=True, warnings=["a note"])
 
-    claimed = claim_zone(state, set(), "fleet-main")
+    claimed, conflicts = claim_zone(state, set(), "fleet-main")
+    assert conflicts == []
     assert claimed.owners == {r.key: "fleet-main" for r in ordinary}
     assert claimed.records == records  # claiming changes who owns, never what is there
     assert claimed.warnings == ["a note"] and claimed.warnings is not state.warnings
     assert state.owners == {}  # the read state is left as it was
 
-    declared = claim_zone(state, {apex_ns.key}, "fleet-main")
+    declared, _ = claim_zone(state, {apex_ns.key}, "fleet-main")
     assert declared.owners == {r.key: "fleet-main" for r in [*ordinary, apex_ns]}
 
 
-def test_claim_zone_ignores_markers_without_record_sets_and_keeps_completeness() -> None:
+def test_claim_zone_notes_our_left_over_markers_and_ignores_markers_without_record_sets() -> None:
     www = _a("www")
     gw_aaaa = (f"gw.{ZONE}", "AAAA")  # a marker left for a device that never reported an IPv6 address
-    state = ZoneState(ZONE, {www.key: www}, {gw_aaaa: "fleet-main"}, complete=False)
-    claimed = claim_zone(state, set(), "fleet-main")
+    state = ZoneState(ZONE, {www.key: www}, {www.key: "fleet-main", gw_aaaa: "fleet-main"}, complete=False)
+    claimed, conflicts = claim_zone(state, set(), "fleet-main")
+    assert conflicts == []
     assert claimed.owners == {www.key: "fleet-main"}
     assert claimed.complete is False
+    (note,) = claimed.warnings
+    assert "2 ownership marker(s) of 'fleet-main' remain under _fleetdns.example.test." in note
+    assert state.warnings == []
+
+
+def test_claim_zone_names_each_record_set_marked_by_another_owner() -> None:
+    www, mail = _a("www"), _a("mail")
+    owners = {www.key: "fleet-other", (f"gw.{ZONE}", "AAAA"): "fleet-third", mail.key: "fleet-main"}
+    _claimed, conflicts = claim_zone(ZoneState(ZONE, {www.key: www, mail.key: mail}, owners), set(), "fleet-main")
+    assert conflicts == [
+        "gw AAAA is marked as owned by 'fleet-third', but this inventory owns the whole zone (ownership: zone)",
+        "www A is marked as owned by 'fleet-other', but this inventory owns the whole zone (ownership: zone)",
+    ]
