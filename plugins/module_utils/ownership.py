@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .names import relative_name
+from .rdata import MANAGED_TYPES
 from .records import RecordKey, RecordSet, sort_key
 
 MARKER_LABEL = "_fleetdns"
@@ -111,21 +112,20 @@ def split_markers(zone: str, rrsets: dict[RecordKey, RecordSet]) -> ZoneState:
 ZONE_OWNERSHIP = "zone"
 MARKER_OWNERSHIP = "markers"
 OWNERSHIP_MODES = (MARKER_OWNERSHIP, ZONE_OWNERSHIP)
-# Never owned under zone ownership: the zone's own SOA and its DNSSEC data (signers maintain it).
-NEVER_OWNED_TYPES = frozenset({"SOA", "RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "DNSKEY", "CDS", "CDNSKEY", "TYPE65534"})
+_MANAGED = frozenset(MANAGED_TYPES)
 
 
 def claim_zone(state: ZoneState, declared: set[RecordKey], owner: str) -> tuple[ZoneState, list[str]]:
-    """Zone ownership: every record set of the zone is `owner`'s, marked or not, except the SOA,
-    DNSSEC data and the apex NS set (that one only when `declared`).
+    """Zone ownership: every record set of the zone whose type an inventory can declare is
+    `owner`'s, marked or not, except the apex NS set unless `declared`. The SOA, DNSSEC data and
+    types fleetdns does not manage (HINFO, KEY, private types, ...) are never owned: nothing in the
+    inventory could keep them.
 
     Returns the claimed state (noting markers of `owner` left from marker ownership, which stay)
     and one conflict per record set marked by another owner id: two inventories cannot both
     manage a zone that one of them owns whole."""
     apex_ns = (state.zone, "NS")
-    owners = {
-        key: owner for key in state.records if key[1] not in NEVER_OWNED_TYPES and (key != apex_ns or key in declared)
-    }
+    owners = {key: owner for key in state.records if key[1] in _MANAGED and (key != apex_ns or key in declared)}
     conflicts = [
         f"{relative_name(key[0], state.zone)} {key[1]} is marked as owned by '{holder}', but this inventory "
         "owns the whole zone (ownership: zone)"

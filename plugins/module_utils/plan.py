@@ -217,6 +217,7 @@ def make_zone_plan(
             changes.append(Change("delete", *key, current.records.get(key), None, True, False))
 
     conflicts.extend(_cname_conflicts(current, changes, zone))
+    conflicts.extend(_orphaned_targets(current, changes, zone))
     if conflicts:
         raise PlanConflictError(zone, conflicts, "fleetdns never changes record sets it does not own")
     plan.changes = sorted(changes, key=lambda c: sort_key(c.key))
@@ -237,6 +238,34 @@ def _cname_conflicts(current: ZoneState, changes: list[Change], zone: str) -> li
             f"{relative_name(name, zone)} would hold a CNAME beside {', '.join(others)}; a CNAME must stand alone"
         )
     return result
+
+
+def _orphaned_targets(current: ZoneState, changes: list[Change], zone: str) -> list[str]:
+    """Names whose last address the plan deletes while an NS or MX record set still points at them:
+    BIND refuses such an update whole ("has no address records") and named-checkzone rejects such
+    a file, so say so before anything is sent (typically: a zone owned whole that does not list the
+    address of its own name server)."""
+    gone = {c.name for c in changes if c.after is None and c.type in ("A", "AAAA")}
+    if not gone:
+        return []
+    changed = {c.key: c.after for c in changes}
+
+    def after(key: RecordKey) -> RecordSet | None:
+        return changed[key] if key in changed else current.records.get(key)
+
+    pointing: dict[str, list[str]] = {}
+    for key in current.records.keys() | changed.keys():
+        rrset = after(key) if key[1] in ("NS", "MX") else None
+        for value in rrset.values if rrset else ():
+            target = value.rsplit(" ", 1)[-1]
+            if target in gone:
+                pointing.setdefault(target, []).append(_label(key, zone))
+    return [
+        f"{relative_name(name, zone)} would lose its last address while {', '.join(sorted(pointing[name]))} "
+        "points at it, which a server refuses; keep (list) the address, or change those records too"
+        for name in sorted(pointing)
+        if after((name, "A")) is None and after((name, "AAAA")) is None
+    ]
 
 
 def check_delete_safety(plan: ZonePlan, allow_deletes: bool) -> None:

@@ -163,8 +163,8 @@ def render_markdown(plan: Plan) -> str:
         total = len(zone_plan.changes)
         out += ["", "<details>"]
         out.append(
-            f"<summary>{_md_escape(zone_plan.zone)} via {_md_escape(zone_plan.provider)}: "
-            f"{total} change{'s' if total != 1 else ''}</summary>"
+            f"<summary>{_md_escape(zone_plan.zone)} via {_md_escape(zone_plan.provider)}"
+            f"{'' if zone_plan.marked else ' (owned whole)'}: {total} change{'s' if total != 1 else ''}</summary>"
         )
         out.append("")
         if zone_plan.changes:

@@ -372,9 +372,9 @@ class Rfc2136Provider(ZoneProvider):
         if rcode == RCODE_REFUSED:
             raise ProviderError(
                 f"{self._where()}: the server refused the update of zone {zone} (REFUSED) for "
-                f"{_listing([_label(c.key, zone) for c in batch])}: {self._key_label()} may not change them or their "
-                f"_fleetdns markers, or the server's checks reject the data (an MX or NS target inside the zone "
-                f"without an address record); {progress}",
+                f"{_listing([_label(c.key, zone) for c in batch])}: {self._key_label()} may not change them"
+                f"{' or their _fleetdns markers' if owner is not None else ''}, or the server's checks reject the "
+                f"data (an MX or NS target inside the zone without an address record); {progress}",
                 "check the zone's update-policy for this key; the server's log names the reason",
             )
         if rcode == RCODE_NOTAUTH:

@@ -298,6 +298,27 @@ def test_zone_ownership_incomplete_read_is_explained() -> None:
     assert actions(plan) == [("create", f"a.{ZONE}", "A")]
 
 
+def test_deleting_the_last_address_of_an_ns_or_mx_target_is_a_conflict() -> None:
+    ns = rs("@", "NS", f"ns1.{ZONE}")
+    mx = rs("@", "MX", f"10 mail.{ZONE}")
+    ns1, mail, mail6 = rs("ns1"), rs("mail"), rs("mail", "AAAA", "2001:db8::25")
+    current = state([ns, mx, ns1, mail, mail6])
+    # a zone owned whole that does not list its name server's address (nor mail's)
+    with pytest.raises(PlanConflictError) as info:
+        zone_plan(desired([mx, mail6]), current)
+    assert info.value.conflicts == [
+        "ns1 would lose its last address while @ NS points at it, which a server refuses; keep (list) the address, "
+        "or change those records too"
+    ]  # mail keeps its AAAA, so deleting its A is fine
+    assert actions(zone_plan(desired([mx, mail6, ns1]), current)) == [("delete", f"mail.{ZONE}", "A")]
+    # marker ownership: deleting an owned address together with the MX pointing at it is fine
+    owned = {r.key: ME for r in (mx, mail, mail6)}
+    plan = make_zone_plan(desired([]), state([ns, mx, ns1, mail, mail6], owned), ME, "files")
+    assert sorted(actions(plan)) == [("delete", ZONE, "MX"), *(("delete", f"mail.{ZONE}", t) for t in ("A", "AAAA"))]
+    with pytest.raises(PlanConflictError, match="mail would lose its last address while @ MX points at it"):
+        make_zone_plan(desired([mx]), state([ns, mx, ns1, mail, mail6], owned), ME, "files")
+
+
 def test_zone_plan_round_trips_its_ownership_and_refuses_an_unknown_one() -> None:
     stray = rs("stray")
     plan = Plan(ME, [zone_plan(desired([rs("new")]), state([stray]))])

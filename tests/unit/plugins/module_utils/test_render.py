@@ -152,3 +152,4 @@ def test_zone_owned_whole_says_so_in_text_and_json() -> None:
     assert "  - delete   stray TXT (ttl 300)" in lines
     data = json.loads(render_json(plan))
     assert [z["ownership"] for z in data["zones"]] == ["zone", "markers"]
+    assert "<summary>example.test. via lab (owned whole): 1 change</summary>" in render_markdown(plan)
