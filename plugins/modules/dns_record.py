@@ -138,8 +138,9 @@ options:
       - V(zone) - the zone belongs to this task and whoever runs the same inventory (a zone whose
         C(ownership) is V(zone) in the inventory); every record set of a type this module manages
         counts as owned (the apex NS set only when listed), so O(prune) deletes whatever the task does
-        not list; the SOA, DNSSEC and other records are left alone, and no markers are read or written. Not available with the V(cloudflare) provider. Markers of
-        another owner id in the zone fail the task.
+        not list; the SOA, DNSSEC and other records are left alone, and no markers are read or written.
+        Not available with the V(cloudflare) provider. Markers of another owner id in the zone fail the
+        task.
     type: str
     choices: [markers, zone]
     default: markers

@@ -140,7 +140,7 @@ def test_bind_concurrent_change_between_saved_plan_and_apply(
     else:
         bind.nsupdate('update add handmade.example.test. 300 TXT "first"')
         name, rtype, theirs = "handmade.example.test.", "TXT", '"second"'
-    label = f"{name.split('.')[0]} {rtype}"  # as plans and errors name it
+    label = f"{name.split('.', maxsplit=1)[0]} {rtype}"  # as plans and errors name it
     saved = ok(run("plan", "-i", "hosts.yml", "--out", "plan.json", cwd=tmp_path, env=lab_env))
     assert f"{planned}   {label}" in saved.stdout
     bind.nsupdate(f"update delete {name} {rtype}\nupdate add {name} 3600 {rtype} {theirs}")

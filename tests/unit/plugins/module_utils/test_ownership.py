@@ -77,7 +77,8 @@ def test_claim_zone_owns_every_declarable_type_but_an_undeclared_apex_ns() -> No
     assert claimed.warnings == ["a note"] and claimed.warnings is not state.warnings
     assert state.owners == {}  # the read state is left as it was
 
-    declared, _ = claim_zone(state, {apex_ns.key}, "fleet-main")
+    declared, conflicts = claim_zone(state, {apex_ns.key}, "fleet-main")
+    assert conflicts == []
     assert declared.owners == {r.key: "fleet-main" for r in [*ordinary, apex_ns]}
 
 
