@@ -217,7 +217,7 @@ def make_zone_plan(
             changes.append(Change("delete", *key, current.records.get(key), None, True, False))
 
     conflicts.extend(_cname_conflicts(current, changes, zone))
-    conflicts.extend(_orphaned_targets(current, changes, zone))
+    conflicts.extend(orphaned_targets(current, changes, zone))
     if conflicts:
         raise PlanConflictError(zone, conflicts, "fleetdns never changes record sets it does not own")
     plan.changes = sorted(changes, key=lambda c: sort_key(c.key))
@@ -240,7 +240,7 @@ def _cname_conflicts(current: ZoneState, changes: list[Change], zone: str) -> li
     return result
 
 
-def _orphaned_targets(current: ZoneState, changes: list[Change], zone: str) -> list[str]:
+def orphaned_targets(current: ZoneState, changes: list[Change], zone: str) -> list[str]:
     """Names whose last address the plan deletes while an NS or MX record set still points at them:
     BIND refuses such an update whole ("has no address records") and named-checkzone rejects such
     a file, so say so before anything is sent (typically: a zone owned whole that does not list the

@@ -40,7 +40,7 @@ from .config import (
 from .errors import ConfigError, FleetDNSError, PlanConflictError, Problem, SafetyError
 from .names import NameError_, normalize_zone, relative_name, zone_for_name
 from .ownership import MARKER_OWNERSHIP, OWNERSHIP_MODES, ZONE_OWNERSHIP, ZoneState, claim_zone
-from .plan import Change, ZonePlan, check_delete_safety
+from .plan import Change, ZonePlan, check_delete_safety, orphaned_targets
 from .providers import zone_provider_class, zone_provider_type_names
 from .rdata import HAS_DNSPYTHON, ValueError_, check_ttl
 from .records import RecordKey, RecordSet, cname_conflicts, sort_key
@@ -295,6 +295,7 @@ class _Planner:
         if self.task.prune:
             self._prune(owned_count)
         self.conflicts.extend(self._cname_conflicts())
+        self.conflicts.extend(orphaned_targets(self.current, self.changes, self.zone))
         if self.conflicts:
             raise PlanConflictError(self.zone, self.conflicts, "fleetdns never changes record sets it does not own")
         changes = sorted(self.changes, key=lambda c: sort_key(c.key))

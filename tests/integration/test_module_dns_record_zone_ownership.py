@@ -217,11 +217,6 @@ ORPHAN = """\
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="record_task._Planner lacks plan._orphaned_targets: the plan deletes ns1 A, the check run "
-    "reports it as fine and the real run gets REFUSED from BIND instead of a conflict before sending",
-)
 @pytest.mark.parametrize("check", [True, False], ids=["check", "apply"])
 def test_zone_ownership_refuses_to_delete_the_address_of_the_ns_target(tmp_path: Path, bind: Any, check: bool) -> None:
     zone_before = bind.axfr_text()
