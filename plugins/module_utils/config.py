@@ -436,7 +436,7 @@ def _ownership(settings: dict, provider: ProviderConfig | None, path: str, check
         return MARKER_OWNERSHIP
     if ownership == ZONE_OWNERSHIP and provider is not None:
         cls = zone_provider_class(provider.type)
-        if cls is not None and not cls.ZONE_OWNERSHIP:
+        if cls is not None and not cls.SUPPORTS_ZONE_OWNERSHIP:
             check.add(
                 settings, "ownership", f"{path}.ownership",
                 f"ownership: zone is not available with the {provider.type} provider '{provider.name}'",

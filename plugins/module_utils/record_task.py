@@ -161,7 +161,7 @@ def prepare(task: RecordTask) -> Prepared:
             problems.append(Problem("device_names work only with state: present", "device_names"))
     provider = _collect(problems, validate_provider, task.provider, "provider", task.provider_name)
     cls = zone_provider_class(provider.type) if provider is not None else None
-    if task.ownership == ZONE_OWNERSHIP and cls is not None and not cls.ZONE_OWNERSHIP:
+    if task.ownership == ZONE_OWNERSHIP and cls is not None and not cls.SUPPORTS_ZONE_OWNERSHIP:
         problems.append(
             Problem(f"ownership: zone is not available with the {provider.type} provider", "ownership", "use markers")
         )

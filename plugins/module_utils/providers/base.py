@@ -35,7 +35,7 @@ class ZoneProvider(ABC):
 
     TYPE: ClassVar[str]
     OPTIONS: ClassVar[dict[str, Option]]
-    ZONE_OWNERSHIP: ClassVar[bool] = True  # can apply a plan without markers (owner None)
+    SUPPORTS_ZONE_OWNERSHIP: ClassVar[bool] = True  # can apply a plan without markers (owner None)
 
     def __init__(self, name: str, options: dict[str, Any], base_dir: str = ".") -> None:
         self.name = name

@@ -127,7 +127,7 @@ class CloudflareProvider(ZoneProvider):
     """Cloudflare DNS through API v4 (token or e-mail + Global API key)."""
 
     TYPE = "cloudflare"
-    ZONE_OWNERSHIP = False  # comments mark ownership at no cost; a zone owned whole is not built here
+    SUPPORTS_ZONE_OWNERSHIP = False  # comments mark ownership at no cost; a zone owned whole is not built here
     OPTIONS: ClassVar[dict[str, Option]] = {
         "api_token": Option(
             str, secret=True, description="API token sent as 'Authorization: Bearer'; needs Zone:Read and DNS:Edit"

@@ -255,9 +255,9 @@ class ZoneFileProvider(ZoneProvider):
             want_values = change.before.values if change.before else None
             if have_values != want_values:
                 problems.append(f"{label}: expected {_describe(want_values)}, found {_describe(have_values)}")
-            holder = state.owners.get(change.key)
             if owner is None:  # a zone owned whole: markers are not part of the plan
                 continue
+            holder = state.owners.get(change.key)
             if change.owned_before and holder != owner:
                 problems.append(
                     f"{label}: expected ownership marker of '{owner}', found "
