@@ -18,7 +18,15 @@ import pytest
 from lab.bind import BindLab, free_port
 
 from integration.playbook_runner import run_playbook, run_playbook_file
-from integration.test_module_dns_record import RECORDS_PLAYBOOK, SAVE, fleetdns, provider_vars, serial, zone_records
+from integration.test_module_dns_record import (
+    INVENTORY,
+    RECORDS_PLAYBOOK,
+    SAVE,
+    fleetdns,
+    provider_vars,
+    serial,
+    zone_records,
+)
 
 ZONE_TASK = """\
     - name: The lab zone owned whole by this task
@@ -231,38 +239,11 @@ def test_zone_ownership_refuses_to_delete_the_address_of_the_ns_target(tmp_path:
 
 # ---- playbooks/records.yml against `fleetdns apply` for a zone owned whole ----------------------
 
-ZONE_INVENTORY = """\
-all:
-  vars:
-    fleetdns_owner: fleet-main
-    fleetdns_providers:
-      lab:
-        type: rfc2136
-        server: 127.0.0.1
-        port: {port}
-        tsig_key_name: fleet-admin
-        tsig_algorithm: {algorithm}
-        tsig_secret: "{{{{ lookup('env', 'FLEETDNS_TEST_TSIG') }}}}"
-    fleetdns_zones:
-      Example.Test:
-        provider: lab
-        ownership: zone
-        default_ttl: 300
-        records:
-          - {{name: ns1, type: A, value: 127.0.0.1}}
-          - {{name: www, type: CNAME, value: gw}}
-          - {{name: "@", type: MX, value: ["10 mail.example.test.", "20 mx2"]}}
-          - {{name: mail, type: A, value: 192.0.2.25, ttl: 3600}}
-          - {{name: "@", type: TXT, value: "v=spf1 mx -all"}}
-          - {{name: _sip._tcp, type: SRV, value: "10 5 5060 sip.example.test."}}
-          - {{name: sip, type: AAAA, value: "2001:db8::5060"}}
-          - {{name: mx2, type: A, values: [192.0.2.26, 192.0.2.27]}}
-  children:
-    fleetdns_clients:
-      hosts:
-        gw: {{fleetdns_names: [gw.example.test]}}
-        sensor-01: {{fleetdns_names: sensor-01.example.test.}}
-"""
+# The marker-ownership parity inventory, owning its zone whole: it must list the NS target's address.
+ZONE_INVENTORY = INVENTORY.replace(
+    "        provider: lab\n", "        provider: lab\n        ownership: zone\n"
+).replace("        records:\n", "        records:\n          - {{name: ns1, type: A, value: 127.0.0.1}}\n")
+assert ZONE_INVENTORY.count("ownership: zone") == 1 and ZONE_INVENTORY.count("name: ns1") == 1
 
 
 def test_records_playbook_owns_a_zone_whole_exactly_as_fleetdns_apply(tmp_path: Path, bind: Any) -> None:
