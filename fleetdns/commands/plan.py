@@ -173,10 +173,12 @@ def load_saved_plan(path: str, config: FleetConfig) -> Plan:
         if zone_plan.zone not in config.zones:
             stale.append(f"{zone_plan.zone} is no longer in fleetdns_zones")
         elif targets.get(zone_plan.zone) != zone_digest(config, zone_plan.zone):
-            stale.append(f"{zone_plan.zone}: its records, device names or provider settings changed")
+            stale.append(f"{zone_plan.zone}: its records, device names, ownership or provider settings changed")
     if stale:
+        made_by, running = saved.get("fleetdns"), _version()
+        other = f"; it was made by fleetdns {made_by}, this is {running}" if made_by != running else ""
         raise FleetDNSError(
-            f"the inventory changed since {path} was made ({'; '.join(stale)}); the saved plan was not applied",
+            f"the inventory changed since {path} was made ({'; '.join(stale)}{other}); the saved plan was not applied",
             "run `fleetdns plan --out` again and review the new plan",
         )
     return plan

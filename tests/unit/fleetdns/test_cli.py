@@ -414,7 +414,20 @@ def test_saved_plan_refused_when_inventory_changed(capsys: pytest.CaptureFixture
     write_inventory(tmp_path, zones={ZONE: records(("www", "A", "192.0.2.2"))})
     code, _out, err = run(capsys, "apply", "-i", inv, "--plan", saved)
     assert code == 1
-    assert "the inventory changed since" in err and "records, device names or provider settings changed" in err
+    assert "the inventory changed since" in err and "records, device names, ownership or provider settings" in err
+    assert "made by fleetdns" not in err  # the same version made it
+    assert FakeProvider.store == {}
+
+
+def test_saved_plan_of_another_version_says_so_when_refused(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    inv, saved = write_inventory(tmp_path), tmp_path / "plan.json"
+    run(capsys, "plan", "-i", inv, "--out", str(saved))
+    data = json.loads(saved.read_text(encoding="utf-8"))
+    data["saved"]["fleetdns"] = "0.0.1"
+    data["saved"]["targets"][ZONE] = "0" * 64  # what an older fleetdns computed differently
+    saved.write_text(json.dumps(data), encoding="utf-8")
+    code, _out, err = run(capsys, "apply", "-i", inv, "--plan", str(saved))
+    assert code == 1 and "it was made by fleetdns 0.0.1, this is " in err
     assert FakeProvider.store == {}
 
 
