@@ -308,22 +308,27 @@ def zone_records(bind: Any) -> list[str]:
     return sorted(line for line in bind.axfr_text().splitlines() if line and " SOA " not in line)
 
 
+def apply_on_twin(tmp_path: Path, bind: Any, twin: BindLab, inventory: str, script: str) -> tuple[Path, dict]:
+    """Run `script` (nsupdate) on both labs, `fleetdns apply` the inventory on `twin`; returns the
+    same inventory written for `bind` and the environment its TSIG secret needs."""
+    for lab in (bind, twin):
+        lab.nsupdate(script)
+    by_cli, by_playbook = tmp_path / "cli", tmp_path / "playbook"
+    for directory, lab in ((by_cli, twin), (by_playbook, bind)):
+        directory.mkdir()
+        (directory / "hosts.yml").write_text(inventory.format(port=lab.port, algorithm=lab.keys["admin"].algorithm))
+    twin_env = {"PATH": "/usr/bin:/bin", "FLEETDNS_TEST_TSIG": twin.keys["admin"].secret}
+    cli = fleetdns("apply", "-i", str(by_cli / "hosts.yml"), "--yes", env=twin_env)
+    assert cli.returncode == 0, cli.stdout + cli.stderr
+    return by_playbook / "hosts.yml", {"FLEETDNS_TEST_TSIG": bind.keys["admin"].secret}
+
+
 def test_records_playbook_leaves_bind_exactly_as_fleetdns_apply(tmp_path: Path, bind: Any) -> None:
     twin = BindLab()
     try:
-        for lab in (bind, twin):  # the same unmanaged record on both; it must survive both
-            lab.nsupdate("update add handmade.example.test. 300 A 192.0.2.99")
-        by_cli, by_playbook = tmp_path / "cli", tmp_path / "playbook"
-        for directory, lab in ((by_cli, twin), (by_playbook, bind)):
-            directory.mkdir()
-            text = INVENTORY.format(port=lab.port, algorithm=lab.keys["admin"].algorithm)
-            (directory / "hosts.yml").write_text(text)
-        env = {"FLEETDNS_TEST_TSIG": bind.keys["admin"].secret}
-        twin_env = {"PATH": "/usr/bin:/bin", "FLEETDNS_TEST_TSIG": twin.keys["admin"].secret}
-        cli = fleetdns("apply", "-i", str(by_cli / "hosts.yml"), "--yes", env=twin_env)
-        assert cli.returncode == 0, cli.stdout + cli.stderr
-
-        inventory = by_playbook / "hosts.yml"
+        # the same unmanaged record on both; it must survive both
+        script = "update add handmade.example.test. 300 A 192.0.2.99"
+        inventory, env = apply_on_twin(tmp_path, bind, twin, INVENTORY, script)
         checked = run_playbook_file(tmp_path, RECORDS_PLAYBOOK, inventory, "--check", env=env)
         assert checked.returncode == 0, checked.output
         assert checked.recap["changed"] == 1

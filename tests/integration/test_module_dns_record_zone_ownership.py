@@ -22,6 +22,7 @@ from integration.test_module_dns_record import (
     INVENTORY,
     RECORDS_PLAYBOOK,
     SAVE,
+    apply_on_twin,
     fleetdns,
     provider_vars,
     serial,
@@ -249,23 +250,14 @@ assert ZONE_INVENTORY.count("ownership: zone") == 1 and ZONE_INVENTORY.count("na
 def test_records_playbook_owns_a_zone_whole_exactly_as_fleetdns_apply(tmp_path: Path, bind: Any) -> None:
     twin = BindLab()
     try:
-        for lab in (bind, twin):  # the same unlisted record and device address on both
-            lab.nsupdate(
-                'update add handmade.example.test. 300 TXT "added by nsupdate"\n'
-                "update add gw.example.test. 300 A 198.51.100.7"
-            )
-        by_cli, by_playbook = tmp_path / "cli", tmp_path / "playbook"
-        for directory, lab in ((by_cli, twin), (by_playbook, bind)):
-            directory.mkdir()
-            text = ZONE_INVENTORY.format(port=lab.port, algorithm=lab.keys["admin"].algorithm)
-            (directory / "hosts.yml").write_text(text)
-        env = {"FLEETDNS_TEST_TSIG": bind.keys["admin"].secret}
-        twin_env = {"PATH": "/usr/bin:/bin", "FLEETDNS_TEST_TSIG": twin.keys["admin"].secret}
-        cli = fleetdns("apply", "-i", str(by_cli / "hosts.yml"), "--yes", env=twin_env)
-        assert cli.returncode == 0, cli.stdout + cli.stderr
+        # the same unlisted record and device address on both
+        script = (
+            'update add handmade.example.test. 300 TXT "added by nsupdate"\n'
+            "update add gw.example.test. 300 A 198.51.100.7"
+        )
+        inventory, env = apply_on_twin(tmp_path, bind, twin, ZONE_INVENTORY, script)
         assert twin.query("handmade.example.test.", "TXT") == set()
 
-        inventory = by_playbook / "hosts.yml"
         zone_before = bind.axfr_text()
         checked = run_playbook_file(tmp_path, RECORDS_PLAYBOOK, inventory, "--check", "--diff", env=env)
         assert checked.returncode == 0, checked.output
