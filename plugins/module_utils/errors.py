@@ -4,6 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# Values longer than this are shown as a head, their length and an ellipsis in every message.
+SHORT_VALUE_LIMIT = 80
+
+
+def shorten(value: object, limit: int = SHORT_VALUE_LIMIT) -> str:
+    """A value as a message may quote it: one line, and never more than `limit` characters of it.
+
+    Messages echo user input; a 100,000-character value must not become a 100 KB line.
+    """
+    text = " ".join(str(value).split())
+    if len(text) <= limit:
+        return text
+    return f"{text[: max(limit - 20, 8)]}... ({len(str(value))} characters)"
+
 
 @dataclass(frozen=True)
 class Location:

@@ -24,7 +24,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConfigError, FleetDNSError, Problem
+from .errors import ConfigError, FleetDNSError, Problem, shorten
 
 try:
     import dns.exception
@@ -373,17 +373,12 @@ def check_address(text: str, family: int) -> str:
     try:
         address = ipaddress.ip_address(candidate)
     except ValueError:
-        raise _SourceError(f"answered {_shorten(text)!r}, which is not an IP address") from None
+        raise _SourceError(f"answered {shorten(text)!r}, which is not an IP address") from None
     if address.version != family:
         raise _SourceError(f"answered {address}, an IPv{address.version} address, when asked for IPv{family}")
     if address.is_unspecified or address.is_loopback or address.is_multicast or address.is_link_local:
         raise _SourceError(f"answered {address}, which cannot be a public address")
     return str(address)
-
-
-def _shorten(text: str, limit: int = 60) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 def _os_error(exc: BaseException) -> str:
@@ -462,7 +457,7 @@ def _parse_http(source: Source, body: str) -> str:
         try:
             data = json.loads(body)
         except ValueError:
-            raise _SourceError(f"answered {_shorten(body)!r}, which is not JSON") from None
+            raise _SourceError(f"answered {shorten(body)!r}, which is not JSON") from None
         if not isinstance(data, dict) or not isinstance(data.get("ip"), str):
             raise _SourceError('answered JSON without an "ip" string')
         return data["ip"]
@@ -471,7 +466,7 @@ def _parse_http(source: Source, body: str) -> str:
     text = re.sub(r"<[^>]*>", " ", body)
     match = re.search(r"Address:\s*([0-9A-Fa-f:.]+)", text)
     if not match:
-        raise _SourceError(f"answered {_shorten(text)!r} without 'Address: <ip>'")
+        raise _SourceError(f"answered {shorten(text)!r} without 'Address: <ip>'")
     return match.group(1)
 
 
@@ -479,7 +474,7 @@ def _parse_trace(source: Source, body: str) -> str:
     """Cloudflare's /cdn-cgi/trace: key=value lines; `ip` is the caller's address."""
     fields = dict(line.split("=", 1) for line in body.splitlines() if "=" in line)
     if "ip" not in fields:
-        raise _SourceError(f"answered {_shorten(body)!r} without an ip= line")
+        raise _SourceError(f"answered {shorten(body)!r} without an ip= line")
     host = urllib.parse.urlsplit(source.url).hostname
     if fields.get("h") and host and fields["h"] != host:
         raise _SourceError(f"trace is for host {fields['h']!r}, not {host!r}")
