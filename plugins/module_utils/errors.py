@@ -16,7 +16,8 @@ def shorten(value: object, limit: int = SHORT_VALUE_LIMIT) -> str:
     text = " ".join(str(value).split())
     if len(text) <= limit:
         return text
-    return f"{text[: max(limit - 20, 8)]}... ({len(str(value))} characters)"
+    suffix = f"... ({len(str(value))} characters)"
+    return text[: max(limit - len(suffix), 8)] + suffix
 
 
 @dataclass(frozen=True)
