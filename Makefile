@@ -13,7 +13,7 @@ venv: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt scripts/dev-link
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt '.[test]'
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt '.[controller,test]'
 	scripts/dev-link $(VENV)
 	touch $@
 
