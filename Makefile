@@ -4,7 +4,6 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON312 ?= $(shell scripts/find-python 3.12)
 VENV312 ?= .venv-py312
-SYSTEM_PACKAGES := bind9 bind9-dnsutils ddclient
 
 .PHONY: demo test lint format unit system-packages venv clean
 .PHONY: venv-py312 sanity units sanity-py311 sanity-py312 units-py311 units-py312
@@ -60,7 +59,7 @@ demo: venv
 	scripts/demo
 
 system-packages:
-	scripts/install-system-packages $(SYSTEM_PACKAGES)
+	scripts/install-system-packages
 
 lint: venv
 	$(BIN)/ruff format --check .
