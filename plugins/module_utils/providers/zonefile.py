@@ -134,6 +134,8 @@ def check_soa_email(email: Any) -> str | None:
             f"{shown}: the part before @ may hold only letters, digits, dots and !#$%&'*+-/=?^_`{{|}}~ "
             "(no spaces, line breaks, quotes, ; or parentheses, which a zone file reads as syntax)"
         )
+    if len(local) > 63:
+        return f"{shown}: the part before @ is longer than 63 characters, the most a DNS label holds"
     if not _PLAIN_NAME.fullmatch(domain) or "*" in domain or not _fits_name(local + "." + domain):
         return f"{shown}: {shorten(repr(domain))} after @ is not a domain name like example.test"
     return None
