@@ -37,6 +37,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ..deadline import check_deadline
 from ..errors import ChangedSinceReadError, ProviderError
 from ..names import relative_name
 from ..ownership import ZoneState, marker_name, marker_value, parse_marker, parse_owner
@@ -46,6 +47,7 @@ from ..records import RecordKey, RecordSet
 from .base import Option, Progress, ZoneProvider
 from .cloudflare_api import (
     DEFAULT_BASE_URL,
+    REQUEST_DEADLINE,
     AmbiguousWriteError,
     CloudflareApiError,
     CloudflareClient,
@@ -144,7 +146,13 @@ class CloudflareProvider(ZoneProvider):
             int, default=200, description="operations per batch request: 200 on Free, up to 3500 on paid plans"
         ),
         "ca_bundle": Option(str, description="CA certificate file (PEM) to verify the API's TLS certificate with"),
-        "timeout": Option(int, default=30, description="seconds to wait for one API answer"),
+        "timeout": Option(int, default=30, description="seconds to wait for the API at each network read"),
+        "deadline": Option(
+            (int, float),
+            default=REQUEST_DEADLINE,
+            description="seconds one API request may take in all, however slowly the API answers",
+            check=check_deadline,
+        ),
     }
     # Retry policy (class attributes so tests can shorten the waits).
     ATTEMPTS = 5
@@ -176,7 +184,7 @@ class CloudflareProvider(ZoneProvider):
         timeout = self.options.get("timeout", 30)
         if isinstance(timeout, int) and timeout < 1:
             problems.append("timeout must be at least 1 second")
-        return problems
+        return problems + self.declared_problems(self.options)
 
     @property
     def client(self) -> CloudflareClient:
@@ -203,6 +211,7 @@ class CloudflareProvider(ZoneProvider):
                 [str(opts.get("api_token") or ""), str(opts.get("api_key") or "")],
                 verify=verify,
                 timeout=int(opts.get("timeout") or 30),
+                deadline=float(opts.get("deadline") or REQUEST_DEADLINE),
                 attempts=self.ATTEMPTS,
                 backoff=self.BACKOFF,
                 max_retry_after=self.MAX_RETRY_AFTER,
