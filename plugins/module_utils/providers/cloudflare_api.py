@@ -205,7 +205,7 @@ class CloudflareClient:
         guard = _Guard(self.deadline)
         _ACTIVE.guard = guard
         try:
-            return self._session.request(
+            response = self._session.request(
                 method,
                 self.base_url + path,
                 params=params,
@@ -220,6 +220,9 @@ class CloudflareClient:
         finally:
             _ACTIVE.guard = None
             guard.stop()
+        if guard.fired:  # a shut socket can also look like the end of the headers or of the body
+            raise DeadlineExceeded
+        return response
 
     def _envelope(self, response: Any, what: str) -> dict:
         try:
