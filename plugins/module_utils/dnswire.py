@@ -260,21 +260,26 @@ def _read_name(wire: bytes, pos: int, cache: dict[int, str]) -> tuple[str, int]:
 
 
 def name_to_wire(text: str) -> bytes:
-    """Uncompressed wire form of an absolute name text."""
+    """Uncompressed wire form of an absolute name text (WireError when it is not a valid name)."""
     if "\\" in text:
-        return dns.name.from_text(text).to_wire()
+        try:
+            return dns.name.from_text(text).to_wire()
+        except dns.exception.DNSException as exc:
+            raise WireError(f"bad name {shorten(repr(text))} ({exc})") from None
     if text == ".":
         return b"\x00"
     out = bytearray()
     for label in text.rstrip(".").split("."):
+        if not label.isascii():
+            raise WireError(f"name {shorten(repr(text))} is not ASCII (write it in IDNA form, xn--...)")
         data = label.encode("ascii")
         if not 0 < len(data) <= 63:
-            raise WireError(f"bad label in name {text!r}")
+            raise WireError(f"bad label in name {shorten(repr(text))}")
         out.append(len(data))
         out += data
     out.append(0)
     if len(out) > 255:
-        raise WireError(f"name {text[:40]!r}... is longer than 255 bytes")
+        raise WireError(f"name {shorten(repr(text))} is longer than 255 bytes")
     return bytes(out)
 
 
@@ -659,7 +664,7 @@ class UpdateMessage:
             label, _dot, suffix = suffix.partition(".")
             data = label.encode("ascii")
             if not 0 < len(data) <= 63:
-                raise WireError(f"bad label in name {text!r}")
+                raise WireError(f"bad label in name {shorten(repr(text))}")
             buf.append(len(data))
             buf += data
         buf.append(0)

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..deadline import check_deadline
-from ..errors import ChangedSinceReadError, ProviderError
+from ..errors import ChangedSinceReadError, ProviderError, shorten
 from ..names import relative_name
 from ..ownership import ZoneState, marker_name, marker_value, parse_marker, parse_owner
 from ..plan import Change
@@ -385,18 +385,19 @@ class CloudflareProvider(ZoneProvider):
         missing = [v for v in wanted if v not in {r.value for r in keep}]
         ops: list[Op] = []
         for record in stale[len(missing) :]:
-            ops.append(Op("delete", {"id": record.id}, key, f"{label} {record.value}", record))
+            ops.append(Op("delete", {"id": record.id}, key, f"{label} {shorten(record.value)}", record))
         reused = list(zip(stale, missing, strict=False))
         for record, value in reused:
             body = {"id": record.id, **_fields(rtype, value, label)}
             body.update(_settings(record, ttl, new_owner))
             expect = (value, ttl or record.ttl, with_owner(record.comment, new_owner))
-            ops.append(Op("patch", body, key, f"{label} {record.value} -> {value}", record, expect))
+            ops.append(Op("patch", body, key, f"{label} {shorten(record.value)} -> {shorten(value)}", record, expect))
         for record in keep:
             body = _settings(record, ttl, new_owner)
             if body:
                 expect = (record.value, ttl or record.ttl, with_owner(record.comment, new_owner))
-                ops.append(Op("patch", {"id": record.id, **body}, key, f"{label} {record.value}", record, expect))
+                what = f"{label} {shorten(record.value)}"
+                ops.append(Op("patch", {"id": record.id, **body}, key, what, record, expect))
         proxied = bool(records) and all(r.proxied for r in records)
         for value in missing[len(stale) :]:
             body = {"name": api_name(name), "type": rtype, **_fields(rtype, value, label), "ttl": ttl}
@@ -404,7 +405,7 @@ class CloudflareProvider(ZoneProvider):
                 body["proxied"] = True
             if new_owner:
                 body["comment"] = with_owner(None, new_owner)
-            ops.append(Op("post", body, key, f"{label} {value}"))
+            ops.append(Op("post", body, key, f"{label} {shorten(value)}"))
         ops.extend(self._marker_ops(change, snapshot, owner, bool(wanted)))
         return ops
 

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..deadline import DeadlineExceeded
-from ..errors import ProviderError
+from ..errors import ProviderError, shorten
 
 try:
     import requests
@@ -86,8 +86,9 @@ def check_base_url(url: str) -> str | None:
     if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
         return None
     if parts.scheme == "http":
-        return f"base_url {url!r} uses plain http to a non-loopback host; use https (tokens must not travel in clear)"
-    return f"base_url {url!r} is not an https:// URL"
+        shown = shorten(repr(url))
+        return f"base_url {shown} uses plain http to a non-loopback host; use https (tokens must not travel in clear)"
+    return f"base_url {shorten(repr(url))} is not an https:// URL"
 
 
 class CloudflareClient:

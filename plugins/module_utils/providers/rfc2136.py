@@ -118,7 +118,7 @@ class Rfc2136Provider(ZoneProvider):
             problems.append(f"port {self.port} is outside 1..65535")
         timeout = self.options.get("timeout")
         if isinstance(timeout, bool) or (isinstance(timeout, (int, float)) and timeout <= 0):
-            problems.append(f"timeout {timeout!r} must be a positive number of seconds")
+            problems.append(f"timeout {shorten(repr(timeout))} must be a positive number of seconds")
         if self.server and (any(c.isspace() for c in self.server) or "/" in self.server):
             problems.append(
                 f"server {shorten(repr(self.server))} must be a host name or IP address (no URL, no spaces)"

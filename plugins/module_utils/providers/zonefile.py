@@ -462,8 +462,8 @@ def _apply_change(records: dict[RecordKey, RecordSet], zone: str, change: Change
 def _describe(values: frozenset[str] | None) -> str:
     if values is None:
         return "no record set"
-    shown = sorted(values)
-    return ", ".join(shown[:3]) + (f", ... ({len(shown)} values)" if len(shown) > 3 else "")
+    shown = [shorten(value) for value in sorted(values)[:3]]
+    return ", ".join(shown) + (f", ... ({len(values)} values)" if len(values) > 3 else "")
 
 
 def is_date_serial(serial: int) -> bool:
@@ -558,7 +558,7 @@ def render(zone: str, soa_text: str, soa_ttl: int, records: dict[RecordKey, Reco
             prefix = f"{rel}\t{rrset.ttl}\tIN\t{rrset.type}\t"
             for value in sorted(rrset.values):
                 if "\n" in value or "\r" in value:
-                    raise ProviderError(f"{rel} {rrset.type}: value {value!r} contains a line break")
+                    raise ProviderError(f"{rel} {rrset.type}: value {shorten(repr(value))} contains a line break")
                 lines.append(prefix + value)
     lines.append("")
     return "\n".join(lines)
@@ -690,7 +690,7 @@ class _Parser:
             try:
                 rdtype = dns.rdatatype.from_text(rtype_text)
             except dns.rdatatype.UnknownRdatatype:
-                raise _ParseError(f"unknown record type {toks[k]!r}") from None
+                raise _ParseError(f"unknown record type {shorten(repr(toks[k]))}") from None
             known = self._types[rtype_text] = (rdtype, dns.rdatatype.to_text(rdtype))
         rdtype, type_name = known
         rdata = toks[k + 1 :]
@@ -792,7 +792,7 @@ class _Parser:
         elif _PLAIN_NAME.match(raw):
             name = raw.lower() if raw.endswith(".") else _join(raw.lower(), origin)
             if len(name) > 254:
-                raise _ParseError(f"name {raw!r} is longer than 255 bytes")
+                raise _ParseError(f"name {shorten(repr(raw))} is longer than 255 bytes")
         else:
             obj = dns.name.from_text(raw, self._name_obj(origin)).canonicalize()
             return obj.to_text(), obj.is_subdomain(self.zone_name)
@@ -816,12 +816,12 @@ class _Parser:
                 try:
                     return socket.inet_ntop(socket.AF_INET, socket.inet_pton(socket.AF_INET, tok))
                 except OSError:
-                    raise _ParseError(f"{tok!r} is not an IPv4 address") from None
+                    raise _ParseError(f"{shorten(repr(tok))} is not an IPv4 address") from None
             if rdtype == dns.rdatatype.AAAA:
                 try:
                     return ipv6_text(socket.inet_pton(socket.AF_INET6, tok))
                 except OSError:
-                    raise _ParseError(f"{tok!r} is not an IPv6 address") from None
+                    raise _ParseError(f"{shorten(repr(tok))} is not an IPv6 address") from None
         if rdtype == dns.rdatatype.TXT and all(_PLAIN_TXT.match(t) for t in rdata):
             return " ".join(rdata)
         try:
@@ -830,7 +830,7 @@ class _Parser:
             )
         except (dns.exception.DNSException, ValueError, UnicodeError) as exc:
             raise _ParseError(
-                f"bad {dns.rdatatype.to_text(rdtype)} value {' '.join(rdata)!r}: {_reason(exc)}"
+                f"bad {dns.rdatatype.to_text(rdtype)} value {shorten(repr(' '.join(rdata)))}: {shorten(_reason(exc))}"
             ) from None
         return canonical_text(rd)
 
@@ -870,7 +870,8 @@ def _ttl(tok: str) -> int:
         try:
             value = dns.ttl.from_text(tok)
         except dns.exception.DNSException as exc:
-            raise _ParseError(f"bad TTL {tok!r}: {_reason(exc)}; write seconds or units like 1h30m") from None
+            shown = shorten(repr(tok))
+            raise _ParseError(f"bad TTL {shown}: {_reason(exc)}; write seconds or units like 1h30m") from None
     if value >= SERIAL_MODULO:
         raise _ParseError(f"TTL {tok} is larger than {SERIAL_MODULO - 1}")
     return value

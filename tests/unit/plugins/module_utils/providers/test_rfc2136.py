@@ -283,8 +283,9 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
         (_rs("bad", "MX", "ten mail.example.test."), "MX value ten mail.example.test. cannot be encoded"),
         (_rs("bad", "TXT", '"v"', ttl=2**32), f"TTL {2**32} is outside 0..{2**32 - 1}"),
         (_rs("x" * 64, "A", "192.0.2.1"), "bad label"),
+        (_rs("grüße", "A", "192.0.2.1"), "is not ASCII"),
     ],
-    ids=["oversized-txt", "bad-address", "bad-mx", "ttl", "long-label"],
+    ids=["oversized-txt", "bad-address", "bad-mx", "ttl", "long-label", "non-ascii-name"],
 )
 def test_a_value_that_cannot_be_encoded_is_a_clear_error_before_anything_is_sent(
     monkeypatch: pytest.MonkeyPatch, after: RecordSet, words: str
