@@ -119,35 +119,26 @@ def test_an_unvalidated_bad_soa_email_is_a_clear_error(tmp_path: Path) -> None:
 # ---- new text that would not load ---------------------------------------------------------------
 
 
-def test_text_that_does_not_read_back_is_never_installed(tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize(
+    ("written", "words"),
+    [
+        ('"192.0.2.2', r"does not read back .*the old file was kept"),  # a broken file
+        ("192.0.2.3", r"reads back differently at web A.*the old file was kept"),  # a file that means otherwise
+    ],
+    ids=["unreadable", "other-records"],
+)
+def test_text_that_does_not_read_back_as_meant_is_never_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, written: str, words: str
+) -> None:
     prov = provider(tmp_path)
     converge(prov, [rs("web", "A", ["192.0.2.1"])])
     before = zone_file(tmp_path).read_bytes()
     real_render = zonefile.render
-
-    def broken_render(*args: object) -> str:
-        return real_render(*args).replace("192.0.2.2", '"192.0.2.2')
-
-    monkeypatch.setattr(zonefile, "render", broken_render)
-    with pytest.raises(ProviderError, match=r"does not read back .*the old file was kept"):
+    monkeypatch.setattr(zonefile, "render", lambda *args: real_render(*args).replace("192.0.2.2", written))
+    with pytest.raises(ProviderError, match=words):
         converge(prov, [rs("web", "A", ["192.0.2.2"])])
     assert zone_file(tmp_path).read_bytes() == before
     assert sorted(p.name for p in zone_file(tmp_path).parent.iterdir()) == [
         ".example.test.zone.lock",
         "example.test.zone",
     ]
-
-
-def test_text_that_reads_back_as_other_records_is_never_installed(tmp_path: Path, monkeypatch) -> None:
-    prov = provider(tmp_path)
-    converge(prov, [rs("web", "A", ["192.0.2.1"])])
-    before = zone_file(tmp_path).read_bytes()
-    real_render = zonefile.render
-
-    def shifted_render(*args: object) -> str:
-        return real_render(*args).replace("192.0.2.2", "192.0.2.3")
-
-    monkeypatch.setattr(zonefile, "render", shifted_render)
-    with pytest.raises(ProviderError, match=r"reads back differently at web A"):
-        converge(prov, [rs("web", "A", ["192.0.2.2"])])
-    assert zone_file(tmp_path).read_bytes() == before
