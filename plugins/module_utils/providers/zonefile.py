@@ -361,13 +361,10 @@ class ZoneFileProvider(ZoneProvider):
         mname = opts["nameservers"][0].lower()
         if apex_ns is not None and mname not in apex_ns.values:
             mname = min(apex_ns.values)
-        rname = f"hostmaster.{zone}"
-        if opts["soa_email"]:
-            try:
-                rname = email_to_rname(opts["soa_email"])
-            except (dns.exception.DNSException, UnicodeError):
-                shown = shorten(repr(opts["soa_email"]))
-                raise ProviderError(f"soa_email {shown} is not an e-mail address like hostmaster@test") from None
+        problem = check_soa_email(opts["soa_email"])  # again: a provider may be built without validation
+        if problem:
+            raise ProviderError(f"option 'soa_email': {problem}", "fix soa_email in the provider's options")
+        rname = email_to_rname(opts["soa_email"]) if opts["soa_email"] else f"hostmaster.{zone}"
         timers = " ".join(str(opts[k]) for k in ("soa_refresh", "soa_retry", "soa_expire", "soa_minimum"))
         return f"{mname} {rname} {today} {timers}", 3600
 
