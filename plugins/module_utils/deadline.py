@@ -7,7 +7,6 @@ and then sends one byte every few seconds never trips it. A Deadline bounds the 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 DEFAULT_DEADLINE = 300.0  # seconds; generous for a large zone over a slow link, finite for a stalled one
@@ -20,13 +19,11 @@ class DeadlineExceeded(Exception):
 class Deadline:
     """`seconds` from now; `wait(timeout)` is the socket timeout for the next step."""
 
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.seconds = seconds
-        self._clock = clock
-        self._ends = clock() + seconds
+    def __init__(self, seconds: float) -> None:
+        self._ends = time.monotonic() + seconds
 
     def remaining(self) -> float:
-        return self._ends - self._clock()
+        return self._ends - time.monotonic()
 
     @property
     def expired(self) -> bool:

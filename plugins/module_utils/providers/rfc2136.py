@@ -123,9 +123,8 @@ class Rfc2136Provider(ZoneProvider):
             problems.append(
                 f"server {shorten(repr(self.server))} must be a host name or IP address (no URL, no spaces)"
             )
-        return problems + self.declared_problems(
-            self.options
-        )  # hmac-md5 is accepted; read() adds a warning to the plan
+        problems += self.declared_problems(self.options)
+        return problems  # hmac-md5 is accepted; read() adds a warning to the plan
 
     def _signer(self) -> dnswire.TsigSigner | None:
         if not self.key_name:
