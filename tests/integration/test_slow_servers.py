@@ -6,12 +6,9 @@ for hours (the drip never trips the per-read timeout)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,49 +25,13 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.cloudflare
 from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.rfc2136 import Rfc2136Provider
 from ansible_collections.fleetdns.ddns.plugins.module_utils.records import RecordSet
 from emulators.cloudflare import CloudflareEmulator
+from lab.drip import DripServer
 
 ZONE = "example.test."
 FLEETDNS = Path(sys.executable).parent / "fleetdns"
-DRIP = 0.2  # seconds between two bytes: far below any per-read timeout
 DEADLINE = 1.5
 READ_TIMEOUT = 30  # per read: the drip alone never trips it
 ENDS_BY = 15.0  # a run ends long before this (and hours before the drip would finish) when the deadline works
-
-
-class DripServer:
-    """A TCP server on 127.0.0.1: reads the request, sends `preamble`, then one byte every DRIP seconds."""
-
-    def __init__(self, preamble: bytes) -> None:
-        self.preamble = preamble
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
-        self._stop = threading.Event()
-        self.connections = 0
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        self._listener.settimeout(0.2)
-        while not self._stop.is_set():
-            try:
-                conn, _peer = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
-
-    def _drip(self, conn: socket.socket) -> None:
-        with conn, contextlib.suppress(OSError):
-            conn.settimeout(5)
-            conn.recv(65536)
-            conn.sendall(self.preamble)
-            while not self._stop.wait(DRIP):
-                conn.sendall(b"x")
-
-    def close(self) -> None:
-        self._stop.set()
-        self._listener.close()
 
 
 @pytest.fixture
