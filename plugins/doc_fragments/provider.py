@@ -62,9 +62,17 @@ options:
         type: raw
       timeout:
         description:
-        - 'With O(provider.type=cloudflare): seconds to wait for one API answer. Default V(30).'
+        - 'With O(provider.type=cloudflare): seconds to wait for the API at each network read.
+          Default V(30).'
         - 'With O(provider.type=rfc2136): seconds to wait for the server at each step. Default
           V(10).'
+        type: raw
+      deadline:
+        description:
+        - 'With O(provider.type=cloudflare): seconds one API request may take in all, however
+          slowly the API answers. Default V(120).'
+        - 'With O(provider.type=rfc2136): seconds one zone read or one apply may take in all,
+          however slowly the server answers. Default V(300).'
         type: raw
       server:
         description:

@@ -335,6 +335,10 @@ def _provider(name: str, settings: Any, path: str, check: _Checker) -> ProviderC
         if spec.required and value == "":
             check.add(settings, key, f"{path}.{key}", f"option '{key}' is empty", _option_hint(key, spec))
             continue
+        problem = spec.check(value) if spec.check else None
+        if problem:
+            check.add(settings, key, f"{path}.{key}", problem, _option_hint(key, spec))
+            continue
         options[key] = value
     config = ProviderConfig(name, type_name, options, frozenset(k for k, s in specs.items() if s.secret))
     for message in cls(name, options).check_options():

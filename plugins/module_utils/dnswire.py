@@ -42,6 +42,7 @@ except ImportError:  # pragma: no cover - exercised by ansible-test's import san
     HAS_DNSPYTHON = False
     DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 
+from .errors import shorten
 from .rdata import canonical_text, ipv6_text, rdata_from_canonical
 
 # Classes (RFC 1035 §3.2.4, RFC 2136 §1.3)
@@ -70,6 +71,8 @@ OPCODE_QUERY = 0
 OPCODE_UPDATE = 5
 
 MAX_MESSAGE = 65535  # a DNS message over TCP carries a 16-bit length
+MAX_RDATA = 65535  # a record's rdata carries a 16-bit length
+MAX_TTL = 2**32 - 1  # a 32-bit field on the wire
 TSIG_FUDGE = 300  # seconds of clock skew a signature tolerates (the usual value, as BIND uses)
 MAX_UNSIGNED_RUN = 99  # RFC 8945 §5.3.1
 
@@ -128,18 +131,31 @@ _RDATA_CACHE: dict[tuple[str, str], bytes] = {}
 
 
 def encode_rdata(rtype: str, text: str) -> bytes:
-    """Uncompressed wire rdata of a canonical value text (see rdata.normalize_value)."""
-    if rtype == "A":
-        return socket.inet_pton(socket.AF_INET, text)
-    if rtype == "AAAA":
-        return socket.inet_pton(socket.AF_INET6, text)
-    key = (rtype, text)
-    wire = _RDATA_CACHE.get(key)
-    if wire is None:
-        if len(_RDATA_CACHE) > 100_000:
-            _RDATA_CACHE.clear()
-        wire = _RDATA_CACHE[key] = rdata_from_canonical(rtype, text).to_wire()
-    return wire
+    """Uncompressed wire rdata of a canonical value text (see rdata.normalize_value).
+
+    Raises WireError, saying why, for a text that is no valid value or does not fit a record."""
+    try:
+        if rtype == "A":
+            return socket.inet_pton(socket.AF_INET, text)
+        if rtype == "AAAA":
+            return socket.inet_pton(socket.AF_INET6, text)
+        key = (rtype, text)
+        wire = _RDATA_CACHE.get(key)
+        if wire is None:
+            wire = rdata_from_canonical(rtype, text).to_wire()
+            if len(wire) > MAX_RDATA:
+                raise WireError(
+                    f"{rtype} value {shorten(text)} is {len(wire):,} bytes on the wire, more than the "
+                    f"{MAX_RDATA:,} one record can hold"
+                )
+            if len(_RDATA_CACHE) > 100_000:
+                _RDATA_CACHE.clear()
+            _RDATA_CACHE[key] = wire
+        return wire
+    except (OSError, ValueError, UnicodeError, dns.exception.DNSException) as exc:
+        raise WireError(
+            f"{rtype} value {shorten(text)} cannot be encoded ({shorten(str(exc) or type(exc).__name__)})"
+        ) from None
 
 
 # --------------------------------------------------------------------------- names
@@ -244,21 +260,26 @@ def _read_name(wire: bytes, pos: int, cache: dict[int, str]) -> tuple[str, int]:
 
 
 def name_to_wire(text: str) -> bytes:
-    """Uncompressed wire form of an absolute name text."""
+    """Uncompressed wire form of an absolute name text (WireError when it is not a valid name)."""
     if "\\" in text:
-        return dns.name.from_text(text).to_wire()
+        try:
+            return dns.name.from_text(text).to_wire()
+        except dns.exception.DNSException as exc:
+            raise WireError(f"bad name {shorten(repr(text))} ({exc})") from None
     if text == ".":
         return b"\x00"
     out = bytearray()
     for label in text.rstrip(".").split("."):
+        if not label.isascii():
+            raise WireError(f"name {shorten(repr(text))} is not ASCII (write it in IDNA form, xn--...)")
         data = label.encode("ascii")
         if not 0 < len(data) <= 63:
-            raise WireError(f"bad label in name {text!r}")
+            raise WireError(f"bad label in name {shorten(repr(text))}")
         out.append(len(data))
         out += data
     out.append(0)
     if len(out) > 255:
-        raise WireError(f"name {text[:40]!r}... is longer than 255 bytes")
+        raise WireError(f"name {shorten(repr(text))} is longer than 255 bytes")
     return bytes(out)
 
 
@@ -643,7 +664,7 @@ class UpdateMessage:
             label, _dot, suffix = suffix.partition(".")
             data = label.encode("ascii")
             if not 0 < len(data) <= 63:
-                raise WireError(f"bad label in name {text!r}")
+                raise WireError(f"bad label in name {shorten(repr(text))}")
             buf.append(len(data))
             buf += data
         buf.append(0)
@@ -655,6 +676,8 @@ class UpdateMessage:
         self.prereq_count += 1
 
     def _update_rr(self, name: str, rtype: int, rclass: int, ttl: int, rdata: bytes = b"") -> None:
+        if not 0 <= ttl <= MAX_TTL:
+            raise WireError(f"TTL {ttl} is outside 0..{MAX_TTL}")
         self._name(self._update, name, -1)
         self._update += _RR_FIXED.pack(rtype, rclass, ttl, len(rdata))
         self._update += rdata

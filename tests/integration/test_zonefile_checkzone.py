@@ -3,18 +3,17 @@ records BIND loads (its -D dump) are exactly the record sets and owners fleetdns
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import ChangedSinceReadError
+from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import ChangedSinceReadError, ProviderError
 from ansible_collections.fleetdns.ddns.plugins.module_utils.names import normalize_name
 from ansible_collections.fleetdns.ddns.plugins.module_utils.ownership import ZoneState, split_markers
-from ansible_collections.fleetdns.ddns.plugins.module_utils.plan import ZoneDesired, ZonePlan, make_zone_plan
+from ansible_collections.fleetdns.ddns.plugins.module_utils.plan import Change, ZoneDesired, ZonePlan, make_zone_plan
+from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.zonefile import find_checkzone
 from ansible_collections.fleetdns.ddns.plugins.module_utils.rdata import MANAGED_TYPES
 from ansible_collections.fleetdns.ddns.plugins.module_utils.records import RecordSet
 from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils.providers.zonefile_helpers import (
@@ -28,13 +27,6 @@ from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils.providers
 )
 
 INSTALL_HINT = "install BIND with `make test` (or `make system-packages`: apt packages bind9, bind9-dnsutils)"
-
-
-def find_checkzone() -> str | None:
-    for candidate in (shutil.which("named-checkzone"), "/usr/bin/named-checkzone", "/usr/sbin/named-checkzone"):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
 
 
 @pytest.fixture
@@ -249,3 +241,24 @@ def test_ten_thousand_records(tmp_path: Path, checkzone) -> None:
     serial2, view2 = checkzone(path, parse=ours_parse)
     assert serial2 == serial + 1 and view2.records == prov.read(ZONE, set()).records
     print(f"\nzonefile 10k A + 10k markers: read {read:.3f}s, create {create:.3f}s, change 100 {update:.3f}s")
+
+
+def test_an_apply_bind_would_not_load_is_refused_and_the_old_file_kept(tmp_path: Path, checkzone) -> None:
+    """Deleting the address of an in-zone name server leaves a zone named refuses to load: the
+    provider runs named-checkzone on the new text and keeps the old file. (The planner refuses this
+    plan too; the provider is its own last line, so the change is handed to it directly.)"""
+    path = tmp_path / "zones" / "example.test.zone"
+    path.parent.mkdir()
+    path.write_text("$TTL 1h\n@ IN SOA ns1 hostmaster 2024010101 1h 15m 2w 5m\n  NS ns1\nns1 A 192.0.2.53\n")
+    checkzone(path)
+    before = path.read_bytes()
+    prov = provider(tmp_path)
+    address = prov.read(ZONE, set()).records[(f"ns1.{ZONE}", "A")]
+    with pytest.raises(ProviderError) as caught:
+        prov.apply(ZONE, [Change("delete", *address.key, address, None, False, False)], None)
+    message = str(caught.value)
+    assert "named-checkzone rejects the new text of zones/example.test.zone" in message
+    assert "ns1.example.test" in message and "the old file was kept" in message
+    assert ".tmp" not in message
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == [".example.test.zone.lock", "example.test.zone"]

@@ -16,7 +16,11 @@ Progress = Callable[[int, int], None]  # (changes done, changes total)
 
 @dataclass(frozen=True)
 class Option:
-    """One provider option: its type, whether it is required, its default and whether it is secret."""
+    """One provider option: its type, whether it is required, its default and whether it is secret.
+
+    `check`, when given, sees a value of the right type and returns what is wrong with it (or None),
+    so validation can point at the option's line instead of at the provider as a whole.
+    """
 
     kind: type | tuple[type, ...]
     required: bool = False
@@ -24,6 +28,7 @@ class Option:
     secret: bool = False
     choices: tuple[Any, ...] = ()
     description: str = ""
+    check: Callable[[Any], str | None] | None = None
 
 
 class ZoneProvider(ABC):
@@ -56,6 +61,18 @@ class ZoneProvider(ABC):
     def check_options(self) -> list[str]:
         """Problems with option combinations that per-option validation cannot see."""
         return []
+
+    @classmethod
+    def declared_problems(cls, options: dict[str, Any]) -> list[str]:
+        """What the options' own `check`s find in `options`, for a provider built without the
+        inventory's validation (which runs the same checks and reports them at the option's line).
+        After that validation every value passes, so nothing is reported twice."""
+        problems = []
+        for key, spec in cls.OPTIONS.items():
+            problem = spec.check(options.get(key, spec.default)) if spec.check else None
+            if problem:
+                problems.append(f"option '{key}': {problem}")
+        return problems
 
     def close(self) -> None:  # noqa: B027 - optional hook, most providers hold nothing open
         """Release connections."""

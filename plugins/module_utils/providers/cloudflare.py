@@ -37,7 +37,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ..errors import ChangedSinceReadError, ProviderError
+from ..deadline import check_deadline
+from ..errors import ChangedSinceReadError, ProviderError, shorten
 from ..names import relative_name
 from ..ownership import ZoneState, marker_name, marker_value, parse_marker, parse_owner
 from ..plan import Change
@@ -46,6 +47,7 @@ from ..records import RecordKey, RecordSet
 from .base import Option, Progress, ZoneProvider
 from .cloudflare_api import (
     DEFAULT_BASE_URL,
+    REQUEST_DEADLINE,
     AmbiguousWriteError,
     CloudflareApiError,
     CloudflareClient,
@@ -144,7 +146,13 @@ class CloudflareProvider(ZoneProvider):
             int, default=200, description="operations per batch request: 200 on Free, up to 3500 on paid plans"
         ),
         "ca_bundle": Option(str, description="CA certificate file (PEM) to verify the API's TLS certificate with"),
-        "timeout": Option(int, default=30, description="seconds to wait for one API answer"),
+        "timeout": Option(int, default=30, description="seconds to wait for the API at each network read"),
+        "deadline": Option(
+            (int, float),
+            default=REQUEST_DEADLINE,
+            description="seconds one API request may take in all, however slowly the API answers",
+            check=check_deadline,
+        ),
     }
     # Retry policy (class attributes so tests can shorten the waits).
     ATTEMPTS = 5
@@ -176,7 +184,7 @@ class CloudflareProvider(ZoneProvider):
         timeout = self.options.get("timeout", 30)
         if isinstance(timeout, int) and timeout < 1:
             problems.append("timeout must be at least 1 second")
-        return problems
+        return problems + self.declared_problems(self.options)
 
     @property
     def client(self) -> CloudflareClient:
@@ -203,6 +211,7 @@ class CloudflareProvider(ZoneProvider):
                 [str(opts.get("api_token") or ""), str(opts.get("api_key") or "")],
                 verify=verify,
                 timeout=int(opts.get("timeout") or 30),
+                deadline=float(opts.get("deadline") or REQUEST_DEADLINE),
                 attempts=self.ATTEMPTS,
                 backoff=self.BACKOFF,
                 max_retry_after=self.MAX_RETRY_AFTER,
@@ -376,18 +385,19 @@ class CloudflareProvider(ZoneProvider):
         missing = [v for v in wanted if v not in {r.value for r in keep}]
         ops: list[Op] = []
         for record in stale[len(missing) :]:
-            ops.append(Op("delete", {"id": record.id}, key, f"{label} {record.value}", record))
+            ops.append(Op("delete", {"id": record.id}, key, f"{label} {shorten(record.value)}", record))
         reused = list(zip(stale, missing, strict=False))
         for record, value in reused:
             body = {"id": record.id, **_fields(rtype, value, label)}
             body.update(_settings(record, ttl, new_owner))
             expect = (value, ttl or record.ttl, with_owner(record.comment, new_owner))
-            ops.append(Op("patch", body, key, f"{label} {record.value} -> {value}", record, expect))
+            ops.append(Op("patch", body, key, f"{label} {shorten(record.value)} -> {shorten(value)}", record, expect))
         for record in keep:
             body = _settings(record, ttl, new_owner)
             if body:
                 expect = (record.value, ttl or record.ttl, with_owner(record.comment, new_owner))
-                ops.append(Op("patch", {"id": record.id, **body}, key, f"{label} {record.value}", record, expect))
+                what = f"{label} {shorten(record.value)}"
+                ops.append(Op("patch", {"id": record.id, **body}, key, what, record, expect))
         proxied = bool(records) and all(r.proxied for r in records)
         for value in missing[len(stale) :]:
             body = {"name": api_name(name), "type": rtype, **_fields(rtype, value, label), "ttl": ttl}
@@ -395,7 +405,7 @@ class CloudflareProvider(ZoneProvider):
                 body["proxied"] = True
             if new_owner:
                 body["comment"] = with_owner(None, new_owner)
-            ops.append(Op("post", body, key, f"{label} {value}"))
+            ops.append(Op("post", body, key, f"{label} {shorten(value)}"))
         ops.extend(self._marker_ops(change, snapshot, owner, bool(wanted)))
         return ops
 

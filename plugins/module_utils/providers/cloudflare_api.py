@@ -6,10 +6,17 @@ retried with bounded exponential backoff when the request is safe to repeat (GET
 outcome of such a failure is unknown, so the client raises AmbiguousWriteError and the caller decides
 (the provider re-reads the zone to see whether the batch went through). Errors never carry the
 token or key: every message is scrubbed of them.
+
+`timeout` bounds each network read; `deadline` bounds one whole exchange (connect, send, headers,
+body). When it passes, a watchdog shuts the exchange's socket, so even a server that drips one byte
+every few seconds ends the request at once; such a request is not retried.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -18,10 +25,13 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import ProviderError
+from ..deadline import DeadlineExceeded
+from ..errors import ProviderError, shorten
 
 try:
     import requests
+    import requests.adapters
+    import urllib3.connectionpool
 
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
@@ -30,6 +40,7 @@ except ImportError:  # pragma: no cover - exercised by ansible-test's import san
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
+REQUEST_DEADLINE = 120  # seconds for one whole request: a batch of thousands of operations fits easily
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 AUTH_CODES = frozenset({9106, 9109, 9103, 10000, 6003, 6100, 6101, 6102, 6103, 6111})
 AUTH_HINT = (
@@ -75,8 +86,9 @@ def check_base_url(url: str) -> str | None:
     if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
         return None
     if parts.scheme == "http":
-        return f"base_url {url!r} uses plain http to a non-loopback host; use https (tokens must not travel in clear)"
-    return f"base_url {url!r} is not an https:// URL"
+        shown = shorten(repr(url))
+        return f"base_url {shown} uses plain http to a non-loopback host; use https (tokens must not travel in clear)"
+    return f"base_url {shorten(repr(url))} is not an https:// URL"
 
 
 class CloudflareClient:
@@ -89,6 +101,7 @@ class CloudflareClient:
         secrets: list[str],
         verify: bool | str = True,
         timeout: float = 30,
+        deadline: float = REQUEST_DEADLINE,
         attempts: int = 5,
         backoff: float = 0.5,
         max_backoff: float = 8.0,
@@ -101,6 +114,7 @@ class CloudflareClient:
         self._secrets = [s for s in secrets if s]
         self._verify = verify
         self.timeout = timeout
+        self.deadline = deadline
         self.attempts = attempts
         self.backoff = backoff
         self.max_backoff = max_backoff
@@ -108,6 +122,9 @@ class CloudflareClient:
         self.sleep = sleep
         self.requests_sent = 0
         self._session = requests.Session()
+        adapter = _GuardedAdapter()
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
         self._session.headers.update({"Content-Type": "application/json", "User-Agent": "fleetdns", **headers})
 
     def close(self) -> None:
@@ -129,14 +146,16 @@ class CloudflareClient:
         for attempt in range(1, self.attempts + 1):
             last = attempt == self.attempts
             try:
-                response = self._session.request(
-                    method,
-                    self.base_url + path,
-                    params=params,
-                    json=body,
-                    timeout=self.timeout,
-                    verify=self._verify,  # per request: a session attribute would lose to REQUESTS_CA_BUNDLE
-                )
+                response = self._exchange(method, path, params, body)
+            except DeadlineExceeded:
+                failure = f"{what}: {self._host()} did not finish its answer within the deadline of {self.deadline:g} s"
+                if not safe:
+                    raise AmbiguousWriteError(failure) from None
+                raise ProviderError(
+                    f"Cloudflare API too slow: {failure}",
+                    f"check base_url ({self.base_url}) and the network; raise the option 'deadline' for a very "
+                    "large zone",
+                ) from None
             except requests.exceptions.SSLError as exc:
                 raise ProviderError(
                     f"TLS verification of {self._host()} failed: {self.scrub(_reason(exc))}",
@@ -181,6 +200,30 @@ class CloudflareClient:
                 continue
             return self._envelope(response, what)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _exchange(self, method: str, path: str, params: dict[str, Any] | None, body: Any) -> Any:
+        """One HTTP request and its whole answer; DeadlineExceeded when the watchdog had to end it."""
+        guard = _Guard(self.deadline)
+        _ACTIVE.guard = guard
+        try:
+            response = self._session.request(
+                method,
+                self.base_url + path,
+                params=params,
+                json=body,
+                timeout=self.timeout,
+                verify=self._verify,  # per request: a session attribute would lose to REQUESTS_CA_BUNDLE
+            )
+        except requests.exceptions.RequestException:
+            if guard.fired:
+                raise DeadlineExceeded from None
+            raise
+        finally:
+            _ACTIVE.guard = None
+            guard.stop()
+        if guard.fired:  # a shut socket can also look like the end of the headers or of the body
+            raise DeadlineExceeded
+        return response
 
     def _envelope(self, response: Any, what: str) -> dict:
         try:
@@ -251,3 +294,71 @@ def _reason(exc: Exception) -> str:
     """The innermost useful text of a requests/urllib3 exception, without the whole chain."""
     text = str(exc)
     return text if len(text) <= 300 else text[:300] + "..."
+
+
+# ---- the deadline watchdog ----------------------------------------------------------------------------
+
+_ACTIVE = threading.local()  # the _Guard of the request this thread is making
+
+
+class _Guard:
+    """Watches one exchange: once `seconds` have passed, it shuts the socket of every connection the
+    exchange took from the pool (again every 50 ms, for one still connecting), until stopped."""
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self._connections: list[Any] = []
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._watch, args=(seconds,), name="cloudflare-deadline", daemon=True)
+        self._thread.start()
+
+    def watch(self, connection: Any) -> None:
+        self._connections.append(connection)
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def _watch(self, seconds: float) -> None:
+        if self._stopped.wait(seconds):
+            return
+        self.fired = True
+        while True:
+            for connection in list(self._connections):
+                sock = getattr(connection, "sock", None)
+                if sock is not None:
+                    with contextlib.suppress(OSError):  # the plain socket's shutdown, also under TLS
+                        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            if self._stopped.wait(0.05):
+                return
+
+
+def _watched(connection: Any) -> Any:
+    guard = getattr(_ACTIVE, "guard", None)
+    if guard is not None:
+        guard.watch(connection)
+    return connection
+
+
+if HAS_REQUESTS:
+
+    class _GuardedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+        def _get_conn(self, timeout: float | None = None) -> Any:
+            return _watched(super()._get_conn(timeout))
+
+    class _GuardedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+        def _get_conn(self, timeout: float | None = None) -> Any:
+            return _watched(super()._get_conn(timeout))
+
+    _GUARDED_POOLS = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+
+    class _GuardedAdapter(requests.adapters.HTTPAdapter):
+        """An adapter whose pools hand each connection to the current request's _Guard."""
+
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = _GUARDED_POOLS
+
+        def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+            manager = super().proxy_manager_for(proxy, **kwargs)
+            manager.pool_classes_by_scheme = _GUARDED_POOLS
+            return manager

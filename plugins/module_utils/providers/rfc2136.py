@@ -31,7 +31,8 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from .. import dnswire
-from ..errors import ChangedSinceReadError, ProviderError
+from ..deadline import DEFAULT_DEADLINE, Deadline, DeadlineExceeded, check_deadline
+from ..errors import ChangedSinceReadError, ProviderError, shorten
 from ..gcpause import paused_gc
 from ..names import relative_name
 from ..ownership import ZoneState, marker_name, marker_value, split_markers
@@ -77,6 +78,12 @@ class Rfc2136Provider(ZoneProvider):
         ),
         "tsig_secret": Option(str, secret=True, description="base64 secret of the TSIG key (from tsig-keygen)"),
         "timeout": Option((int, float), default=10, description="seconds to wait for the server at each step"),
+        "deadline": Option(
+            (int, float),
+            default=int(DEFAULT_DEADLINE),
+            description="seconds one zone read or one apply may take in all, however slowly the server answers",
+            check=check_deadline,
+        ),
     }
 
     def __init__(self, name: str, options: dict[str, Any], base_dir: str = ".") -> None:
@@ -84,6 +91,7 @@ class Rfc2136Provider(ZoneProvider):
         self.server = str(options.get("server") or "")
         self.port = 53 if options.get("port") is None else options["port"]
         self.timeout = 10 if options.get("timeout") is None else options["timeout"]
+        self.deadline = DEFAULT_DEADLINE if options.get("deadline") is None else options["deadline"]
         self.key_name = options.get("tsig_key_name") or None
         self.algorithm = options.get("tsig_algorithm") or "hmac-sha256"
         self._signer_cache: dnswire.TsigSigner | None = None
@@ -105,14 +113,17 @@ class Rfc2136Provider(ZoneProvider):
             try:
                 dnswire.name_to_wire(self.key_name if self.key_name.endswith(".") else self.key_name + ".")
             except (dnswire.WireError, UnicodeError):
-                problems.append(f"tsig_key_name {self.key_name!r} is not a valid key name")
+                problems.append(f"tsig_key_name {shorten(repr(self.key_name))} is not a valid key name")
         if isinstance(self.port, int) and not 0 < self.port < 65536:
             problems.append(f"port {self.port} is outside 1..65535")
         timeout = self.options.get("timeout")
         if isinstance(timeout, bool) or (isinstance(timeout, (int, float)) and timeout <= 0):
-            problems.append(f"timeout {timeout!r} must be a positive number of seconds")
+            problems.append(f"timeout {shorten(repr(timeout))} must be a positive number of seconds")
         if self.server and (any(c.isspace() for c in self.server) or "/" in self.server):
-            problems.append(f"server {self.server!r} must be a host name or IP address (no URL, no spaces)")
+            problems.append(
+                f"server {shorten(repr(self.server))} must be a host name or IP address (no URL, no spaces)"
+            )
+        problems += self.declared_problems(self.options)
         return problems  # hmac-md5 is accepted; read() adds a warning to the plan
 
     def _signer(self) -> dnswire.TsigSigner | None:
@@ -306,14 +317,22 @@ class Rfc2136Provider(ZoneProvider):
     ) -> Iterator[tuple[dnswire.UpdateMessage, list[Change]]]:
         """Group changes by owner name and pack the groups into as few messages as fit `limit` bytes.
 
-        Raises ProviderError, before yielding anything, when one group alone cannot fit a message."""
+        Raises ProviderError, before yielding anything, when a name or value cannot be encoded or
+        one group alone cannot fit a message: the lazy encoding of the messages then cannot fail."""
         groups: dict[str, list[Change]] = {}
         for change in changes:
             groups.setdefault(change.name, []).append(change)
         ordered = sorted(groups.items(), key=lambda item: _address_order(item[1]))
         marker_rdata = dnswire.encode_rdata("TXT", marker_value(owner)) if owner is not None else None
         for name, group in ordered:
-            if _size_bound(zone, group, marker_rdata) > limit:  # rare: only large record sets get here
+            try:
+                bound = _size_bound(zone, group, marker_rdata)
+            except dnswire.WireError as exc:
+                raise ProviderError(
+                    f"zone {zone}: {shorten(relative_name(name, zone))}: {exc}; nothing was sent",
+                    "fix or remove this record in the inventory",
+                ) from None
+            if bound > limit:  # rare: only large record sets get here
                 probe = dnswire.UpdateMessage(zone)
                 _encode_group(probe, zone, group, marker_rdata)
                 if probe.size > limit:
@@ -425,8 +444,14 @@ class Rfc2136Provider(ZoneProvider):
         where = self._where()
         conn = None
         try:
-            conn = _Connection(self.server, self.port, float(self.timeout))
+            conn = _Connection(self.server, self.port, float(self.timeout), Deadline(float(self.deadline)))
             yield conn
+        except DeadlineExceeded:
+            raise ProviderError(
+                f"{where}: gave up after {self.deadline:g} s (the provider's deadline) while {step.text}: "
+                "the server answers, but too slowly",
+                "check the server and the network; for a very large zone or a slow link raise the option 'deadline'",
+            ) from None
         except TimeoutError:
             raise ProviderError(
                 f"{where}: no answer within {self.timeout} s while {step.text}",
@@ -491,15 +516,40 @@ class _Step:
 
 
 class _Connection:
-    """A TCP connection carrying length-prefixed DNS messages (RFC 1035 §4.2.2)."""
+    """A TCP connection carrying length-prefixed DNS messages (RFC 1035 §4.2.2). `timeout` bounds
+    each wait; `deadline` the whole connection (DeadlineExceeded when it passes)."""
 
-    def __init__(self, server: str, port: int, timeout: float) -> None:
-        self._sock = socket.create_connection((server, port), timeout=timeout)
+    def __init__(self, server: str, port: int, timeout: float, deadline: Deadline) -> None:
+        self._timeout = timeout
+        self._deadline = deadline
+        self._wait = deadline.wait(timeout)
+        try:
+            self._sock = socket.create_connection((server, port), timeout=self._wait)
+        except TimeoutError:
+            self._check_deadline()
+            raise
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._buffer = bytearray()
 
+    def _ready(self) -> None:
+        """The socket timeout for the next wait: the per-step timeout, or what is left of the deadline."""
+        wait = self._deadline.wait(self._timeout)
+        if wait != self._wait:
+            self._sock.settimeout(wait)
+            self._wait = wait
+
+    def _check_deadline(self) -> None:
+        """After a timed-out wait: it was the deadline when the deadline has passed."""
+        if self._deadline.expired:
+            raise DeadlineExceeded from None
+
     def send(self, *wires: bytes) -> None:
-        self._sock.sendall(b"".join(len(wire).to_bytes(2, "big") + wire for wire in wires))
+        self._ready()
+        try:
+            self._sock.sendall(b"".join(len(wire).to_bytes(2, "big") + wire for wire in wires))
+        except TimeoutError:
+            self._check_deadline()
+            raise
 
     def recv(self) -> bytes:
         buffer = self._buffer
@@ -513,7 +563,12 @@ class _Connection:
         return message
 
     def _fill(self) -> None:
-        chunk = self._sock.recv(262144)
+        self._ready()
+        try:
+            chunk = self._sock.recv(262144)
+        except TimeoutError:
+            self._check_deadline()
+            raise
         if not chunk:
             raise EOFError
         self._buffer += chunk
@@ -586,25 +641,25 @@ def _encode_group(message: dnswire.UpdateMessage, zone: str, group: list[Change]
                 message.delete_rrset(marker, txt)
 
 
-_FIXED_RDATA_SIZE = {"A": 4, "AAAA": 16}
-
-
 def _size_bound(zone: str, group: list[Change], marker_rdata: bytes | None) -> int:
     """More bytes than _encode_group can add for `group`, cheaply: every name counted uncompressed
     and every record _encode_group might write counted, so only a group above the bound needs the
-    exact check."""
+    exact check. Every name, value and TTL is encoded or checked on the way (WireError if one is
+    not valid), so the messages built later cannot fail half-way through an apply."""
     total = 12 + len(zone) + 6  # header and zone section
+    encode = dnswire.encode_rdata
+    names: set[str] = set()
     for change in group:
+        if change.name not in names:
+            dnswire.name_to_wire(change.name)
+            names.add(change.name)
+        if change.after is not None and not 0 <= change.after.ttl <= dnswire.MAX_TTL:
+            raise dnswire.WireError(f"{change.type} TTL {change.after.ttl} is outside 0..{dnswire.MAX_TTL}")
         record = len(change.name) + 12  # owner name (text length + 1 covers its wire form) + fixed fields
         marker = record + len(change.type) + 20 + len(marker_rdata or b"")  # "<t>.", "_fleetdns.", "wildcard-"
         before = change.before.values if change.before else ()
         after = change.after.values if change.after else ()
-        fixed = _FIXED_RDATA_SIZE.get(change.type)
-        if fixed:
-            rdata = fixed * (2 * len(before) + len(after))
-        else:
-            rdata = 2 * sum(len(dnswire.encode_rdata(change.type, v)) for v in before)
-            rdata += sum(len(dnswire.encode_rdata(change.type, v)) for v in after)
+        rdata = 2 * sum(len(encode(change.type, v)) for v in before) + sum(len(encode(change.type, v)) for v in after)
         total += record * (2 * len(before) + len(after) + 2) + rdata + 2 * marker
     return total
 

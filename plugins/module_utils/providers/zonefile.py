@@ -26,8 +26,15 @@ every change's pins still hold (else ChangedSinceReadError and the file is untou
   otherwise serial + 1, wrapping at 2**32 (RFC 1982). A new file gets SOA and apex NS from the
   provider options (`nameservers`, `soa_*`) and a serial of today's YYYYMMDD00. An apex NS set is
   added only to a new file, and only when the plan does not create one.
-- atomic: a temporary file in the same directory, fsync, rename over the old file, fsync of the
-  directory. The file keeps its mode (and owner, when permitted); a new file is 0644.
+- checked: the new text is read back with the same parser (it must hold exactly the records meant)
+  and, when BIND's `named-checkzone` is installed, checked by it (`-i local`: in-zone integrity, no
+  lookups) before it replaces anything. A file that would not load is never installed: the old file
+  stays as it was and the error says why.
+- atomic: a temporary file beside the file, fsync, rename over the old file, fsync of the directory.
+  The file keeps its mode (and owner, when permitted); a new file is 0644.
+- links: a zone file that is a symbolic link stays one; the file it points to is updated (the
+  temporary file goes beside that target). The lock file is never followed through a link: a link
+  in its place is refused.
 """
 
 from __future__ import annotations
@@ -38,10 +45,14 @@ import errno
 import fcntl
 import os
 import re
+import shutil
 import socket
+import stat
+import subprocess
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -60,7 +71,7 @@ except ImportError:  # pragma: no cover - exercised by ansible-test's import san
     HAS_DNSPYTHON = False
     DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 
-from ..errors import ChangedSinceReadError, ProviderError
+from ..errors import ChangedSinceReadError, ProviderError, shorten
 from ..names import relative_name
 from ..ownership import MARKER_LABEL, ZoneState, marker_name, marker_value, split_markers
 from ..plan import Change
@@ -71,6 +82,8 @@ from .base import Option, Progress, ZoneProvider
 MARKER_TTL = 3600
 NEW_FILE_MODE = 0o644
 LOCK_TIMEOUT = 30.0
+CHECKZONE_TIMEOUT = 120.0
+CHECKZONE_PATHS = ("/usr/sbin/named-checkzone", "/usr/bin/named-checkzone", "/usr/local/sbin/named-checkzone")
 MAX_INCLUDE_DEPTH = 16
 SERIAL_MODULO = 2**32
 
@@ -79,6 +92,69 @@ _SIMPLE_TOKEN = re.compile(r'(?:"[^"]*"|[^\s"])+')
 _PLAIN_NAME = re.compile(r"^(?:[A-Za-z0-9_*-]{1,63}\.)*[A-Za-z0-9_*-]{1,63}\.?$")
 _PLAIN_TXT = re.compile(r'^"[ !#-\[\]-~]{0,255}"$')  # printable ASCII, no quote or backslash inside
 _DATE_SERIAL_YEARS = range(1970, 2430)
+# The local part of an e-mail address becomes one label of the SOA RNAME: dot-atom text (RFC 5322),
+# so nothing in it reads as zone-file syntax (; ( ) " are not allowed) and every dot is escaped.
+_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+
+
+def check_filename(pattern: Any) -> str | None:
+    """Problem with the `filename` option, or None."""
+    if not isinstance(pattern, str) or "{zone}" not in pattern:
+        return "must contain {zone}, like '{zone}.zone' or 'db.{zone}'"
+    rest = pattern.replace("{zone}", "")
+    if "/" in pattern or "{" in rest or "}" in rest or any(not c.isprintable() for c in pattern):
+        return "must be a plain file name with {zone}; put folders in 'directory'"
+    return None
+
+
+def check_nameservers(servers: Any) -> str | None:
+    """Problem with the `nameservers` option, or None."""
+    if not isinstance(servers, list) or not servers:
+        return "must list at least one name server, like ['ns1.example.net.']"
+    for server in servers:
+        if not isinstance(server, str) or not _PLAIN_NAME.fullmatch(server) or not _fits_name(server):
+            return f"{shorten(repr(server))} is not a host name like ns1.example.net."
+        if not server.endswith("."):
+            return f"{shorten(repr(server))} is not an absolute host name (end it with a dot)"
+    return None
+
+
+def check_soa_email(email: Any) -> str | None:
+    """Problem with the `soa_email` option, or None ('' means hostmaster@<zone>)."""
+    if email == "":
+        return None
+    if not isinstance(email, str):
+        return "must be an e-mail address like hostmaster@example.test"
+    local, at, domain = email.partition("@")
+    shown = shorten(repr(email))
+    if not at or not local or not domain:
+        return f"{shown} is not an e-mail address like hostmaster@example.test"
+    if not _EMAIL_LOCAL.fullmatch(local):
+        return (
+            f"{shown}: the part before @ may hold only letters, digits, dots and !#$%&'*+-/=?^_`{{|}}~ "
+            "(no spaces, line breaks, quotes, ; or parentheses, which a zone file reads as syntax)"
+        )
+    if len(local) > 63:
+        return f"{shown}: the part before @ is longer than 63 characters, the most a DNS label holds"
+    if not _PLAIN_NAME.fullmatch(domain) or "*" in domain or not _fits_name(local + "." + domain):
+        return f"{shown}: {shorten(repr(domain))} after @ is not a domain name like example.test"
+    return None
+
+
+def check_seconds(value: Any) -> str | None:
+    """Problem with an SOA timer option, or None."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < SERIAL_MODULO:
+        return f"must be a number of seconds, 0..{SERIAL_MODULO - 1}"
+    return None
+
+
+def _fits_name(text: str) -> bool:
+    """Labels of at most 63 bytes, the name at most 255 (the regexes above check the characters)."""
+    try:
+        dns.name.from_text(text.rstrip(".") + ".")
+    except dns.exception.DNSException:
+        return False
+    return True
 
 
 @dataclass
@@ -106,19 +182,28 @@ class ZoneFileProvider(ZoneProvider):
             str,
             default="{zone}.zone",
             description="file name pattern; {zone} is the zone name without the final dot (example.test.zone)",
+            check=check_filename,
         ),
         "nameservers": Option(
             list,
             default=["localhost."],
             description="apex NS (and SOA primary) of a newly created file, absolute names; set your real servers",
+            check=check_nameservers,
         ),
         "soa_email": Option(
-            str, default="", description="SOA contact of a new file, like hostmaster@example.test (default hostmaster)"
+            str,
+            default="",
+            description="SOA contact of a new file, like hostmaster@example.test (default hostmaster)",
+            check=check_soa_email,
         ),
-        "soa_refresh": Option(int, default=3600, description="SOA refresh of a new file, seconds"),
-        "soa_retry": Option(int, default=900, description="SOA retry of a new file, seconds"),
-        "soa_expire": Option(int, default=1209600, description="SOA expire of a new file, seconds"),
-        "soa_minimum": Option(int, default=300, description="SOA minimum (negative caching TTL) of a new file"),
+        "soa_refresh": Option(int, default=3600, description="SOA refresh of a new file, seconds", check=check_seconds),
+        "soa_retry": Option(int, default=900, description="SOA retry of a new file, seconds", check=check_seconds),
+        "soa_expire": Option(
+            int, default=1209600, description="SOA expire of a new file, seconds", check=check_seconds
+        ),
+        "soa_minimum": Option(
+            int, default=300, description="SOA minimum (negative caching TTL) of a new file", check=check_seconds
+        ),
     }
 
     def __init__(self, name: str, options: dict[str, Any], base_dir: str = ".") -> None:
@@ -128,27 +213,7 @@ class ZoneFileProvider(ZoneProvider):
     # ---- options -------------------------------------------------------------------------------
 
     def check_options(self) -> list[str]:
-        problems = []
-        pattern = self._options["filename"]
-        if not isinstance(pattern, str) or "{zone}" not in pattern:
-            problems.append("option 'filename' must contain {zone}, like '{zone}.zone' or 'db.{zone}'")
-        elif "/" in pattern or pattern.replace("{zone}", "").count("{") or pattern.replace("{zone}", "").count("}"):
-            problems.append("option 'filename' must be a plain file name with {zone}; put folders in 'directory'")
-        servers = self._options["nameservers"]
-        if not isinstance(servers, list) or not servers:
-            problems.append("option 'nameservers' must list at least one name server, like ['ns1.example.net.']")
-        else:
-            for server in servers:
-                if not isinstance(server, str) or not server.endswith(".") or not _PLAIN_NAME.match(server):
-                    problems.append(f"nameservers: {server!r} is not an absolute host name (end it with a dot)")
-        email = self._options["soa_email"]
-        if email and (not isinstance(email, str) or not re.match(r"^[^@\s]+@[A-Za-z0-9.-]+$", email)):
-            problems.append(f"soa_email {email!r} is not an e-mail address like hostmaster@example.test")
-        for key in ("soa_refresh", "soa_retry", "soa_expire", "soa_minimum"):
-            value = self._options[key]
-            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < SERIAL_MODULO:
-                problems.append(f"option '{key}' must be a number of seconds, 0..{SERIAL_MODULO - 1}")
-        return problems
+        return self.declared_problems(self._options)
 
     def path_for(self, zone: str) -> str:
         """The zone's file: directory (relative to the inventory) joined with the filename pattern."""
@@ -205,7 +270,8 @@ class ZoneFileProvider(ZoneProvider):
             raise ProviderError(
                 f"cannot create the zone directory {self._display(directory)}: {exc.strerror}"
             ) from None
-        with self._locked(path):
+        target = os.path.realpath(path)  # a link stays a link: its target gets the new text
+        with self._locked(target, path):
             current = self.load_file(zone, path)
             self._check_pins(zone, current, changes, owner, path)
             records = dict(current.records)
@@ -216,18 +282,29 @@ class ZoneFileProvider(ZoneProvider):
                 servers = [s.lower() for s in self._options["nameservers"]]
                 records[(zone, "NS")] = RecordSet(zone, "NS", soa_ttl, frozenset(servers))
             text = render(zone, soa_text, soa_ttl, records)
-            self._write(path, text, current)
+            self._write(target, path, text, current, lambda written: self._check_written(zone, written, records, path))
         if progress:
             progress(len(changes), len(changes))
 
     @contextlib.contextmanager
-    def _locked(self, path: str):
-        """Exclusive flock on `.<file>.lock` beside the zone file, so two applies never interleave."""
-        lock_path = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.lock")
+    def _locked(self, target: str, path: str):
+        """Exclusive flock on `.<file>.lock` beside the file written (the target of a link), so two
+        applies never interleave, whichever link they write through. The lock file is opened without
+        following a link: a link there could make fleetdns create or truncate a file elsewhere."""
+        lock_path = os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.lock")
+        shown = self._display(lock_path)
         try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, NEW_FILE_MODE)
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, NEW_FILE_MODE)
         except OSError as exc:
-            raise ProviderError(f"cannot create the lock file {self._display(lock_path)}: {exc.strerror}") from None
+            if exc.errno == errno.ELOOP:
+                raise ProviderError(
+                    f"the lock file {shown} is a symbolic link; fleetdns does not follow links for lock files",
+                    f"remove the link ({shown}); fleetdns then creates a plain lock file there",
+                ) from None
+            raise ProviderError(f"cannot create the lock file {shown}: {exc.strerror}") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise ProviderError(f"the lock file {shown} is not a regular file", f"remove {shown}")
         try:
             deadline = time.monotonic() + LOCK_TIMEOUT
             while True:
@@ -237,7 +314,7 @@ class ZoneFileProvider(ZoneProvider):
                 except OSError as exc:
                     if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
                         raise ProviderError(
-                            f"{self._display(path)} is locked by another process ({self._display(lock_path)})",
+                            f"{self._display(path)} is locked by another process ({shown})",
                             "wait for the other fleetdns apply to finish, then run again",
                         ) from None
                     time.sleep(0.05)
@@ -284,16 +361,22 @@ class ZoneFileProvider(ZoneProvider):
         mname = opts["nameservers"][0].lower()
         if apex_ns is not None and mname not in apex_ns.values:
             mname = min(apex_ns.values)
+        problem = check_soa_email(opts["soa_email"])  # again: a provider may be built without validation
+        if problem:
+            raise ProviderError(f"option 'soa_email': {problem}", "fix soa_email in the provider's options")
         rname = email_to_rname(opts["soa_email"]) if opts["soa_email"] else f"hostmaster.{zone}"
         timers = " ".join(str(opts[k]) for k in ("soa_refresh", "soa_retry", "soa_expire", "soa_minimum"))
         return f"{mname} {rname} {today} {timers}", 3600
 
-    def _write(self, path: str, text: str, current: ZoneFile) -> None:
-        """Temp file in the same directory, fsync, rename over, fsync the directory."""
-        directory = os.path.dirname(path)
+    def _write(self, target: str, path: str, text: str, current: ZoneFile, check: Callable[[str], None]) -> None:
+        """Temp file beside `target`, fsync, `check` it, rename over `target`, fsync the directory.
+        `path` is the zone file as configured (a link to `target`, or `target` itself)."""
+        directory = os.path.dirname(target)
         display = self._display(path)
+        if target != os.path.abspath(path):
+            display += f" (a link to {target})"
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+            fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory)
         except OSError as exc:
             raise ProviderError(
                 f"cannot write {display}: {exc.strerror}", "check the directory's permissions"
@@ -307,7 +390,8 @@ class ZoneFileProvider(ZoneProvider):
                     with contextlib.suppress(OSError):
                         os.fchown(handle.fileno(), *current.owner_ids)
                 os.fsync(handle.fileno())
-            os.replace(tmp, path)
+            check(tmp)
+            os.replace(tmp, target)
         except BaseException as exc:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
@@ -320,6 +404,39 @@ class ZoneFileProvider(ZoneProvider):
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
+
+    def _check_written(self, zone: str, written: str, records: dict[RecordKey, RecordSet], path: str) -> None:
+        """The new file must load: our parser reads back exactly `records`, and named-checkzone (when
+        installed) accepts it. Raises ProviderError before the old file is replaced."""
+        display = self._display(path)
+        kept = "the old file was kept as it was"
+
+        def shown(name: str) -> str:
+            return f"{display} (as written)" if name == written else self._display(name)
+
+        try:
+            parser = _Parser(zone, shown)
+            parser.parse_file(written, zone, 0)
+        except ProviderError as exc:
+            raise ProviderError(
+                f"zone {zone}: the new text of {display} does not read back ({exc.message}); {kept}",
+                "a value fleetdns cannot write safely; change or remove the record named",
+            ) from None
+        if parser.records != records or parser.soa is None:
+            wrong = sorted(set(parser.records.items()) ^ set(records.items()), key=lambda item: sort_key(item[0]))
+            label = f"{relative_name(wrong[0][0][0], zone)} {wrong[0][0][1]}" if wrong else "SOA"
+            raise ProviderError(
+                f"zone {zone}: the new text of {display} reads back differently at {label}; {kept}",
+                "a value fleetdns cannot write safely; change or remove that record",
+            )
+        problems = named_checkzone(zone, written)
+        if problems:
+            listing = "\n".join(f"  - {shorten(p.replace(written, display), 200)}" for p in problems)
+            raise ProviderError(
+                f"zone {zone}: named-checkzone rejects the new text of {display}, BIND would not load it; {kept}:\n"
+                + listing,
+                "fix the records named (an NS or MX target inside the zone needs an address record)",
+            )
 
 
 # ---- changes, serials, rendering ---------------------------------------------------------------
@@ -342,8 +459,8 @@ def _apply_change(records: dict[RecordKey, RecordSet], zone: str, change: Change
 def _describe(values: frozenset[str] | None) -> str:
     if values is None:
         return "no record set"
-    shown = sorted(values)
-    return ", ".join(shown[:3]) + (f", ... ({len(shown)} values)" if len(shown) > 3 else "")
+    shown = [shorten(value) for value in sorted(values)[:3]]
+    return ", ".join(shown) + (f", ... ({len(values)} values)" if len(values) > 3 else "")
 
 
 def is_date_serial(serial: int) -> bool:
@@ -363,10 +480,47 @@ def next_serial(serial: int, today: int) -> int:
 
 
 def email_to_rname(email: str) -> str:
-    """'host.master@example.test' -> 'host\\.master.example.test.' (SOA RNAME, RFC 1035 §8)."""
+    """'host.master@example.test' -> 'host\\.master.example.test.' (SOA RNAME, RFC 1035 §8): the
+    local part is one label, escaped by dnspython wherever the zone-file syntax needs it."""
     local, _at, domain = email.partition("@")
-    domain = domain.lower().rstrip(".")
-    return f"{local.replace('.', chr(92) + '.')}.{domain}."
+    labels = [local.encode()] + [label.encode("ascii") for label in domain.lower().rstrip(".").split(".")]
+    return dns.name.Name([*labels, b""]).to_text()
+
+
+def find_checkzone() -> str | None:
+    """BIND's named-checkzone: on PATH, else where Debian and source builds put it."""
+    for candidate in (shutil.which("named-checkzone"), *CHECKZONE_PATHS):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def named_checkzone(zone: str, path: str) -> list[str]:
+    """named-checkzone's errors for the file (empty when it loads, or when BIND is not installed).
+
+    `-i local` checks in-zone integrity (an NS or MX target without an address, ...) as named does
+    on load, without lookups of names outside the zone; check-names and CNAME warnings stay warnings."""
+    binary = find_checkzone()
+    if binary is None:
+        return []
+    try:
+        result = subprocess.run(
+            [binary, "-i", "local", zone, path],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=CHECKZONE_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return [f"named-checkzone did not finish within {CHECKZONE_TIMEOUT:g} s"]
+    except OSError as exc:
+        return [f"named-checkzone could not run: {exc.strerror or exc}"]
+    if result.returncode == 0:
+        return []
+    lines = [line.strip() for line in (result.stdout + result.stderr).splitlines()]
+    errors = [line for line in lines if line and "not loaded due to errors" not in line]
+    return errors or [f"named-checkzone failed (exit code {result.returncode})"]
 
 
 def render(zone: str, soa_text: str, soa_ttl: int, records: dict[RecordKey, RecordSet]) -> str:
@@ -401,7 +555,7 @@ def render(zone: str, soa_text: str, soa_ttl: int, records: dict[RecordKey, Reco
             prefix = f"{rel}\t{rrset.ttl}\tIN\t{rrset.type}\t"
             for value in sorted(rrset.values):
                 if "\n" in value or "\r" in value:
-                    raise ProviderError(f"{rel} {rrset.type}: value {value!r} contains a line break")
+                    raise ProviderError(f"{rel} {rrset.type}: value {shorten(repr(value))} contains a line break")
                 lines.append(prefix + value)
     lines.append("")
     return "\n".join(lines)
@@ -533,7 +687,7 @@ class _Parser:
             try:
                 rdtype = dns.rdatatype.from_text(rtype_text)
             except dns.rdatatype.UnknownRdatatype:
-                raise _ParseError(f"unknown record type {toks[k]!r}") from None
+                raise _ParseError(f"unknown record type {shorten(repr(toks[k]))}") from None
             known = self._types[rtype_text] = (rdtype, dns.rdatatype.to_text(rdtype))
         rdtype, type_name = known
         rdata = toks[k + 1 :]
@@ -635,7 +789,7 @@ class _Parser:
         elif _PLAIN_NAME.match(raw):
             name = raw.lower() if raw.endswith(".") else _join(raw.lower(), origin)
             if len(name) > 254:
-                raise _ParseError(f"name {raw!r} is longer than 255 bytes")
+                raise _ParseError(f"name {shorten(repr(raw))} is longer than 255 bytes")
         else:
             obj = dns.name.from_text(raw, self._name_obj(origin)).canonicalize()
             return obj.to_text(), obj.is_subdomain(self.zone_name)
@@ -659,12 +813,12 @@ class _Parser:
                 try:
                     return socket.inet_ntop(socket.AF_INET, socket.inet_pton(socket.AF_INET, tok))
                 except OSError:
-                    raise _ParseError(f"{tok!r} is not an IPv4 address") from None
+                    raise _ParseError(f"{shorten(repr(tok))} is not an IPv4 address") from None
             if rdtype == dns.rdatatype.AAAA:
                 try:
                     return ipv6_text(socket.inet_pton(socket.AF_INET6, tok))
                 except OSError:
-                    raise _ParseError(f"{tok!r} is not an IPv6 address") from None
+                    raise _ParseError(f"{shorten(repr(tok))} is not an IPv6 address") from None
         if rdtype == dns.rdatatype.TXT and all(_PLAIN_TXT.match(t) for t in rdata):
             return " ".join(rdata)
         try:
@@ -673,7 +827,7 @@ class _Parser:
             )
         except (dns.exception.DNSException, ValueError, UnicodeError) as exc:
             raise _ParseError(
-                f"bad {dns.rdatatype.to_text(rdtype)} value {' '.join(rdata)!r}: {_reason(exc)}"
+                f"bad {dns.rdatatype.to_text(rdtype)} value {shorten(repr(' '.join(rdata)))}: {shorten(_reason(exc))}"
             ) from None
         return canonical_text(rd)
 
@@ -713,7 +867,8 @@ def _ttl(tok: str) -> int:
         try:
             value = dns.ttl.from_text(tok)
         except dns.exception.DNSException as exc:
-            raise _ParseError(f"bad TTL {tok!r}: {_reason(exc)}; write seconds or units like 1h30m") from None
+            shown = shorten(repr(tok))
+            raise _ParseError(f"bad TTL {shown}: {_reason(exc)}; write seconds or units like 1h30m") from None
     if value >= SERIAL_MODULO:
         raise _ParseError(f"TTL {tok} is larger than {SERIAL_MODULO - 1}")
     return value

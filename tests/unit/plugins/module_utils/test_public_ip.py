@@ -14,6 +14,7 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.public_ip import (
     detect,
     sources_from_config,
 )
+from ansible_collections.fleetdns.ddns.tests.lab.drip import DripServer
 from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils.public_ip_fakes import (
     DnsBehaviour,
     DnsResponder,
@@ -90,6 +91,20 @@ def test_a_stalled_source_times_out_without_holding_up_the_rest(servers) -> None
     assert found.address == V4
     assert found.answers[0].address is None and found.answers[0].error == "timed out after 0.5s"
     assert elapsed < 2.5  # well below the stalled source's 3 s, with room for a busy CI machine
+
+
+def test_a_source_that_drips_its_answer_is_cut_off_at_the_timeout() -> None:
+    """Each byte comes well within the socket timeout; the whole answer never does."""
+    drip = DripServer(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n", interval=0.1)
+    try:
+        source = Source("drip", "http", 4, url=f"http://127.0.0.1:{drip.port}/")
+        started = time.monotonic()
+        with pytest.raises(PublicIPError) as caught:
+            detect([source], 4, timeout=0.5)
+        assert "drip: no answer (timed out after 0.5s)" in str(caught.value)
+        assert time.monotonic() - started < 5  # the drip alone would last hours
+    finally:
+        drip.close()
 
 
 def test_a_silent_dns_server_times_out(servers) -> None:

@@ -265,11 +265,43 @@ def test_a_record_set_too_large_for_one_message_is_refused_before_sending() -> N
         _pack([change])
 
 
-def test_apply_without_changes_opens_no_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_network(*args: object, **kwargs: object) -> None:
         raise AssertionError("network used")
 
     monkeypatch.setattr(socket, "create_connection", no_network)
+
+
+@pytest.mark.parametrize(
+    ("after", "words"),
+    [
+        (
+            _rs("big", "TXT", rdata.normalize_value("TXT", "x" * 70_000, ZONE)),
+            "more than the 65,535 one record can hold",
+        ),
+        (_rs("bad", "A", "300.1.2.3"), "A value 300.1.2.3 cannot be encoded"),
+        (_rs("bad", "MX", "ten mail.example.test."), "MX value ten mail.example.test. cannot be encoded"),
+        (_rs("bad", "TXT", '"v"', ttl=2**32), f"TTL {2**32} is outside 0..{2**32 - 1}"),
+        (_rs("x" * 64, "A", "192.0.2.1"), "bad label"),
+        (_rs("grüße", "A", "192.0.2.1"), "is not ASCII"),
+    ],
+    ids=["oversized-txt", "bad-address", "bad-mx", "ttl", "long-label", "non-ascii-name"],
+)
+def test_a_value_that_cannot_be_encoded_is_a_clear_error_before_anything_is_sent(
+    monkeypatch: pytest.MonkeyPatch, after: RecordSet, words: str
+) -> None:
+    _no_network(monkeypatch)
+    change = Change("create", after.name, after.type, None, after, False, True)
+    with pytest.raises(ProviderError) as caught:
+        _provider().apply(ZONE, [change], OWNER)
+    message = str(caught.value)
+    label = after.name[: -len(ZONE) - 1]
+    assert message.startswith(f"zone {ZONE}: {label[:20]}") and words in message and "nothing was sent" in message
+    assert len(message) < 400  # a 70,000-byte value is quoted shortened
+
+
+def test_apply_without_changes_opens_no_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_network(monkeypatch)
     _provider().apply(ZONE, [], OWNER)
 
 
