@@ -21,6 +21,7 @@ from .providers import zone_provider_class, zone_provider_type_names
 from .providers.base import Option
 from .rdata import VALUE_EXAMPLES, ValueError_, check_ttl, check_type, normalize_values
 from .records import RecordKey, RecordSet, cname_conflicts
+from .redact import Redactor
 
 Locate = Callable[[Any, Any], "Location | None"]  # quoted: a runtime `|` fails pylint's Python 3.9 check
 
@@ -136,16 +137,10 @@ class _Checker:
 
     def scrub(self, secrets: Any) -> None:
         """Replace every secret value in the messages by ********."""
-        values = sorted({str(v) for v in secrets or () if v and len(str(v)) >= 4}, key=len, reverse=True)
-        if not values:
-            return
+        scrub = Redactor(v for v in secrets or () if v).scrub
         problems = self.problems.problems
         for index, problem in enumerate(problems):
-            message, hint = problem.message, problem.hint
-            for value in values:
-                message = message.replace(value, "********")
-                hint = hint.replace(value, "********")
-            problems[index] = Problem(message, problem.path, hint, problem.location)
+            problems[index] = Problem(scrub(problem.message), problem.path, scrub(problem.hint), problem.location)
 
 
 def validate(all_vars: dict[str, Any], hosts: dict[str, dict[str, Any]], locate: Locate | None = None) -> FleetConfig:

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import ProviderError
+from ..redact import Redactor
 
 try:
     import requests
@@ -98,7 +99,7 @@ class CloudflareClient:
         if not HAS_REQUESTS:
             raise ProviderError("the cloudflare provider needs the Python package 'requests'", "pip install requests")
         self.base_url = base_url.rstrip("/")
-        self._secrets = [s for s in secrets if s]
+        self._redactor = Redactor(secrets)
         self._verify = verify
         self.timeout = timeout
         self.attempts = attempts
@@ -114,9 +115,7 @@ class CloudflareClient:
         self._session.close()
 
     def scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "********")
-        return text
+        return self._redactor.scrub(text)
 
     # ---- requests ------------------------------------------------------------------------------------
     def get(self, path: str, params: dict[str, Any] | None = None) -> dict:
