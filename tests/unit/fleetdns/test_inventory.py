@@ -581,3 +581,44 @@ def test_lookup_forms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         "upper": "X",
     }
     assert inventory.unset_env == []
+
+
+# -- hostile input ---------------------------------------------------------------------------------------
+
+
+def test_an_aliased_templated_container_is_rendered_once(tmp_path: Path) -> None:
+    inventory = load(
+        tmp_path,
+        {
+            "hosts.yml": """\
+                all:
+                  vars:
+                    base: &base ["{{ 'a' | upper }}"]
+                    fleetdns_lists: [*base, *base, {nested: *base}]
+                """
+        },
+    )
+    lists = inventory.all_vars["fleetdns_lists"]
+    assert lists[0] == ["A"]
+    assert lists[0] is lists[1] is lists[2]["nested"]
+
+
+def test_a_failing_template_under_a_secret_option_is_shown_once_without_its_text(tmp_path: Path) -> None:
+    """The failing template is also met as a variable of its own: that report must not quote it either."""
+    found = problems(
+        tmp_path,
+        {
+            "hosts.yml": """\
+                all:
+                  vars:
+                    fleetdns_lab_secret: "{{ 'S3cr3t-Value-Literal' | b64decode }}"
+                    fleetdns_providers:
+                      lab:
+                        type: rfc2136
+                        Tsig_Secret: "{{ fleetdns_lab_secret }}"
+                """
+        },
+    )
+    (problem,) = found
+    assert problem.startswith("hosts.yml:3:26 the template of Tsig_Secret cannot be rendered")
+    assert "s3cr3t" not in problem.lower()
