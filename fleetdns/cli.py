@@ -35,6 +35,8 @@ ONE_SHOT_COMMANDS = ("validate", "plan", "apply")
 # A problem's message is cut to this many characters when printed, whatever value it quotes: the
 # last line of defence against a message that quotes a whole (huge) value.
 PROBLEM_MESSAGE_LIMIT = 400
+# What the `controller` extra brings: a device's light install (`pip install fleetdns`) lacks them.
+CONTROLLER_LIBRARIES = {"yaml": "PyYAML", "jinja2": "jinja2", "ansible": "ansible-core"}
 
 EPILOG = """\
 exit codes:
@@ -161,6 +163,11 @@ def report_error(exc: BaseException, out: Output) -> int:
         out.info(f"{count} problem{'s' if count != 1 else ''} found; nothing was read or changed")
     elif isinstance(exc, FleetDNSError):
         out.error(str(exc))
+    elif isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] in CONTROLLER_LIBRARIES:
+        out.error(
+            f"reading an inventory needs {', '.join(_missing_controller_libraries())}, which this installation "
+            "lacks (hint: install the controller extras: pip install 'fleetdns[controller]')"
+        )
     elif isinstance(exc, OSError):
         out.error(_os_error_text(exc))
     elif _is_yaml_error(exc):
@@ -181,6 +188,12 @@ def _short(problem: Problem) -> Problem:
         problem.hint,
         problem.location,
     )
+
+
+def _missing_controller_libraries() -> list[str]:
+    from importlib.util import find_spec
+
+    return [package for module, package in CONTROLLER_LIBRARIES.items() if find_spec(module) is None]
 
 
 def _os_error_text(exc: OSError) -> str:
