@@ -30,6 +30,8 @@ VARS_EXTENSIONS = (".yml", ".yaml", ".json")
 _INI_SECTION = re.compile(r"^\s*\[[^\]\[,{}:]+(:(vars|children))?\]\s*$")
 _INI_HOST = re.compile(r"^\s*[^\s:#;=\[\]{}]+(\s+\w+=\S*)+\s*$")
 _RANGE = re.compile(r"\[([0-9a-zA-Z]+):([0-9a-zA-Z]+)(?::([0-9]+))?\]")
+# Hosts that ranges (web[0001:9999]) may add in one inventory: a few characters could ask for millions.
+MAX_RANGE_HOSTS = 100_000
 
 
 class Locator:
@@ -96,6 +98,7 @@ class _Loader:
         self.base_dir = path.parent
         self.positions = Positions()
         self.limits = Limits()
+        self.range_hosts_left = MAX_RANGE_HOSTS
         self.templar = Templar(self.positions, self.base_dir, vault)
         self.vault = vault
         self.problems: list[Problem] = []
@@ -320,6 +323,20 @@ class _Loader:
                 f"{group.name}.hosts.{pattern}",
             )
             return
+        count = _range_count(str(pattern))
+        if count > 1:
+            reported = self.range_hosts_left < 0
+            self.range_hosts_left -= count
+            if self.range_hosts_left < 0:
+                if reported:  # once: the fleet is refused anyway
+                    return
+                self._problem(
+                    self.positions.key(container, pattern),
+                    f"host ranges add more than {MAX_RANGE_HOSTS:,} hosts to this inventory "
+                    f"('{shorten(pattern)}' alone: {count:,})",
+                    "list the hosts, or split the fleet into inventories of its own",
+                )
+                return
         names, port = _expand_host(str(pattern))
         if not names:
             self._problem(
@@ -595,6 +612,8 @@ def _expand_host(pattern: str) -> tuple[list[str], int | None]:
     if not found:
         return ([pattern] if pattern else []), port
     start, end, step = found.group(1), found.group(2), int(found.group(3) or 1)
+    if step < 1:
+        return [], port
     head, tail = pattern[: found.start()], pattern[found.end() :]
     if start.isdigit() and end.isdigit():
         width = len(start) if start.startswith("0") else 0
@@ -608,6 +627,18 @@ def _expand_host(pattern: str) -> tuple[list[str], int | None]:
         expanded = _expand_host(f"{head}{item}{tail}")[0]
         names.extend(expanded)
     return names, port
+
+
+def _range_count(pattern: str) -> int:
+    """How many host names the ranges of `pattern` stand for, without making them (1 without ranges)."""
+    count = 1
+    for found in _RANGE.finditer(pattern):
+        start, end, step = found.group(1), found.group(2), max(int(found.group(3) or 1), 1)
+        if start.isdigit() and end.isdigit():
+            count *= len(range(int(start), int(end) + 1, step))
+        elif len(start) == 1 and len(end) == 1:
+            count *= len(range(ord(start), ord(end) + 1, step))
+    return count
 
 
 def _looks_like_ini(raw: bytes) -> bool:

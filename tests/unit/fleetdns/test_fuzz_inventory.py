@@ -152,7 +152,12 @@ NODES = st.recursive(
 )
 
 
-def _inventory(owner: str, other: str, server: str, secret: str, records: list[str], names: str, deep: int) -> str:
+HOSTS = st.sampled_from(["h1", "web[01:20]", "web[1:5:0]", "web[0:99999999]", "db:2222", "x[a:c]", "'[1:2'", "''"])
+
+
+def _inventory(
+    owner: str, other: str, server: str, secret: str, records: list[str], names: str, deep: int, host: str
+) -> str:
     return f"""\
 all:
   vars:
@@ -166,7 +171,7 @@ all:
         records: [{", ".join(records)}]
     deep: {"[" * deep}x{"]" * deep}
   hosts:
-    h1: {{fleetdns_names: {names}}}
+    {host}: {{fleetdns_names: {names}}}
 """
 
 
@@ -181,6 +186,7 @@ all:
         st.lists(NODES, max_size=4),
         NODES,
         st.sampled_from([0, 5, 99, 101, 400]),
+        HOSTS,
     )
 )
 def test_hostile_fragments_never_break_validate(text: str) -> None:
