@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
-from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import ConfigError, FleetDNSError
+from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import ConfigError, FleetDNSError, Problem, shorten
 from ansible_collections.fleetdns.ddns.plugins.module_utils.gcpause import paused_gc
 
 from .commands import Context
@@ -32,6 +32,9 @@ EXIT_INTERRUPTED = 130
 # would rescan them again and again (20-30 ms of CPU in a 10,000-record plan) without finding garbage.
 # A long-running command (an agent loop) keeps the collector on.
 ONE_SHOT_COMMANDS = ("validate", "plan", "apply")
+# A problem's message is cut to this many characters when printed, whatever value it quotes: the
+# last line of defence against a message that quotes a whole (huge) value.
+PROBLEM_MESSAGE_LIMIT = 400
 # What the `controller` extra brings: a device's light install (`pip install fleetdns`) lacks them.
 CONTROLLER_LIBRARIES = {"yaml": "PyYAML", "jinja2": "jinja2", "ansible": "ansible-core"}
 
@@ -155,7 +158,7 @@ def report_error(exc: BaseException, out: Output) -> int:
     if out.debug:
         traceback.print_exception(exc, file=sys.stderr)
     if isinstance(exc, ConfigError):
-        out.errors(str(problem) for problem in exc.problems)
+        out.errors(str(_short(problem)) for problem in exc.problems)
         count = len(exc.problems)
         out.info(f"{count} problem{'s' if count != 1 else ''} found; nothing was read or changed")
     elif isinstance(exc, FleetDNSError):
@@ -168,12 +171,23 @@ def report_error(exc: BaseException, out: Output) -> int:
     elif isinstance(exc, OSError):
         out.error(_os_error_text(exc))
     elif _is_yaml_error(exc):
-        out.error(f"invalid YAML: {exc}")
+        out.error(f"invalid YAML: {shorten(exc, PROBLEM_MESSAGE_LIMIT)}")
     else:
-        out.error(f"internal error: {type(exc).__name__}: {exc}")
+        out.error(f"internal error: {type(exc).__name__}: {shorten(exc, PROBLEM_MESSAGE_LIMIT)}")
         if not out.debug:
             out.info("this is a bug in fleetdns; re-run with --debug for the details and report them")
     return EXIT_ERROR
+
+
+def _short(problem: Problem) -> Problem:
+    if len(problem.message) <= PROBLEM_MESSAGE_LIMIT and len(problem.path) <= PROBLEM_MESSAGE_LIMIT:
+        return problem
+    return Problem(
+        shorten(problem.message, PROBLEM_MESSAGE_LIMIT),
+        shorten(problem.path, PROBLEM_MESSAGE_LIMIT),
+        problem.hint,
+        problem.location,
+    )
 
 
 def _missing_controller_libraries() -> list[str]:

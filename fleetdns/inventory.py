@@ -18,17 +18,20 @@ from pathlib import Path
 from typing import Any
 
 from ansible_collections.fleetdns.ddns.plugins.module_utils.config import GLOBAL_VARS
-from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import ConfigError, Location, Problem
+from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import ConfigError, Location, Problem, shorten
+from ansible_collections.fleetdns.ddns.plugins.module_utils.redact import Redactor, redact
 
 from .templating import Scope, Templar, TemplateProblem
 from .vault import Vault, VaultProblem, is_vault_data
-from .yamlload import Positions, YamlProblems, load_yaml
+from .yamlload import Limits, Positions, YamlProblems, load_yaml, read_file
 
 GROUP_KEYS = ("vars", "hosts", "children")
 VARS_EXTENSIONS = (".yml", ".yaml", ".json")
 _INI_SECTION = re.compile(r"^\s*\[[^\]\[,{}:]+(:(vars|children))?\]\s*$")
 _INI_HOST = re.compile(r"^\s*[^\s:#;=\[\]{}]+(\s+\w+=\S*)+\s*$")
 _RANGE = re.compile(r"\[([0-9a-zA-Z]+):([0-9a-zA-Z]+)(?::([0-9]+))?\]")
+# Hosts that ranges (web[0001:9999]) may add in one inventory: a few characters could ask for millions.
+MAX_RANGE_HOSTS = 100_000
 
 
 class Locator:
@@ -71,21 +74,14 @@ class Inventory:
         return redact(text, self.secrets)
 
 
-def redact(text: str, secrets: set[str]) -> str:
-    for secret in sorted(secrets, key=len, reverse=True):
-        if secret and secret in text:
-            text = text.replace(secret, "********")
-    return text
-
-
 @dataclass
 class _Group:
     name: str
     vars: list[dict[str, Any]] = field(default_factory=list)  # inventory `vars:` mappings, in file order
     files: list[dict[str, Any]] = field(default_factory=list)  # group_vars/ files, in Ansible's order
-    children: list[str] = field(default_factory=list)
+    children: dict[str, None] = field(default_factory=dict)  # dicts as ordered sets: linear in fleet size
     parents: list[str] = field(default_factory=list)
-    hosts: list[str] = field(default_factory=list)
+    hosts: dict[str, None] = field(default_factory=dict)
     depth: int = 0
     priority: int = 1
 
@@ -101,9 +97,15 @@ class _Loader:
         self.file = str(path)
         self.base_dir = path.parent
         self.positions = Positions()
+        self.limits = Limits()
+        self.range_hosts_left = MAX_RANGE_HOSTS
         self.templar = Templar(self.positions, self.base_dir, vault)
         self.vault = vault
         self.problems: list[Problem] = []
+        # Templates under secret options that failed, reported without their text: the same failure
+        # met through another variable is dropped, or it would show the text after all.
+        self.secret_locations: set[Location | None] = set()
+        self.secret_problems: set[int] = set()  # ids of those problems
         self.groups: dict[str, _Group] = {}
         self.host_entries: dict[str, list[dict[str, Any]]] = {}
         self.host_files: dict[str, list[dict[str, Any]]] = {}
@@ -150,13 +152,13 @@ class _Loader:
         unique: list[Problem] = []
         seen: set[tuple[Any, str]] = set()
         for problem in self.problems:
+            if problem.location in self.secret_locations and id(problem) not in self.secret_problems:
+                continue
             if (problem.location, problem.message) not in seen:
                 seen.add((problem.location, problem.message))
                 unique.append(problem)
-        secrets = self.templar.secrets
-        raise ConfigError(
-            [Problem(redact(p.message, secrets), p.path, redact(p.hint, secrets), p.location) for p in unique]
-        )
+        scrub = Redactor(self.templar.secrets).scrub
+        raise ConfigError([Problem(scrub(p.message), p.path, scrub(p.hint), p.location) for p in unique])
 
     # -- the inventory file -----------------------------------------------------------------------
 
@@ -171,16 +173,19 @@ class _Loader:
             self._problem(where, "INI inventories are not supported; fleetdns reads YAML inventories", _INI_HINT)
         self._fail_if_problems()
         try:
-            raw = self.path.read_bytes()
+            raw = read_file(self.path, self.file)
         except OSError as exc:
             self._problem(where, f"cannot read the inventory: {exc.strerror}", "check the file's permissions")
+            self._fail_if_problems()
+        except YamlProblems as exc:
+            self.problems.extend(exc.problems)
             self._fail_if_problems()
         if is_vault_data(raw):
             raw = self._decrypt_file(raw, where)
             if raw is None:
                 self._fail_if_problems()
         try:
-            data = load_yaml(raw, self.file, self.positions)
+            data = load_yaml(raw, self.file, self.positions, limits=self.limits)
         except YamlProblems as exc:
             if _looks_like_ini(raw):
                 self._problem(where, "this looks like an INI inventory; fleetdns reads YAML inventories", _INI_HINT)
@@ -236,15 +241,15 @@ class _Loader:
             return
         if child not in self.groups[parent].children:
             self.links[(parent, child)] = self.positions.key(container, key)
-            self.groups[parent].children.append(child)
+            self.groups[parent].children[child] = None
             self.groups[child].parents.append(parent)
 
     def _parse_group(self, name: str, body: Any, container: Any, key: Any) -> _Group | None:
         if body is not None and not isinstance(body, dict):
             self._problem(
                 self.positions.value(container, key),
-                f"group '{name}' must be a mapping with vars, hosts and/or children, not a {_kind(body)}",
-                "write it like: " + name + ": {hosts: {web1: }}",
+                f"group '{shorten(name)}' must be a mapping with vars, hosts and/or children, not a {_kind(body)}",
+                "write it like: " + shorten(name) + ": {hosts: {web1: }}",
                 name,
             )
             return None
@@ -256,7 +261,7 @@ class _Loader:
                 close = difflib.get_close_matches(str(section), GROUP_KEYS, n=1)
                 self._problem(
                     self.positions.key(body, section),
-                    f"unknown key '{section}' in group '{name}'",
+                    f"unknown key '{shorten(section)}' in group '{shorten(name)}'",
                     f"did you mean '{close[0]}'?" if close else "a group has only vars, hosts and children",
                     f"{name}.{section}",
                 )
@@ -273,7 +278,7 @@ class _Loader:
                 }
                 self._problem(
                     self.positions.value(body, section),
-                    f"'{section}' of group '{name}' must be a mapping, not a {_kind(value)}",
+                    f"'{section}' of group '{shorten(name)}' must be a mapping, not a {_kind(value)}",
                     f"write it like: {example[section]}",
                     f"{name}.{section}",
                 )
@@ -302,7 +307,7 @@ class _Loader:
         else:
             self._problem(
                 self.positions.value(variables, "ansible_group_priority"),
-                f"ansible_group_priority of group '{group.name}' must be a whole number",
+                f"ansible_group_priority of group '{shorten(group.name)}' must be a whole number",
                 "write it like: ansible_group_priority: 10",
             )
         copy = {k: v for k, v in variables.items() if k != "ansible_group_priority"}
@@ -313,16 +318,30 @@ class _Loader:
         if host_vars is not None and not isinstance(host_vars, dict):
             self._problem(
                 self.positions.value(container, pattern),
-                f"variables of host '{pattern}' must be a mapping, not a {_kind(host_vars)}",
-                f"write it like: {pattern}: {{ansible_host: 192.0.2.10}} (or nothing after the colon)",
+                f"variables of host '{shorten(pattern)}' must be a mapping, not a {_kind(host_vars)}",
+                f"write it like: {shorten(pattern)}: {{ansible_host: 192.0.2.10}} (or nothing after the colon)",
                 f"{group.name}.hosts.{pattern}",
             )
             return
+        count = _range_count(str(pattern))
+        if count > 1:
+            reported = self.range_hosts_left < 0
+            self.range_hosts_left -= count
+            if self.range_hosts_left < 0:
+                if reported:  # once: the fleet is refused anyway
+                    return
+                self._problem(
+                    self.positions.key(container, pattern),
+                    f"host ranges add more than {MAX_RANGE_HOSTS:,} hosts to this inventory "
+                    f"('{shorten(pattern)}' alone: {count:,})",
+                    "list the hosts, or split the fleet into inventories of its own",
+                )
+                return
         names, port = _expand_host(str(pattern))
         if not names:
             self._problem(
                 self.positions.key(container, pattern),
-                f"host pattern '{pattern}' is not valid",
+                f"host pattern '{shorten(pattern)}' is not valid",
                 "ranges look like web[01:10]",
             )
             return
@@ -340,19 +359,18 @@ class _Loader:
                 entries.append(extra)
             if host_vars:
                 entries.append(host_vars)
-            if host not in group.hosts:
-                group.hosts.append(host)
+            group.hosts[host] = None
 
     def _finish_groups(self) -> None:
         """Depths (for precedence), the implicit group `ungrouped`, loops in children."""
         ungrouped = self._group("ungrouped")
         if "ungrouped" not in self.groups["all"].children:
-            self.groups["all"].children.append("ungrouped")
+            self.groups["all"].children["ungrouped"] = None
             ungrouped.parents.append("all")
         in_group = {host for group in self.groups.values() if group.name != "all" for host in group.hosts}
         for host in self.host_entries:
             if host not in in_group:
-                ungrouped.hosts.append(host)
+                ungrouped.hosts[host] = None
         for group in self.groups.values():
             for host in group.hosts:
                 self.host_groups.setdefault(host, []).append(group.name)
@@ -362,7 +380,9 @@ class _Loader:
         if name in path:
             loop = " -> ".join([*path[path.index(name) :], name])
             where = self.links.get((path[-1], name))
-            self._problem(where, f"groups contain each other in a loop: {loop}", "remove one of these children")
+            self._problem(
+                where, f"groups contain each other in a loop: {shorten(loop)}", "remove one of these children"
+            )
             return
         group = self.groups[name]
         if depth < group.depth or (depth == group.depth and path):
@@ -425,9 +445,12 @@ class _Loader:
         name = str(file)
         where = Location(name, 1, 1)
         try:
-            raw = file.read_bytes()
+            raw = read_file(file, name)
         except OSError as exc:
             self._problem(where, f"cannot read {name}: {exc.strerror}", "check the file's permissions")
+            return None
+        except YamlProblems as exc:
+            self.problems.extend(exc.problems)
             return None
         hook = None
         if is_vault_data(raw):
@@ -437,7 +460,7 @@ class _Loader:
             raw = decrypted
             hook = self.templar.secret
         try:
-            data = load_yaml(raw, name, self.positions, hook)
+            data = load_yaml(raw, name, self.positions, hook, self.limits)
         except YamlProblems as exc:
             self.problems.extend(exc.problems)
             return None
@@ -505,13 +528,15 @@ class _Loader:
                 for var in GLOBAL_VARS:
                     if var in source:
                         self._problem(
-                            self.positions.key(source, var), f"{var} is set on group '{group.name}'", hint, var
+                            self.positions.key(source, var), f"{var} is set on group '{shorten(group.name)}'", hint, var
                         )
         for host in self.host_entries:
             for source in self.host_entries[host] + self.host_files.get(host, []):
                 for var in GLOBAL_VARS:
                     if var in source:
-                        self._problem(self.positions.key(source, var), f"{var} is set on host '{host}'", hint, var)
+                        self._problem(
+                            self.positions.key(source, var), f"{var} is set on host '{shorten(host)}'", hint, var
+                        )
 
     # -- templating ---------------------------------------------------------------------------------
 
@@ -550,6 +575,9 @@ class _Loader:
                 result[name] = scope.resolve(name)
             except TemplateProblem as exc:
                 self._problem(exc.location, exc.message, exc.hint, f"{prefix}{name}")
+                if not exc.shows_text:
+                    self.secret_locations.add(exc.location)
+                    self.secret_problems.add(id(self.problems[-1]))
         return result
 
 
@@ -584,6 +612,8 @@ def _expand_host(pattern: str) -> tuple[list[str], int | None]:
     if not found:
         return ([pattern] if pattern else []), port
     start, end, step = found.group(1), found.group(2), int(found.group(3) or 1)
+    if step < 1:
+        return [], port
     head, tail = pattern[: found.start()], pattern[found.end() :]
     if start.isdigit() and end.isdigit():
         width = len(start) if start.startswith("0") else 0
@@ -597,6 +627,18 @@ def _expand_host(pattern: str) -> tuple[list[str], int | None]:
         expanded = _expand_host(f"{head}{item}{tail}")[0]
         names.extend(expanded)
     return names, port
+
+
+def _range_count(pattern: str) -> int:
+    """How many host names the ranges of `pattern` stand for, without making them (1 without ranges)."""
+    count = 1
+    for found in _RANGE.finditer(pattern):
+        start, end, step = found.group(1), found.group(2), max(int(found.group(3) or 1), 1)
+        if start.isdigit() and end.isdigit():
+            count *= len(range(int(start), int(end) + 1, step))
+        elif len(start) == 1 and len(end) == 1:
+            count *= len(range(ord(start), ord(end) + 1, step))
+    return count
 
 
 def _looks_like_ini(raw: bytes) -> bool:

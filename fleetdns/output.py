@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import logging
 import os
 import re
@@ -17,50 +16,26 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
-MASK = "********"
+from ansible_collections.fleetdns.ddns.plugins.module_utils import redact as engine_redact
+from ansible_collections.fleetdns.ddns.plugins.module_utils.redact import MASK
+
+__all__ = ["MASK", "RedactingStream", "Redactor", "redirect", "setup_logging", "use_color"]
+
 # Environment variables whose values are treated as secrets from the start (before the inventory
-# is read), so even an error while loading it cannot show them. Short values are ignored: masking
-# "1" everywhere would garble the output without protecting anything.
+# is read), so even an error while loading it cannot show them. Short values are ignored: a variable
+# such as DEBUG_TOKEN=1 is a guess at a secret, not a known one.
 _SECRET_ENV = re.compile(r"(SECRET|TOKEN|PASSW|PASSWD|API_?KEY|TSIG|CREDENTIAL|PRIVATE)", re.IGNORECASE)
 _MIN_ENV_SECRET = 8
 
 
-class Redactor:
-    """Replaces every registered secret (and its repr/JSON-escaped forms) with MASK."""
-
-    def __init__(self) -> None:
-        self._secrets: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
-
-    def add(self, *secrets: object) -> None:
-        for secret in secrets:
-            if secret is None:
-                continue
-            text = secret.decode("utf-8", "replace") if isinstance(secret, bytes) else str(secret)
-            text = text.strip("\r\n")
-            if not text:
-                continue
-            forms = {text, repr(text)[1:-1], json.dumps(text)[1:-1]}
-            if len(forms - self._secrets):
-                self._secrets |= forms
-                self._pattern = None
+class Redactor(engine_redact.Redactor):
+    """The engine's redactor (see plugins/module_utils/redact.py), plus secrets guessed from the environment."""
 
     def add_from_environment(self, environ: dict[str, str] | os._Environ[str] | None = None) -> None:
         """Secrets that may be templated into the inventory through lookup('env', ...)."""
         for name, value in (os.environ if environ is None else environ).items():
             if _SECRET_ENV.search(name) and len(value) >= _MIN_ENV_SECRET:
                 self.add(value)
-
-    def __len__(self) -> int:
-        return len(self._secrets)
-
-    def scrub(self, text: str) -> str:
-        if not self._secrets or not text:
-            return text
-        if self._pattern is None:
-            ordered = sorted(self._secrets, key=len, reverse=True)  # longest first: no partial leftovers
-            self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
-        return self._pattern.sub(MASK, text)
 
 
 class RedactingStream(io.TextIOBase):

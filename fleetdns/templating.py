@@ -20,17 +20,20 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import Location
+from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import Location, shorten
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefined
 from jinja2.filters import FILTERS
 from jinja2.nativetypes import NativeEnvironment
 
+from .secret_options import is_secret_option
 from .vault import Vault, VaultProblem
-from .yamlload import Positions, Unsafe, VaultText
+from .yamlload import MAX_DEPTH, MAX_FILE_BYTES, Positions, Unsafe, VaultText
 
 _MARKERS = ("{{", "{%", "{#")
-SECRET_MIN_LENGTH = 4  # shorter values are not scrubbed from messages (they would mangle every number)
 LOOKUPS = ("env", "file")
+# Variables whose templates refer to variables ... at most this deep: each level costs jinja2 a
+# dozen Python frames, and Python's recursion limit (1000) must never be what stops a template.
+MAX_REFERENCE_DEPTH = 40
 _PURE_FILTERS = ("lower", "upper", "trim", "string", "int", "replace", "join")
 SUPPORTED = (
     "other inventory variables, lookup('env', NAME), lookup('file', PATH) and the filters "
@@ -50,11 +53,29 @@ class Secret(str):
 class TemplateProblem(Exception):
     """A template cannot be rendered: what, how to fix, where (the innermost template at fault)."""
 
-    def __init__(self, message: str, hint: str = "", location: Location | None = None) -> None:
+    def __init__(self, message: str, hint: str = "", location: Location | None = None, shows_text: bool = True) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.location = location
+        self.shows_text = shows_text  # whether the message may quote the template's text
+
+    def without_text(self, option: str) -> TemplateProblem:
+        """This problem, found under the secret option `option`: its text may quote the secret itself
+        (written literally in the template), which is not yet known as a secret, so none of it is shown."""
+        return TemplateProblem(
+            f"the template of {option} cannot be rendered (its text is not shown: it may hold the secret)",
+            f"fleetdns templates support {SUPPORTED}; check this one's braces, quotes and filters",
+            self.location,
+            shows_text=False,
+        )
+
+
+class _LookupProblem(TemplateProblem):
+    """A lookup's own problem: it names the lookup, its options or its file, never the template's text."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message, hint, shows_text=False)
 
 
 def is_template(value: str) -> bool:
@@ -87,14 +108,17 @@ class Templar:
         return Scope(self, variables, magic or {})
 
     def secret(self, value: str) -> Secret:
-        if len(value) >= SECRET_MIN_LENGTH:
+        if value:
             self.secrets.add(value)
         return Secret(value)
 
     # -- walking values ---------------------------------------------------------------------------
 
     def render(self, value: Any, container: Any, key: Any, scope: Scope) -> Any:
-        """Rendered copy of `value` (found at container[key]); unchanged parts keep their identity."""
+        """Rendered copy of `value` (found at container[key]); unchanged parts keep their identity.
+
+        A container is rendered once per scope however often aliases repeat it. A template that
+        fails under a secret option (tsig_secret...) is reported without its text."""
         cls = value.__class__
         if cls is str:
             if "{" in value and is_template(value):
@@ -103,26 +127,36 @@ class Templar:
         if cls is dict or cls is list:
             if id(value) not in self.positions.templated:
                 return value  # nothing inside to render (known from the YAML scan)
-            copy = None  # made at the first item that renders to something new
-            for item_key, item in value.items() if cls is dict else enumerate(value):
-                rendered = self.render(item, value, item_key, scope)
-                if rendered is not item:
-                    if copy is None:
-                        copy = cls(value)
-                    copy[item_key] = rendered
-            if copy is None:
-                return value
-            self.positions.copy_to(value, copy)
-            return copy
+            return scope.rendered(value, self._render_items)
         if cls is VaultText:
             return self._decrypt(value)
         return value  # numbers, booleans, None, dates, Unsafe and Secret strings
+
+    def _render_items(self, value: dict[Any, Any] | list[Any], scope: Scope) -> Any:
+        cls = value.__class__
+        copy = None  # made at the first item that renders to something new
+        for item_key, item in value.items() if cls is dict else enumerate(value):
+            try:
+                rendered = self.render(item, value, item_key, scope)
+            except TemplateProblem as exc:
+                if exc.shows_text and is_secret_option(item_key):
+                    raise exc.without_text(item_key) from None
+                raise
+            if rendered is not item:
+                if copy is None:
+                    copy = cls(value)
+                copy[item_key] = rendered
+        if copy is None:
+            return value
+        self.positions.copy_to(value, copy)
+        return copy
 
     def _decrypt(self, value: VaultText) -> Secret:
         try:
             return self.secret(self.vault.decrypt(value.ciphertext))
         except VaultProblem as exc:
-            raise TemplateProblem(exc.message, exc.hint, Location(value.file, value.line, value.column)) from None
+            where = Location(value.file, value.line, value.column)
+            raise TemplateProblem(exc.message, exc.hint, where, shows_text=False) from None
 
     def _render_string(self, text: str, container: Any, key: Any, scope: Scope) -> Any:
         location = self.positions.value(container, key)
@@ -148,7 +182,7 @@ class Templar:
             context = template.new_context(vars=scope, shared=True)
             pieces = list(template.root_render_func(context))
             result = pieces[0] if len(pieces) == 1 else "".join(str(piece) for piece in pieces)
-            _check_defined(result)
+            _check_result(result, self.positions.entries)
         except TemplateProblem as exc:
             if exc.location is None:
                 exc.location = location
@@ -159,15 +193,21 @@ class Templar:
             if _NO_FILTER.search(exc.message or ""):
                 raise _template_error(exc, text, location) from None
             raise TemplateProblem(
-                f"template syntax error in {text!r}: {exc.message}",
+                f"template syntax error in '{shorten(text)}': {shorten(exc.message)}",
                 "check the braces and quotes: {{ variable }}, {{ lookup('env', 'NAME') }}",
                 location,
             ) from None
         except TemplateError as exc:
             raise _template_error(exc, text, location) from None
+        except RecursionError:
+            raise TemplateProblem(
+                f"template '{shorten(text)}' nests too deeply to be evaluated",
+                "write the value out, or split the expression over several variables",
+                location,
+            ) from None
         except (TypeError, ValueError, AttributeError, LookupError, ArithmeticError) as exc:
             raise TemplateProblem(
-                f"template {text!r} failed: {type(exc).__name__}: {exc}",
+                f"template '{shorten(text)}' failed: {type(exc).__name__}: {shorten(exc)}",
                 f"fleetdns templates support {SUPPORTED}",
                 location,
             ) from None
@@ -193,24 +233,28 @@ class Templar:
             return [self._env(term, options) for term in _flat(terms)]
         if short == "file":
             return [self._file(term, options) for term in _flat(terms)]
-        raise TemplateProblem(
-            f"lookup {name!r} is not supported by fleetdns",
+        raise _LookupProblem(
+            f"lookup '{shorten(name)}' is not supported by fleetdns",
             f"fleetdns templates support {SUPPORTED}; resolve other lookups before fleetdns reads the inventory",
         )
 
     def _env(self, name: Any, options: dict[str, Any]) -> Any:
         unknown = set(options) - {"default"}
         if unknown:
-            raise TemplateProblem(f"lookup('env') has no option {sorted(unknown)[0]!r}", "it accepts default=VALUE")
+            raise _LookupProblem(
+                f"lookup('env') has no option '{shorten(sorted(unknown)[0])}'", "it accepts default=VALUE"
+            )
         if not isinstance(name, str) or not name:
-            raise TemplateProblem(f"lookup('env', {name!r}): the variable name must be a string", "")
+            raise TemplateProblem(f"lookup('env', '{shorten(name)}'): the variable name must be a string", "")
         value = os.environ.get(name)
         if value is not None:
             return self.secret(value)
         if "default" in options:
             default = options["default"]
             if isinstance(default, Undefined):
-                raise TemplateProblem(f"environment variable {name} is not set", f"export {name}=... before running")
+                raise _LookupProblem(
+                    f"environment variable {shorten(name)} is not set", f"export {shorten(name)}=... before running"
+                )
             return default
         self.unset_env.setdefault(name, self._where[-1] if self._where else None)
         for collected in self._collectors:
@@ -220,22 +264,31 @@ class Templar:
     def _file(self, name: Any, options: dict[str, Any]) -> str:
         unknown = set(options) - {"rstrip", "lstrip"}
         if unknown:
-            raise TemplateProblem(f"lookup('file') has no option {sorted(unknown)[0]!r}", "it accepts rstrip, lstrip")
+            raise _LookupProblem(
+                f"lookup('file') has no option '{shorten(sorted(unknown)[0])}'", "it accepts rstrip, lstrip"
+            )
         if not isinstance(name, str) or not name:
-            raise TemplateProblem(f"lookup('file', {name!r}): the path must be a string", "")
+            raise TemplateProblem(f"lookup('file', '{shorten(name)}'): the path must be a string", "")
         path = Path(name).expanduser()
         if not path.is_absolute():
             path = self.base_dir / path
         try:
-            text = path.read_text(encoding="utf-8")
+            with path.open("rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
+            if len(data) > MAX_FILE_BYTES:
+                raise _LookupProblem(
+                    f"lookup('file'): {shorten(name)} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB",
+                    "point it at a small file (a key, a token)",
+                )
+            text = data.decode("utf-8")
         except FileNotFoundError:
-            raise TemplateProblem(
-                f"lookup('file'): {name} not found",
+            raise _LookupProblem(
+                f"lookup('file'): {shorten(name)} not found",
                 f"relative paths are read from the inventory directory {self.base_dir}",
             ) from None
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            raise TemplateProblem(f"lookup('file'): cannot read {name}: {reason}", "check the file") from None
+            raise _LookupProblem(f"lookup('file'): cannot read {shorten(name)}: {reason}", "check the file") from None
         if options.get("rstrip", True):
             text = text.rstrip()
         if options.get("lstrip", False):
@@ -252,6 +305,7 @@ class Scope(Mapping[str, Any]):
         self._magic = magic
         self._done: dict[str, tuple[Any, list[str]]] = {}
         self._active: list[str] = []
+        self._containers: dict[int, tuple[Any, list[str]]] = {}  # id(container) -> rendered, unset env vars
 
     def resolve(self, name: str) -> Any:
         """The rendered value of variable `name` (KeyError when there is none)."""
@@ -267,22 +321,46 @@ class Scope(Mapping[str, Any]):
         if name in self._active:
             chain = " -> ".join([*self._active[self._active.index(name) :], name])
             raise TemplateProblem(
-                f"variables refer to each other in a loop: {chain}",
+                f"variables refer to each other in a loop: {shorten(chain)}",
                 "break the loop: one of them must be a plain value",
                 self._templar.positions.value(self._raw, self._active[-1]),
             )
+        if len(self._active) >= MAX_REFERENCE_DEPTH:
+            raise TemplateProblem(
+                f"templates refer to variables whose templates refer to variables ... more than "
+                f"{MAX_REFERENCE_DEPTH} levels deep (from {shorten(self._active[0])} to {shorten(name)})",
+                "shorten the chain: refer to the variable that holds the value",
+                self._templar.positions.value(self._raw, self._active[-1]),
+            )
         self._active.append(name)
+        try:
+            value, collected = self._collecting(lambda: self._templar.render(self._raw[name], self._raw, name, self))
+        finally:
+            self._active.pop()
+        self._done[name] = (value, collected)
+        return value
+
+    def rendered(self, container: Any, render: Callable[[Any, Scope], Any]) -> Any:
+        """`render(container, self)`, computed once per container: aliases repeat a container, not its cost."""
+        done = self._containers.get(id(container))
+        if done is not None:
+            for collected in self._templar._collectors:
+                collected.extend(done[1])
+            return done[0]
+        self._containers[id(container)] = done = self._collecting(lambda: render(container, self))
+        return done[0]
+
+    def _collecting(self, action: Callable[[], Any]) -> tuple[Any, list[str]]:
+        """The result of `action` and the unset environment variables it met (also passed to outer collectors)."""
         collected: list[str] = []
         self._templar._collectors.append(collected)
         try:
-            value = self._templar.render(self._raw[name], self._raw, name, self)
+            value = action()
         finally:
             self._templar._collectors.pop()
-            self._active.pop()
         for outer in self._templar._collectors:
             outer.extend(collected)
-        self._done[name] = (value, collected)
-        return value
+        return value, collected
 
     def __getitem__(self, name: str) -> Any:
         if name in self._raw or name in self._magic:
@@ -310,22 +388,29 @@ class _Undefined(Exception):
 def _mandatory(value: Any, msg: str | None = None) -> Any:
     if isinstance(value, Undefined):
         name = getattr(value, "_undefined_name", None)
-        raise _Undefined(msg or f"mandatory variable {name!r} is not defined", "define it in the inventory")
+        raise _Undefined(msg or f"mandatory variable '{shorten(name)}' is not defined", "define it in the inventory")
     return value
 
 
-def _check_defined(value: Any) -> None:
-    """A template result that is (or contains) an undefined variable is an error, as in Ansible."""
+def _check_result(value: Any, known: Mapping[int, Any], depth: int = 1) -> None:
+    """A template result that is (or contains) an undefined variable is an error, as in Ansible; so
+    is one nested deeper than the YAML loader allows. Containers in `known` come from the inventory
+    (checked when loaded): they are not walked again, however many templates use them."""
     if isinstance(value, Undefined):
         name = getattr(value, "_undefined_name", None)
         hint = "define it in the inventory (all.vars, group_vars/ or host_vars/), or add | default(...)"
-        raise _Undefined(f"variable {name!r} is undefined" if name else "the template result is undefined", hint)
-    if isinstance(value, dict):
-        for item in value.values():
-            _check_defined(item)
-    elif isinstance(value, list):
-        for item in value:
-            _check_defined(item)
+        raise _Undefined(
+            f"variable '{shorten(name)}' is undefined" if name else "the template result is undefined", hint
+        )
+    if not isinstance(value, (dict, list)) or id(value) in known:
+        return
+    if depth > MAX_DEPTH:
+        raise _Undefined(
+            f"the template's result is nested more than {MAX_DEPTH} levels deep",
+            "an inventory value needs a few levels; flatten it",
+        )
+    for item in value.values() if isinstance(value, dict) else value:
+        _check_result(item, known, depth + 1)
 
 
 _NO_FILTER = re.compile(r"No (filter|test) named '([^']+)'")
@@ -337,18 +422,20 @@ def _template_error(exc: TemplateError, text: str, location: Location | None) ->
     if found:
         kind, name = found.groups()
         return TemplateProblem(
-            f"{kind} {name!r} is not supported by fleetdns (in {text!r})",
+            f"{kind} '{shorten(name)}' is not supported by fleetdns (in '{shorten(text)}')",
             f"fleetdns templates support {SUPPORTED}",
             location,
         )
     undefined = re.search(r"'([^']+)' is undefined", message)
     if undefined:
         return TemplateProblem(
-            f"variable {undefined.group(1)!r} is undefined (in {text!r})",
+            f"variable '{shorten(undefined.group(1))}' is undefined (in '{shorten(text)}')",
             "define it in the inventory (all.vars, group_vars/ or host_vars/), or add | default(...)",
             location,
         )
-    return TemplateProblem(f"template {text!r} failed: {message}", f"fleetdns templates support {SUPPORTED}", location)
+    return TemplateProblem(
+        f"template '{shorten(text)}' failed: {shorten(message)}", f"fleetdns templates support {SUPPORTED}", location
+    )
 
 
 def _weak_call(method: Callable[..., Any]) -> Callable[..., Any]:

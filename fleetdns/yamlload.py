@@ -8,16 +8,23 @@ data stays plain Python and `locate` is a dict lookup.
 Scalars are typed exactly as PyYAML's SafeLoader (and so Ansible) types them: YAML 1.1 implicit
 resolution (yes/no are booleans, 1:20 is sexagesimal, 2024-01-01 is a date). Ansible's `!unsafe` and
 `!vault` tags are understood; anchors, aliases and `<<` merge keys work; duplicate keys are errors.
+
+Hostile input is refused with a located problem before it can cost time or memory (see `Limits`):
+files larger than MAX_FILE_BYTES, nesting deeper than MAX_DEPTH, and aliases beyond MAX_ALIASES uses
+or MAX_ALIAS_VALUES values reached through them (an "alias bomb": 16 lines that expand to billions).
+Aliases share their value, so loading costs nothing more; but whatever walks the data afterwards
+(templating, validation, messages) would walk each use again.
 """
 
 from __future__ import annotations
 
 import gc
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import yaml
-from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import Location, Problem
+from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import Location, Problem, shorten
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.events import (
     AliasEvent,
@@ -49,6 +56,10 @@ _SEQ_TAGS = (None, "!", "tag:yaml.org,2002:seq")
 _STR_TAG = "tag:yaml.org,2002:str"
 _VAULT_TAGS = ("!vault", "!vault-encrypted")
 _UNSAFE_TAG = "!unsafe"
+MAX_FILE_BYTES = 16 * 1024 * 1024  # ~300,000 hosts; loading one takes ~40 bytes of memory per byte
+MAX_DEPTH = 100  # mappings and lists inside each other, aliased ones included; inventories need < 10
+MAX_ALIASES = 100_000  # alias uses (*name, <<: *name) in all files of one inventory
+MAX_ALIAS_VALUES = 1_000_000  # values reached through those aliases, counted as if written out
 _SCALAR_TAGS = {
     f"tag:yaml.org,2002:{name}": name for name in ("null", "bool", "int", "float", "binary", "timestamp", "str")
 }
@@ -79,6 +90,16 @@ class VaultText:
 
     def __hash__(self) -> int:
         return hash(self.ciphertext)
+
+
+class Limits:
+    """The alias budget of one inventory, shared by all its files (a bomb split over files is one bomb)."""
+
+    __slots__ = ("alias_values", "aliases")
+
+    def __init__(self, aliases: int = MAX_ALIASES, alias_values: int = MAX_ALIAS_VALUES) -> None:
+        self.aliases = aliases  # alias uses still allowed
+        self.alias_values = alias_values  # values still allowed to be reached through aliases
 
 
 class YamlProblems(Exception):
@@ -156,15 +177,23 @@ class Positions:
 
 
 class _Frame:
-    """What is rarely needed of an open mapping or sequence (the hot state lives in locals)."""
+    """What is rarely needed of an open mapping or sequence (the hot state lives in locals).
 
-    __slots__ = ("anchor", "column", "line", "merges", "unsafe")
+    `depth` is its nesting level (1 at the top), `deepest` the deepest level reached inside it so far
+    (aliased containers included), `values_before` the running count of values when it opened."""
 
-    def __init__(self, line: int, column: int, anchor: str | None, unsafe: bool) -> None:
+    __slots__ = ("anchor", "column", "deepest", "depth", "line", "merges", "unsafe", "values_before")
+
+    def __init__(
+        self, line: int, column: int, anchor: str | None, unsafe: bool, depth: int, values_before: int
+    ) -> None:
         self.line = line
         self.column = column
         self.anchor = anchor
         self.unsafe = unsafe
+        self.depth = depth
+        self.deepest = depth
+        self.values_before = values_before
         self.merges: list[tuple[Any, int, int]] | None = None
 
 
@@ -195,15 +224,37 @@ class _ScalarTyper:
             return text
         name = _SCALAR_TAGS.get(tag)
         if name is None:
-            raise ValueError(f"tag {tag!r} is not supported here")
+            raise ValueError(f"tag '{shorten(tag)}' is not supported here")
         node = ScalarNode(tag, text)
         try:
             return getattr(self._constructor, f"construct_yaml_{name}")(node)
         except (ConstructorError, ValueError, TypeError) as exc:
-            raise ValueError(f"{text!r} is not a valid {name}: {exc}") from None
+            raise ValueError(f"'{shorten(text)}' is not a valid {name}: {shorten(exc)}") from None
 
 
 _TYPER = _ScalarTyper()
+
+
+def read_file(path: Path, file: str) -> bytes:
+    """The bytes of a file to load, or a located problem when it is larger than MAX_FILE_BYTES.
+
+    Reads at most one byte more than the limit, so a device or a growing file cannot exhaust memory.
+    OSError propagates (the caller words it)."""
+    with path.open("rb") as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise YamlProblems([_too_big(file)])
+    return data
+
+
+def _too_big(file: str) -> Problem:
+    return _problem(
+        file,
+        1,
+        1,
+        f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB, the most fleetdns reads",
+        "split it: group_vars/ and host_vars/ files are read beside the inventory",
+    )
 
 
 def load_yaml(
@@ -211,17 +262,21 @@ def load_yaml(
     file: str,
     positions: Positions,
     string_hook: Callable[[str], str] | None = None,
+    limits: Limits | None = None,
 ) -> Any:
     """Parse one YAML document into plain objects, recording positions; raise YamlProblems.
 
     `string_hook`, when given, wraps every string value, not keys (marks decrypted vault files secret).
+    `limits` is the alias budget to draw on (shared by the files of one inventory; a fresh one if None).
     """
+    if len(data) > MAX_FILE_BYTES:
+        raise YamlProblems([_too_big(file)])
     text = decode_text(data, file) if isinstance(data, bytes) else data
     parser = CParser(text)
     collecting = gc.isenabled()
     gc.disable()  # the loader creates only acyclic data; the cyclic GC would rescan it over and over
     try:
-        return _build(parser, file, positions, string_hook)
+        return _build(parser, file, positions, string_hook, limits or Limits())
     except yaml.MarkedYAMLError as exc:
         raise YamlProblems([_syntax_problem(exc, text, file)]) from None
     except yaml.YAMLError as exc:  # ReaderError: control characters the YAML spec forbids
@@ -248,11 +303,15 @@ def _line_column(prefix: str) -> tuple[int, int]:
     return line, len(prefix) - (prefix.rfind("\n") + 1) + 1
 
 
-def _build(parser: Any, file: str, positions: Positions, string_hook: Callable[[str], str] | None) -> Any:
+def _build(
+    parser: Any, file: str, positions: Positions, string_hook: Callable[[str], str] | None, limits: Limits
+) -> Any:
     """The hot loop: one pass over the events, no intermediate nodes.
 
     The open container's state is kept in local variables (fastest in CPython); its parent's state
-    is pushed on `stack` while it is open.
+    is pushed on `stack` while it is open. `values` counts every value as if aliases were written
+    out; an anchor remembers how many values and how many levels of nesting its value holds, so
+    an alias is charged for what it brings in.
     """
     get_event = parser.get_event
     typer = _TYPER
@@ -263,7 +322,12 @@ def _build(parser: Any, file: str, positions: Positions, string_hook: Callable[[
     keep = positions._keep
     starts = positions.starts
     anchors: dict[str, Any] = {}
+    anchor_sizes: dict[str, tuple[int, int]] = {}  # anchor -> (values, levels of nesting) of its value
     open_anchors: set[str] = set()
+    unsafe_done: set[int] = set()
+    values = 0
+    aliases_left = limits.aliases
+    alias_values_left = limits.alias_values
     problems: list[Problem] = []
     stack: list[tuple[Any, ...]] = []
     root: Any = None
@@ -283,6 +347,7 @@ def _build(parser: Any, file: str, positions: Positions, string_hook: Callable[[
         cls = event.__class__
         fresh = False  # a container completed by this event (not an alias)
         if cls is ScalarEvent:
+            values += 1
             mark = event.start_mark
             line = mark.line + 1
             column = mark.column + 1
@@ -292,24 +357,37 @@ def _build(parser: Any, file: str, positions: Positions, string_hook: Callable[[
                 if event.implicit[0]:
                     value = cache.get(text, missing)
                     if value is missing:
+                        count = len(problems)
                         value = _plain(typer, text, file, line, column, problems)
+                        if len(problems) > count:
+                            _hide_if_secret(problems, key if is_map else None, stack)
                 else:
                     value = text
             else:
+                count = len(problems)
                 value = _tagged_scalar(typer, tag, text, file, line, column, problems)
                 if value.__class__ is VaultText:
                     templated = True
+                elif len(problems) > count:
+                    _hide_if_secret(problems, key if is_map else None, stack)
             if "{" in text:
                 templated = True
             if string_hook is not None and value.__class__ is str and not (is_map and key is missing):
                 value = string_hook(value)  # values only: keys are names, not secrets
             if event.anchor is not None:
                 anchors[event.anchor] = value
+                anchor_sizes[event.anchor] = (1, 0)
         elif cls is MappingStartEvent or cls is SequenceStartEvent:
+            values += 1
             mark = event.start_mark
+            depth = frame.depth + 1 if frame is not None else 1
+            if depth > MAX_DEPTH:
+                raise YamlProblems([_too_deep(file, mark.line + 1, mark.column + 1)])
             tag = event.tag
             if tag not in (_MAP_TAGS if cls is MappingStartEvent else _SEQ_TAGS) and tag != _UNSAFE_TAG:
-                problems.append(_problem(file, mark.line + 1, mark.column + 1, f"YAML tag {tag!r} is not supported"))
+                problems.append(
+                    _problem(file, mark.line + 1, mark.column + 1, f"YAML tag '{shorten(tag)}' is not supported")
+                )
             if event.anchor is not None:
                 open_anchors.add(event.anchor)
             if entries is not None:
@@ -319,7 +397,7 @@ def _build(parser: Any, file: str, positions: Positions, string_hook: Callable[[
             entries = {} if is_map else []
             key = missing
             templated = False
-            frame = _Frame(mark.line + 1, mark.column + 1, event.anchor, tag == _UNSAFE_TAG)
+            frame = _Frame(mark.line + 1, mark.column + 1, event.anchor, tag == _UNSAFE_TAG, depth, values)
             continue
         elif cls is MappingEndEvent or cls is SequenceEndEvent:
             value = container
@@ -329,7 +407,7 @@ def _build(parser: Any, file: str, positions: Positions, string_hook: Callable[[
                     value, entries, done.merges, entries_table, templated_ids, file, problems
                 ) or (templated)
             if done.unsafe:
-                _mark_unsafe(value)
+                _mark_unsafe(value, unsafe_done)
             entries_table[id(value)] = entries
             keep.append(value)
             if templated:
@@ -338,10 +416,13 @@ def _build(parser: Any, file: str, positions: Positions, string_hook: Callable[[
             column = done.column
             if done.anchor is not None:
                 anchors[done.anchor] = value
+                anchor_sizes[done.anchor] = (values - done.values_before + 1, done.deepest - done.depth + 1)
                 open_anchors.discard(done.anchor)
             if stack:
                 container, entries, is_map, key, key_line, key_col, frame, parent_templated = stack.pop()
                 templated = templated or parent_templated
+                if done.deepest > frame.deepest:
+                    frame.deepest = done.deepest
             else:
                 container = entries = frame = None
             fresh = True
@@ -358,8 +439,21 @@ def _build(parser: Any, file: str, positions: Positions, string_hook: Callable[[
                     message = f"alias *{name} has no anchor &{name} before it"
                 problems.append(_problem(file, line, column, message, "define the anchor (&name) before using *name"))
                 value = None
-            elif id(value) in templated_ids or value.__class__ is VaultText:
-                templated = True
+            else:
+                size, height = anchor_sizes[name]
+                aliases_left -= 1
+                alias_values_left -= size
+                values += size
+                if aliases_left < 0 or alias_values_left < 0:
+                    raise YamlProblems([_alias_bomb(file, line, column, aliases_left < 0)])
+                if height and frame is not None:
+                    depth = frame.depth + height
+                    if depth > MAX_DEPTH:
+                        raise YamlProblems([_too_deep(file, line, column)])
+                    if depth > frame.deepest:
+                        frame.deepest = depth
+                if id(value) in templated_ids or value.__class__ is VaultText:
+                    templated = True
         elif cls is DocumentStartEvent:
             documents += 1
             if documents > 1:
@@ -398,7 +492,7 @@ def _build(parser: Any, file: str, positions: Positions, string_hook: Callable[[
                             file,
                             line,
                             column,
-                            f"duplicate key {value!r} (first defined at line {first[1]})",
+                            f"duplicate key '{shorten(value)}' (first defined at line {first[1]})",
                             f"keys must be unique within a mapping; remove or rename one (lines {first[1]} and {line})",
                         )
                     )
@@ -424,9 +518,52 @@ def _build(parser: Any, file: str, positions: Positions, string_hook: Callable[[
             entries.append((file, line, column))
             if fresh:
                 starts[id(value)] = (file, line, column)
+    limits.aliases = aliases_left
+    limits.alias_values = alias_values_left
     if problems:
         raise YamlProblems(problems)
     return root
+
+
+def _too_deep(file: str, line: int, column: int) -> Problem:
+    return _problem(
+        file,
+        line,
+        column,
+        f"mappings and lists are nested more than {MAX_DEPTH} levels deep here (aliases included)",
+        "an inventory needs a few levels; flatten this value",
+    )
+
+
+def _alias_bomb(file: str, line: int, column: int, too_many: bool) -> Problem:
+    what = (
+        f"more than {MAX_ALIASES:,} aliases are used"
+        if too_many
+        else f"aliases bring in more than {MAX_ALIAS_VALUES:,} values"
+    )
+    return _problem(
+        file,
+        line,
+        column,
+        f"{what} in this inventory; fleetdns stops here (an alias bomb?)",
+        "write the shared values once in group vars instead of repeating aliases of aliases",
+    )
+
+
+def _hide_if_secret(problems: list[Problem], key: Any, stack: list[tuple[Any, ...]]) -> None:
+    """The last problem quotes a value: if it sits under a secret option, word it without the value."""
+    from .secret_options import is_secret_option
+
+    keys = [key, *(entry[3] for entry in stack if entry[2])]
+    secret = next((k for k in keys if is_secret_option(k)), None)
+    if secret is not None:
+        last = problems[-1]
+        problems[-1] = Problem(
+            f"the value of {secret} cannot be read as written (not shown: it is a secret)",
+            last.path,
+            "write a secret as a plain or quoted string",
+            last.location,
+        )
 
 
 def _plain(typer: _ScalarTyper, text: str, file: str, line: int, column: int, problems: list[Problem]) -> Any:
@@ -503,14 +640,19 @@ def _apply_merges(
     return templated
 
 
-def _mark_unsafe(value: Any) -> Any:
-    """Everything inside an `!unsafe` collection is a string that must never be templated."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            value[key] = _mark_unsafe(item)
-        return value
-    if isinstance(value, list):
-        value[:] = [_mark_unsafe(item) for item in value]
+def _mark_unsafe(value: Any, done: set[int]) -> Any:
+    """Everything inside an `!unsafe` collection is a string that must never be templated.
+
+    `done` holds the containers already marked: an aliased one is walked once, not once per use."""
+    if isinstance(value, (dict, list)):
+        if id(value) in done:
+            return value
+        done.add(id(value))
+        if isinstance(value, dict):
+            for key, item in value.items():
+                value[key] = _mark_unsafe(item, done)
+        else:
+            value[:] = [_mark_unsafe(item, done) for item in value]
         return value
     if isinstance(value, str) and not isinstance(value, Unsafe):
         return Unsafe(value)
@@ -539,7 +681,9 @@ _SYNTAX_HINTS = (
 def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     if mark is None:
-        return Problem(f"YAML syntax error: {exc.problem or exc}", "", "check the YAML syntax", Location(file, 1, 1))
+        return Problem(
+            f"YAML syntax error: {shorten(exc.problem or exc)}", "", "check the YAML syntax", Location(file, 1, 1)
+        )
     line, column = mark.line + 1, mark.column + 1
     lines = text.splitlines()
     at = lines[mark.line][mark.column : mark.column + 1] if mark.line < len(lines) else ""
@@ -550,9 +694,9 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
             "replace the tab characters with spaces",
             Location(file, line, column),
         )
-    message = f"YAML syntax error: {exc.problem}" if exc.problem else "YAML syntax error"
+    message = f"YAML syntax error: {shorten(exc.problem)}" if exc.problem else "YAML syntax error"
     if exc.context and exc.context_mark and exc.context_mark.line != mark.line:
-        message += f" ({exc.context} at line {exc.context_mark.line + 1})"
+        message += f" ({shorten(exc.context)} at line {exc.context_mark.line + 1})"
     both = f"{exc.problem} {exc.context}"
     hint = next((h for needle, h in _SYNTAX_HINTS if needle in both), "check the indentation and quoting here")
     return Problem(message, "", hint, Location(file, line, column))

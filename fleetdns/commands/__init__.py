@@ -14,7 +14,6 @@ from typing import Any
 
 from ansible_collections.fleetdns.ddns.plugins.module_utils import config as config_module
 from ansible_collections.fleetdns.ddns.plugins.module_utils.config import FleetConfig
-from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import zone_provider_class
 
 from ..output import Output, Redactor
 
@@ -55,21 +54,13 @@ def _load_inventory(path: str, vault_password_file: str | None) -> Any:
     return load_inventory(path, vault_password_file=vault_password_file)
 
 
-def raw_secrets(all_vars: dict) -> list[object]:
+def raw_secrets(all_vars: dict) -> list[str]:
     """Secret option values straight from the inventory data, known before validation runs, so
     that even a validation message could not show one."""
-    found: list[object] = []
     providers = all_vars.get("fleetdns_providers") if isinstance(all_vars, dict) else None
     if not isinstance(providers, dict):
-        return found
-    for settings in providers.values():
-        if not isinstance(settings, dict) or not isinstance(settings.get("type"), str):
-            continue
-        cls = zone_provider_class(settings["type"])
-        if cls is None:
-            continue
-        found += [settings[k] for k, spec in cls.OPTIONS.items() if spec.secret and settings.get(k)]
-    return found
+        return []
+    return [secret for settings in providers.values() for secret in config_module.provider_secrets(settings)]
 
 
 def load(ctx: Context) -> Loaded:

@@ -21,6 +21,7 @@ from .providers import zone_provider_class, zone_provider_type_names
 from .providers.base import Option
 from .rdata import VALUE_EXAMPLES, ValueError_, check_ttl, check_type, normalize_values
 from .records import RecordKey, RecordSet, cname_conflicts
+from .redact import Redactor
 
 Locate = Callable[[Any, Any], "Location | None"]  # quoted: a runtime `|` fails pylint's Python 3.9 check
 
@@ -136,16 +137,10 @@ class _Checker:
 
     def scrub(self, secrets: Any) -> None:
         """Replace every secret value in the messages by ********."""
-        values = sorted({str(v) for v in secrets or () if v and len(str(v)) >= 4}, key=len, reverse=True)
-        if not values:
-            return
+        scrub = Redactor(v for v in secrets or () if v).scrub
         problems = self.problems.problems
         for index, problem in enumerate(problems):
-            message, hint = problem.message, problem.hint
-            for value in values:
-                message = message.replace(value, "********")
-                hint = hint.replace(value, "********")
-            problems[index] = Problem(message, problem.path, hint, problem.location)
+            problems[index] = Problem(scrub(problem.message), problem.path, scrub(problem.hint), problem.location)
 
 
 def validate(all_vars: dict[str, Any], hosts: dict[str, dict[str, Any]], locate: Locate | None = None) -> FleetConfig:
@@ -570,6 +565,18 @@ def _value_hint(rtype: str) -> str:
     return f"write the {rtype} value in zone-file syntax"
 
 
+@dataclass(frozen=True)
+class _Same:
+    """Every item of a list made from one bare value is located where that value is written."""
+
+    container: Any
+    key: Any
+
+
+def _item(items: Any, index: int) -> tuple[Any, Any]:
+    return (items.container, items.key) if isinstance(items, _Same) else (items, index)
+
+
 def _hosts(hosts: dict[str, dict[str, Any]], zones: dict[str, ZoneConfig], check: _Checker) -> dict[str, HostConfig]:
     result: dict[str, HostConfig] = {}
     claimed: dict[str, str] = {}
@@ -580,8 +587,10 @@ def _hosts(hosts: dict[str, dict[str, Any]], zones: dict[str, ZoneConfig], check
         if raw_names is None:
             continue
         path = f"{host}.fleetdns_names"
+        items: Any = raw_names  # where problems with one name point (the variable itself for a bare name)
         if isinstance(raw_names, str):
             raw_names = [raw_names]
+            items = _Same(variables, "fleetdns_names")
         if not isinstance(raw_names, list):
             check.add(
                 variables, "fleetdns_names", path, "must be a list of fully qualified names",
@@ -592,31 +601,31 @@ def _hosts(hosts: dict[str, dict[str, Any]], zones: dict[str, ZoneConfig], check
         for index, raw in enumerate(raw_names):
             item_path = f"{path}[{index}]"
             if not isinstance(raw, str) or not raw:
-                check.add(raw_names, index, item_path, f"{raw!r} is not a name", "write a name like gw.example.com")
+                check.add(*_item(items, index), item_path, f"{raw!r} is not a name", "write a name like gw.example.com")
                 continue
             absolute = raw.lower() if raw.endswith(".") else raw.lower() + "."
             zone = zone_for_name(absolute, zone_names)
             if zone is None:
                 check.add(
-                    raw_names, index, item_path, f"{raw} is in none of the zones in fleetdns_zones",
+                    *_item(items, index), item_path, f"{raw} is in none of the zones in fleetdns_zones",
                     f"add its zone to fleetdns_zones, or fix the name (zones: {', '.join(zone_names) or 'none'})",
                 )  # fmt: skip
                 continue
             try:
                 name = normalize_name(absolute, zone)
             except NameError_ as exc:
-                check.add(raw_names, index, item_path, str(exc), "write a fully qualified name like gw.example.com")
+                check.add(*_item(items, index), item_path, str(exc), "write a fully qualified name like gw.example.com")
                 continue
             if name in claimed and claimed[name] != host:
                 check.add(
-                    raw_names, index, item_path, f"{name} is already claimed by host '{claimed[name]}'",
+                    *_item(items, index), item_path, f"{name} is already claimed by host '{claimed[name]}'",
                     "a device name belongs to exactly one host; remove it from one of them",
                 )  # fmt: skip
                 continue
             clash = [t for t in ("A", "AAAA", "CNAME") if (name, t) in zones[zone].records]
             if clash:
                 check.add(
-                    raw_names, index, item_path,
+                    *_item(items, index), item_path,
                     f"{name} is a device name but fleetdns_zones also declares {'/'.join(clash)} for it",
                     "a device's agent sets its A/AAAA; remove the static record or the device name",
                 )  # fmt: skip

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from ..deadline import DeadlineExceeded
 from ..errors import ProviderError, shorten
+from ..redact import Redactor
 
 try:
     import requests
@@ -111,7 +112,7 @@ class CloudflareClient:
         if not HAS_REQUESTS:
             raise ProviderError("the cloudflare provider needs the Python package 'requests'", "pip install requests")
         self.base_url = base_url.rstrip("/")
-        self._secrets = [s for s in secrets if s]
+        self._redactor = Redactor(secrets)
         self._verify = verify
         self.timeout = timeout
         self.deadline = deadline
@@ -131,9 +132,7 @@ class CloudflareClient:
         self._session.close()
 
     def scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "********")
-        return text
+        return self._redactor.scrub(text)
 
     # ---- requests ------------------------------------------------------------------------------------
     def get(self, path: str, params: dict[str, Any] | None = None) -> dict:

@@ -581,3 +581,57 @@ def test_lookup_forms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         "upper": "X",
     }
     assert inventory.unset_env == []
+
+
+# -- hostile input ---------------------------------------------------------------------------------------
+
+
+def test_an_aliased_templated_container_is_rendered_once(tmp_path: Path) -> None:
+    inventory = load(
+        tmp_path,
+        {
+            "hosts.yml": """\
+                all:
+                  vars:
+                    base: &base ["{{ 'a' | upper }}"]
+                    fleetdns_lists: [*base, *base, {nested: *base}]
+                """
+        },
+    )
+    lists = inventory.all_vars["fleetdns_lists"]
+    assert lists[0] == ["A"]
+    assert lists[0] is lists[1] is lists[2]["nested"]
+
+
+def test_a_failing_template_under_a_secret_option_is_shown_once_without_its_text(tmp_path: Path) -> None:
+    """The failing template is also met as a variable of its own: that report must not quote it either."""
+    found = problems(
+        tmp_path,
+        {
+            "hosts.yml": """\
+                all:
+                  vars:
+                    fleetdns_lab_secret: "{{ 'S3cr3t-Value-Literal' | b64decode }}"
+                    fleetdns_providers:
+                      lab:
+                        type: rfc2136
+                        Tsig_Secret: "{{ fleetdns_lab_secret }}"
+                """
+        },
+    )
+    (problem,) = found
+    assert problem.startswith("hosts.yml:3:26 the template of Tsig_Secret cannot be rendered")
+    assert "s3cr3t" not in problem.lower()
+
+
+def test_host_ranges_that_would_add_too_many_hosts_are_refused_once(tmp_path: Path) -> None:
+    found = problems(tmp_path, {"hosts.yml": "all:\n  hosts:\n    web[0:99999999]:\n    db[0:999999]:\n"})
+    assert found == [
+        "hosts.yml:3:5 host ranges add more than 100,000 hosts to this inventory ('web[0:99999999]' alone: "
+        "100,000,000) | list the hosts, or split the fleet into inventories of its own"
+    ]
+
+
+def test_a_host_range_with_step_zero_is_an_invalid_pattern(tmp_path: Path) -> None:
+    (problem,) = problems(tmp_path, {"hosts.yml": "all:\n  hosts:\n    web[1:5:0]:\n"})
+    assert problem.startswith("hosts.yml:3:5 host pattern 'web[1:5:0]' is not valid")

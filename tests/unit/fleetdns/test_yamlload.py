@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime
 import string
+from pathlib import Path
 
 import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fleetdns.yamlload import Positions, Unsafe, VaultText, YamlProblems, load_yaml
+from fleetdns import yamlload
+from fleetdns.yamlload import MAX_DEPTH, Limits, Positions, Unsafe, VaultText, YamlProblems, load_yaml, read_file
 
 
 def load(text: str) -> tuple[object, Positions]:
@@ -286,3 +288,58 @@ def test_positions_point_at_the_scalar(data: dict, flow: bool | None) -> None:
             for inner_key, item in value.items():
                 assert at(positions.key(value, inner_key)).startswith(inner_key)
                 assert at(positions.value(value, inner_key)).startswith(item)
+
+
+# -- bounds on hostile input -----------------------------------------------------------------------
+
+
+def test_nesting_up_to_the_limit_loads_and_one_more_level_is_refused() -> None:
+    assert load("[" * MAX_DEPTH + "]" * MAX_DEPTH)[0] is not None
+    (problem,) = problems("a: " + "[" * MAX_DEPTH + "]" * MAX_DEPTH)
+    assert problem.startswith(f"1:{MAX_DEPTH + 3} mappings and lists are nested more than {MAX_DEPTH} levels")
+
+
+def test_the_alias_budget_is_shared_by_the_files_of_one_inventory() -> None:
+    limits = Limits(aliases=3, alias_values=100)
+    load_yaml("a: &a [1, 2]\nb: [*a, *a]\n", "one.yml", Positions(), limits=limits)
+    assert (limits.aliases, limits.alias_values) == (1, 94)  # each use of *a brings in 3 values
+    with pytest.raises(YamlProblems) as caught:
+        load_yaml("x: &x 1\ny: [*x, *x]\n", "two.yml", Positions(), limits=limits)
+    (problem,) = caught.value.problems
+    assert (problem.location.file, problem.location.line, problem.location.column) == ("two.yml", 2, 9)
+    assert "more than 100,000 aliases are used" in problem.message
+
+
+def test_aliases_are_charged_for_everything_they_bring_in() -> None:
+    limits = Limits(alias_values=20)
+    with pytest.raises(YamlProblems) as caught:
+        load_yaml("a: &a [x, x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n", "f.yml", Positions(), limits=limits)
+    (problem,) = caught.value.problems
+    assert (problem.location.line, problem.location.column) == (3, 9)  # *a: 4 + 4, then *b: 9 + 9 > 20
+    assert "aliases bring in more than" in problem.message
+
+
+def test_a_file_larger_than_the_limit_is_refused_unread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yamlload, "MAX_FILE_BYTES", 10)
+    path = tmp_path / "big.yml"
+    path.write_text("a: 1234567890\n")
+    with pytest.raises(YamlProblems) as caught:
+        read_file(path, "big.yml")
+    assert "the file is larger than" in caught.value.problems[0].message
+    path.write_text("a: 1\n")
+    assert read_file(path, "big.yml") == b"a: 1\n"
+
+
+@pytest.mark.parametrize("key", ["tsig_secret", "API_TOKEN"])
+def test_a_value_under_a_secret_option_is_not_quoted_in_a_problem(key: str) -> None:
+    for text in (f"lab:\n  {key}: !!int s3cr3tvalue\n", f"lab:\n  {key}: [1, !!float s3cr3tvalue]\n"):
+        (problem,) = problems(text)
+        assert "s3cr3tvalue" not in problem
+        assert f"the value of {key} cannot be read as written (not shown: it is a secret)" in problem
+    assert "s3cr3tvalue" in problems("lab:\n  port: !!int s3cr3tvalue\n")[0]
+
+
+def test_an_aliased_unsafe_container_is_marked_once() -> None:
+    data, _ = load("a: &a ['{{ x }}']\nb: !unsafe [*a, *a]\n")
+    assert data["b"][0] is data["b"][1] is data["a"]
+    assert isinstance(data["a"][0], Unsafe)

@@ -1,0 +1,185 @@
+"""Hostile inventories against the real `fleetdns validate`, in a subprocess held to 1 GiB of address
+space and 60 s of CPU: alias bombs, deep nesting, huge files, secrets in failing templates, short
+Vault passwords, a secret used as a record name. Each is refused (or validated) with short, located
+messages, no secret in them, and no file written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FLEETDNS = Path(sys.executable).parent / "fleetdns"
+ANSIBLE_VAULT = Path(sys.executable).parent / "ansible-vault"
+MEMORY_LIMIT = 1024**3
+CPU_LIMIT = 60
+SECRET = "c2VjcmV0LXRzaWcta2V5LWZvci10ZXN0cw=="
+LOCATED = re.compile(r"^error: [^:\s]+:\d+:\d+: ", re.MULTILINE)
+PROVIDER = """\
+all:
+  vars:
+    fleetdns_providers:
+      lab:
+        type: rfc2136
+        server: 127.0.0.1
+        tsig_key_name: the-key-name
+"""
+
+
+def _limits() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    resource.setrlimit(resource.RLIMIT_CPU, (CPU_LIMIT, CPU_LIMIT))
+
+
+def validate(directory: Path, *extra: str) -> subprocess.CompletedProcess:
+    """`fleetdns validate -i hosts.yml` in `directory` under the limits; asserts nothing was written."""
+    if not FLEETDNS.exists():
+        pytest.fail(f"{FLEETDNS} not found: run `make venv`", pytrace=False)
+    before = _snapshot(directory)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("FLEETDNS_", "ANSIBLE_VAULT"))}
+    result = subprocess.run(
+        [str(FLEETDNS), "validate", "-i", "hosts.yml", *extra],
+        cwd=directory,
+        env=environ,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=_limits,
+        check=False,
+    )
+    assert _snapshot(directory) == before, "validate wrote or changed a file"
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr, result.stderr[-2000:]
+    return result
+
+
+def refused(directory: Path, *extra: str) -> str:
+    """The stderr of a run that must fail with located, short problems."""
+    result = validate(directory, *extra)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert LOCATED.search(result.stderr), result.stderr[-2000:]
+    assert len(result.stderr) < 4000, f"{len(result.stderr)} characters of messages"
+    return result.stderr
+
+
+def _snapshot(directory: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(path.relative_to(directory)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in sorted(directory.rglob("*"))
+    }
+
+
+def _bomb(leaf: str, levels: int = 9) -> str:
+    """A billion laughs: each anchor is a list of nine aliases of the one before."""
+    lines = ["all:", "  vars:", f"    l0: &l0 [{', '.join([leaf] * 9)}]"]
+    for level in range(1, levels):
+        lines.append(f"    l{level}: &l{level} [{', '.join([f'*l{level - 1}'] * 9)}]")
+    lines.append(f"    fleetdns_owner: *l{levels - 1}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("leaf", ["lol", "!unsafe '{{ lol }}'", "'{{ lol }}'"], ids=["plain", "unsafe", "template"])
+def test_an_alias_bomb_is_refused_at_the_alias(tmp_path: Path, leaf: str) -> None:
+    (tmp_path / "hosts.yml").write_text(_bomb(leaf))
+    stderr = refused(tmp_path)
+    assert "aliases bring in more than 1,000,000 values" in stderr
+    assert re.search(r"^error: hosts.yml:9:\d+: ", stderr, re.MULTILINE), stderr
+
+
+def test_too_many_aliases_are_refused(tmp_path: Path) -> None:
+    uses = "\n".join(f"    v{i}: *a" for i in range(100_001))
+    (tmp_path / "hosts.yml").write_text(f"all:\n  vars:\n    a: &a x\n{uses}\n")
+    assert "more than 100,000 aliases are used" in refused(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "[" * 10_000 + "]" * 10_000,
+        "!unsafe " + "[" * 10_000 + "]" * 10_000,
+        '"{{ ' + "[" * 10_000 + "]" * 10_000 + ' }}"',
+    ],
+    ids=["plain", "unsafe", "template"],
+)
+def test_deep_nesting_is_refused(tmp_path: Path, value: str) -> None:
+    (tmp_path / "hosts.yml").write_text(f"all:\n  vars:\n    fleetdns_owner: {value}\n")
+    stderr = refused(tmp_path)
+    assert "nested more than 100 levels" in stderr or "nests too deeply" in stderr
+
+
+def test_nesting_built_from_aliases_counts_too(tmp_path: Path) -> None:
+    """Each anchor holds 60 levels around the one before: no single value is written 100 deep."""
+    lines = ["all:", "  vars:", "    a0: &a0 " + "[" * 60 + "x" + "]" * 60]
+    lines += [f"    a{i}: &a{i} " + "[" * 60 + f"*a{i - 1}" + "]" * 60 for i in range(1, 4)]
+    (tmp_path / "hosts.yml").write_text("\n".join(lines) + "\n")
+    assert "nested more than 100 levels deep here (aliases included)" in refused(tmp_path)
+
+
+def test_a_long_chain_of_variables_is_refused(tmp_path: Path) -> None:
+    chain = "\n".join(f'    v{i}: "{{{{ v{i + 1} }}}}"' for i in range(2_000))
+    (tmp_path / "hosts.yml").write_text(f'all:\n  vars:\n    fleetdns_owner: "{{{{ v0 }}}}"\n{chain}\n    v2000: x\n')
+    assert "more than 40 levels deep" in refused(tmp_path)
+
+
+@pytest.mark.parametrize("where", ["hosts.yml", "group_vars/all.yml"])
+def test_a_huge_file_is_refused_before_it_is_read(tmp_path: Path, where: str) -> None:
+    (tmp_path / "hosts.yml").write_text("all:\n  hosts:\n    web1:\n")
+    huge = tmp_path / where
+    huge.parent.mkdir(exist_ok=True)
+    with huge.open("w") as handle:
+        handle.write("all:\n" if where == "hosts.yml" else "")
+        line = "# " + "x" * 1022 + "\n"
+        for _ in range(17 * 1024):
+            handle.write(line)
+    stderr = refused(tmp_path)
+    assert f"{where}:1:1: the file is larger than 16 MiB" in stderr
+
+
+@pytest.mark.parametrize("key", ["tsig_secret", "TSIG_Secret"])
+@pytest.mark.parametrize(
+    "template",
+    [f"{{{{ '{SECRET}' | b64decode }}}}", f"{{{{ '{SECRET}' }}", f"{{{{ {SECRET} }}}}"],
+    ids=["unsupported-filter", "missing-brace", "undefined"],
+)
+def test_a_secret_in_a_failing_template_never_prints(tmp_path: Path, key: str, template: str) -> None:
+    (tmp_path / "hosts.yml").write_text(PROVIDER + f'        {key}: "{template}"\n')
+    stderr = refused(tmp_path)
+    assert f"the template of {key} cannot be rendered" in stderr
+    assert SECRET[:8].lower() not in stderr.lower()
+
+
+def test_a_secret_used_as_a_record_name_is_masked_in_any_case(tmp_path: Path) -> None:
+    (tmp_path / "hosts.yml").write_text(
+        PROVIDER
+        + f'        tsig_secret: "{SECRET}"\n'
+        + "    fleetdns_zones:\n      example.test:\n        provider: lab\n        records:\n"
+        + f'          - {{name: "{SECRET}", type: A, value: 192.0.2.1}}\n'
+        + f'          - {{name: www, type: A, value: "{SECRET.upper()}"}}\n'
+    )
+    stderr = refused(tmp_path)
+    assert SECRET[:8].lower() not in stderr.lower()
+    assert "********.example.test" in stderr
+
+
+def test_a_short_vault_password_is_not_spelled_out_by_masking(tmp_path: Path) -> None:
+    if not ANSIBLE_VAULT.exists():
+        pytest.fail(f"{ANSIBLE_VAULT} not found: ansible-core is a test dependency (make venv)", pytrace=False)
+    (tmp_path / "pw.txt").write_text("e\n")
+    encrypted = subprocess.run(
+        [str(ANSIBLE_VAULT), "encrypt_string", "--vault-password-file", "pw.txt", SECRET, "--name", "tsig_secret"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    indented = "".join(f"        {line}\n" for line in encrypted.splitlines())
+    (tmp_path / "hosts.yml").write_text(PROVIDER + "        port: seventy-three\n" + indented)
+    result = validate(tmp_path, "--vault-password-file", "pw.txt")
+    assert result.returncode == 0, result.stderr
+    assert "'seventy-three' is not a whole number" in result.stderr
+    assert "********" not in result.stdout + result.stderr
