@@ -99,10 +99,12 @@ def _summary(ctx: Context, plan: Plan, result: ApplyResult, elapsed: float) -> N
     out = ctx.out
     pending = [z.zone for z in plan.zones if z.changes]
     zones = f"{len(result.applied)} of {len(pending)} zone{'s' if len(pending) != 1 else ''}"
-    head = f"Interrupted after {elapsed:.2f}s; applied {zones}" if result.interrupted else f"Applied {zones}"
-    lines = [head if result.interrupted else f"{head} in {elapsed:.2f}s"]
-    lines += [f"  {zone_result_line(z)}" for z in result.applied]
     stopped = result.stopped
+    if stopped is None:
+        head = f"Applied {zones} in {elapsed:.2f}s"
+    else:
+        head = f"{'Interrupted' if result.interrupted else 'Failed'} after {elapsed:.2f}s: {zones} applied in full"
+    lines = [head, *(f"  {zone_result_line(z)}" for z in result.applied)]
     if stopped is None:
         out.result("\n".join(lines))
         return
@@ -110,7 +112,7 @@ def _summary(ctx: Context, plan: Plan, result: ApplyResult, elapsed: float) -> N
     lines.append(f"  {zone_partial_line(stopped, done, 'interrupt' if result.interrupted else 'failure')}")
     out.result("\n".join(lines))
     if result.interrupted:
-        out.info(f"interrupted while applying {stopped.zone}")
+        out.info(f"interrupted while applying {stopped.zone} (what was being sent then may have gone in too)")
     else:
         message = f"zone {stopped.zone} ({stopped.provider}) failed: {result.error}"
         if isinstance(result.error, ChangedSinceReadError):

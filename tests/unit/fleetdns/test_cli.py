@@ -347,7 +347,7 @@ def test_apply_stops_at_first_failing_zone_and_says_what_was_applied(
 ) -> None:
     code, out, err = run(capsys, "apply", "-i", three_zones(tmp_path, "REFUSED"))
     assert code == 1
-    assert "Applied 1 of 3 zones" in out and "a.test. (good): 1 created" in out
+    assert "Failed after " in out and ": 1 of 3 zones applied in full\n  a.test. (good): 1 created\n" in out
     assert "error: zone b.test. (bad) failed: REFUSED" in err
     assert "applied: a.test." in err
     assert "not applied: b.test., c.test." in err
@@ -383,17 +383,22 @@ def test_internal_error_hides_traceback_unless_debug_and_never_the_secret(
 def test_ctrl_c_during_apply_says_which_zones_went_through(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
     code, _out, err = run(capsys, "apply", "-i", three_zones(tmp_path, "interrupt"))
     assert code == 130 and "Traceback" not in err
-    assert "interrupted while applying b.test.\napplied: a.test.\nnot applied: b.test., c.test." in err
+    assert "interrupted while applying b.test. (what was being sent then may have gone in too)\n" in err
+    assert "applied: a.test.\nnot applied: b.test., c.test." in err
     assert FakeProvider.applied == ["a.test."]
 
 
-@pytest.mark.parametrize(("failure", "cause", "code"), [("REFUSED", "failure", 1), ("interrupt", "interrupt", 130)])
+@pytest.mark.parametrize(
+    ("failure", "head", "cause", "code"),
+    [("REFUSED", "Failed", "failure", 1), ("interrupt", "Interrupted", "interrupt", 130)],
+)
 def test_apply_stopped_inside_a_zone_says_how_many_of_its_changes_went_through(
-    capsys: pytest.CaptureFixture[str], tmp_path: Any, failure: str, cause: str, code: int
+    capsys: pytest.CaptureFixture[str], tmp_path: Any, failure: str, head: str, cause: str, code: int
 ) -> None:
     inv = three_zones(tmp_path, failure, stop_after=1418, b_records=2000)
     result, out, err = run(capsys, "apply", "-i", inv)
     assert result == code and "Traceback" not in err
+    assert f"{head} after " in out and ": 1 of 3 zones applied in full\n" in out
     assert f"  b.test. (bad): 1,418 of 2,000 changes applied before the {cause}\n" in out
     assert "partly applied: b.test. (1,418 of 2,000 changes)\nnot applied: c.test." in err
     assert "applied: none" not in err
