@@ -46,7 +46,8 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
         "--plan",
         metavar="PLAN.json",
         dest="plan_file",
-        help="apply a plan saved by `fleetdns plan --out`; refused if the inventory or the DNS changed since",
+        help="apply a plan saved by `fleetdns plan --out`, only if a plan made now is exactly the same "
+        "(a plan that adopts record sets needs --adopt too)",
     )
     parser.set_defaults(run=run)
 
@@ -57,15 +58,13 @@ def _interactive() -> bool:
 
 def run(ctx: Context) -> int:
     args, out = ctx.args, ctx.out
-    if args.plan_file and (args.zone or args.adopt):
-        raise FleetDNSError(
-            "--zone and --adopt cannot be combined with --plan", "they were fixed when the plan was made"
-        )
+    if args.plan_file and args.zone:
+        raise FleetDNSError("--zone cannot be combined with --plan", "the zones were fixed when the plan was made")
     loaded = load(ctx)
     saved = load_saved_plan(args.plan_file) if args.plan_file else None
     with Providers(loaded.config, loaded.base_dir) as providers:
         if saved:
-            plan = checked_plan(saved, loaded.config, providers, out.info)
+            plan = checked_plan(saved, loaded.config, providers, args.adopt, out.info)
             out.info(f"the plan made now is the one saved in {args.plan_file}")
         else:
             zones = select_zones(loaded.config, args.zone)

@@ -123,6 +123,6 @@ def load_saved_plan(path: str) -> SavedPlan:
     return read_saved_plan(path, plan_key())
 
 
-def checked_plan(saved: SavedPlan, config: FleetConfig, providers: Providers, report: Report) -> Plan:
+def checked_plan(saved: SavedPlan, config: FleetConfig, providers: Providers, adopt: bool, report: Report) -> Plan:
     """The plan made now, provided it is exactly the saved one."""
-    return make_checked_plan(saved, config, providers, _version(), report)
+    return make_checked_plan(saved, config, providers, _version(), adopt, report)

@@ -53,9 +53,8 @@ class SavedPlan:
         return [z.zone for z in self.plan.zones]
 
     @property
-    def adopt(self) -> bool:
-        """Whether it was made with --adopt (for the comparison only: a plan made now without
-        --adopt would have no adopt changes at all)."""
+    def adopts(self) -> bool:
+        """Whether the file takes over record sets (made with --adopt)."""
         return any(c.action == "adopt" for z in self.plan.zones for c in z.changes)
 
 
@@ -306,13 +305,25 @@ def check_inventory(saved: SavedPlan, config: FleetConfig, version: str) -> None
 
 
 def make_checked_plan(
-    saved: SavedPlan, config: FleetConfig, providers: Providers, version: str, report: Report | None = None
+    saved: SavedPlan,
+    config: FleetConfig,
+    providers: Providers,
+    version: str,
+    adopt: bool = False,
+    report: Report | None = None,
 ) -> Plan:
     """The plan to apply: made afresh (as `fleetdns plan` makes it, over the zones of the file) and
-    returned only when it is exactly the saved one; otherwise refused, naming every difference."""
+    returned only when it is exactly the saved one; otherwise refused, naming every difference.
+
+    `adopt` is the caller's own --adopt: taking over record sets is never the file's decision."""
     check_inventory(saved, config, version)
+    if saved.adopts and not adopt:
+        raise FleetDNSError(
+            f"{saved.source} takes over record sets fleetdns does not own yet (adopt); nothing was sent",
+            "after reviewing the plan, apply it with --adopt to confirm",
+        )
     try:
-        fresh = make_plan(config, providers, saved.zones, adopt=saved.adopt, report=report)
+        fresh = make_plan(config, providers, saved.zones, adopt=adopt, report=report)
     except PlanConflictError as exc:
         raise FleetDNSError(
             f"{saved.source} cannot be applied: the DNS changed since it was made, {exc.message}", exc.hint

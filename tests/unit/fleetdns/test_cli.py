@@ -496,6 +496,24 @@ def test_saved_plan_refused_when_an_owned_record_changed(capsys: pytest.CaptureF
     assert FakeProvider.store[ZONE] == before
 
 
+def test_a_saved_plan_that_adopts_needs_adopt_on_apply(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    theirs = RecordSet(f"www.{ZONE}", "A", 300, frozenset({"203.0.113.1"}))
+    FakeProvider.store[ZONE] = {theirs.key: theirs}
+    inv, saved, plain = write_inventory(tmp_path), str(tmp_path / "plan.json"), str(tmp_path / "plain.json")
+    assert run(capsys, "plan", "-i", inv, "--adopt", "--out", saved)[0] == 0
+    code, _out, err = run(capsys, "apply", "-i", inv, "--plan", saved)
+    assert code == 1 and "takes over record sets fleetdns does not own yet (adopt)" in err and "--adopt" in err
+    assert FakeProvider.store[ZONE] == {theirs.key: theirs}
+    FakeProvider.store[ZONE] = {}
+    assert run(capsys, "plan", "-i", inv, "--out", plain)[0] == 0
+    FakeProvider.store[ZONE] = {theirs.key: theirs}
+    code, _out, err = run(capsys, "apply", "-i", inv, "--plan", plain, "--adopt")  # --adopt adds nothing the file lacks
+    assert code == 1 and f"{ZONE} www A: action is 'create' in the file, 'adopt' now" in err
+    assert FakeProvider.store[ZONE] == {theirs.key: theirs}
+    code, out, _err = run(capsys, "apply", "-i", inv, "--plan", saved, "--adopt")
+    assert code == 0 and "1 adopted" in out and "www" in str(owned_names())
+
+
 @pytest.mark.parametrize("content", ["not json", "{}", '{"saved": {"format": 1, "targets": {}}}'])
 def test_damaged_plan_file_is_one_clear_error(capsys: pytest.CaptureFixture[str], tmp_path: Any, content: str) -> None:
     saved = tmp_path / "plan.json"
@@ -504,6 +522,6 @@ def test_damaged_plan_file_is_one_clear_error(capsys: pytest.CaptureFixture[str]
     assert code == 1 and str(saved) in err and "Traceback" not in err and "internal error" not in err
 
 
-def test_plan_file_excludes_zone_and_adopt(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+def test_plan_file_excludes_zone(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
     code, _out, err = run(capsys, "apply", "-i", write_inventory(tmp_path), "--plan", "x.json", "--zone", ZONE)
-    assert code == 1 and "cannot be combined with --plan" in err
+    assert code == 1 and "--zone cannot be combined with --plan" in err
