@@ -120,9 +120,9 @@ def save_plan(path: str, plan: Plan, config: FleetConfig) -> None:
 
 def load_saved_plan(path: str) -> SavedPlan:
     """Read and parse a plan file; what it claims is checked by make_checked_plan."""
-    return read_saved_plan(path, plan_key())
+    return read_saved_plan(path, _version(), plan_key())
 
 
 def checked_plan(saved: SavedPlan, config: FleetConfig, providers: Providers, adopt: bool, report: Report) -> Plan:
     """The plan made now, provided it is exactly the saved one."""
-    return make_checked_plan(saved, config, providers, _version(), adopt, report)
+    return make_checked_plan(saved, config, providers, adopt, report)

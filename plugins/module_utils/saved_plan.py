@@ -2,8 +2,8 @@
 
 `fleetdns plan --out` writes the JSON plan plus a `saved` block: the file format, the fleetdns
 version, per zone a digest of what the inventory asks for there, and (when PLAN_KEY_ENV is set) an
-HMAC signature. `apply --plan` reads the file strictly, refuses another version, owner id or
-inventory and a missing or wrong signature, then makes the plan afresh from the current inventory
+HMAC signature. `apply --plan` reads the file strictly, refuses a missing or wrong signature and
+another version, owner id or inventory, then makes the plan afresh from the current inventory
 and DNS and compares it with the file change by change. Only that fresh plan is ever applied:
 values, ownership flags and owner ids written in the file carry no authority, so an edited file can
 at most be refused.
@@ -41,11 +41,10 @@ _SIGNATURE_PREFIX = "hmac-sha256:"
 
 @dataclass(frozen=True)
 class SavedPlan:
-    """What a plan file claims: the plan, the version that made it and the inventory digests."""
+    """What a plan file claims: the plan and the inventory digests."""
 
     source: str
     plan: Plan
-    version: str
     targets: dict[str, str]
 
     @property
@@ -110,9 +109,9 @@ def _signature(data: dict, key: bytes) -> str:
 # ---------------------------------------------------------------- reading the file
 
 
-def read_saved_plan(path: str, key: str | None = None) -> SavedPlan:
-    """Read a plan file, check its signature (see check_signature) and parse it strictly; every
-    problem names where in the file it is."""
+def read_saved_plan(path: str, version: str, key: str | None = None) -> SavedPlan:
+    """Read a plan file, check its signature (see check_signature) and that fleetdns `version` made
+    it, and parse it strictly; every problem names where in the file it is."""
     with open(path, "rb") as handle:
         raw = handle.read(MAX_PLAN_BYTES + 1)
     if len(raw) > MAX_PLAN_BYTES:
@@ -124,11 +123,11 @@ def read_saved_plan(path: str, key: str | None = None) -> SavedPlan:
     except (ValueError, RecursionError) as exc:
         raise FleetDNSError(f"{path} is not a fleetdns plan file (invalid JSON: {shorten(exc)})", REMAKE_HINT) from None
     check_signature(path, data, key)
-    return _Reader(path).saved_plan(data)
+    return _Reader(path).saved_plan(data, version)
 
 
 def _kind(value: object) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "true/false", int: "a number"}
+    names = {dict: "an object", list: "a list", str: "a string", bool: "true/false"}
     return "null" if value is None else names.get(type(value), "a number")
 
 
@@ -225,10 +224,15 @@ class _Reader:
             ownership=ownership,
         )
 
-    def saved_plan(self, value: object) -> SavedPlan:
-        if not isinstance(value, dict) or not isinstance(value.get("saved"), dict):
-            raise FleetDNSError(f"{self.source} is not a plan saved by `fleetdns plan --out`", REMAKE_HINT)
-        saved = self.obj(value["saved"], "saved", ("format", "fleetdns", "targets"))
+    def saved_plan(self, value: object, version: str) -> SavedPlan:
+        saved = self.obj(value["saved"], "saved", ("format", "fleetdns", "targets"))  # (check_signature: a dict)
+        made_by = self.text(saved["fleetdns"], "saved.fleetdns")
+        if made_by != version:
+            raise FleetDNSError(
+                f"{self.source} cannot be applied: it was made by fleetdns {shorten(made_by)}, this is {version}; "
+                "a saved plan applies only with the version that made it",
+                REVIEW_HINT,
+            )
         if saved["format"] != SAVED_FORMAT:
             self.fail(
                 "saved.format", f"format {shorten(json.dumps(saved['format']))}, this fleetdns reads {SAVED_FORMAT}"
@@ -241,17 +245,14 @@ class _Reader:
         targets = self.obj(saved["targets"], "saved.targets", ())
         if sorted(targets) != sorted(names) or not all(isinstance(v, str) for v in targets.values()):
             self.fail("saved.targets", "does not hold one digest for each zone of the plan")
-        return SavedPlan(
-            self.source,
-            Plan(self.text(data["owner"], "owner"), zones),
-            self.text(saved["fleetdns"], "saved.fleetdns"),
-            dict(targets),
-        )
+        return SavedPlan(self.source, Plan(self.text(data["owner"], "owner"), zones), dict(targets))
 
 
 def check_signature(path: str, data: dict, key: str | None) -> None:
     """With a key, only a plan signed with that key applies; a signed plan needs the key to be checked."""
-    signature = data.get("saved", {}).get("signature") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("saved"), dict):
+        raise FleetDNSError(f"{path} is not a plan saved by `fleetdns plan --out`", REMAKE_HINT)
+    signature = data["saved"].get("signature")
     if not key and signature is None:
         return
     if not key:
@@ -276,15 +277,9 @@ def check_signature(path: str, data: dict, key: str | None) -> None:
 # ---------------------------------------------------------------- checking it against now
 
 
-def check_inventory(saved: SavedPlan, config: FleetConfig, version: str) -> None:
-    """Refuse a plan made by another fleetdns, for another owner id or from another inventory."""
+def check_inventory(saved: SavedPlan, config: FleetConfig) -> None:
+    """Refuse a plan made for another owner id or from another inventory."""
     source = saved.source
-    if saved.version != version:
-        raise FleetDNSError(
-            f"{source} cannot be applied: it was made by fleetdns {shorten(saved.version)}, this is {version}; "
-            "a saved plan applies only with the version that made it",
-            REVIEW_HINT,
-        )
     if saved.plan.owner != config.owner:
         raise FleetDNSError(
             f"{source} was made for owner id {shorten(repr(saved.plan.owner))}, but the inventory now says "
@@ -308,7 +303,6 @@ def make_checked_plan(
     saved: SavedPlan,
     config: FleetConfig,
     providers: Providers,
-    version: str,
     adopt: bool = False,
     report: Report | None = None,
 ) -> Plan:
@@ -316,7 +310,7 @@ def make_checked_plan(
     returned only when it is exactly the saved one; otherwise refused, naming every difference.
 
     `adopt` is the caller's own --adopt: taking over record sets is never the file's decision."""
-    check_inventory(saved, config, version)
+    check_inventory(saved, config)
     if saved.adopts and not adopt:
         raise FleetDNSError(
             f"{saved.source} takes over record sets fleetdns does not own yet (adopt); nothing was sent",

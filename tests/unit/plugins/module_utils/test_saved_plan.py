@@ -50,12 +50,12 @@ def saved_file(tmp_path: Path, key: str | None = None, edit: Any = None) -> str:
 def checked(tmp_path: Path, path: str, key: str | None = None, value: str = "192.0.2.1") -> Plan:
     cfg = config(tmp_path, value)
     with Providers(cfg, str(tmp_path)) as providers:
-        return saved_plan.make_checked_plan(saved_plan.read_saved_plan(path, key), cfg, providers, VERSION)
+        return saved_plan.make_checked_plan(saved_plan.read_saved_plan(path, VERSION, key), cfg, providers)
 
 
 def test_an_unchanged_plan_comes_back_made_afresh(tmp_path: Path) -> None:
     path = saved_file(tmp_path)
-    saved = saved_plan.read_saved_plan(path)
+    saved = saved_plan.read_saved_plan(path, VERSION)
     fresh = checked(tmp_path, path)
     assert fresh is not saved.plan and fresh.to_dict() == saved.plan.to_dict()
     assert [c.action for c in fresh.zones[0].changes] == ["create"]
@@ -146,31 +146,38 @@ def test_a_long_value_is_shortened_in_a_difference() -> None:
 )
 def test_damage_is_located(tmp_path: Path, edit: Any, message: str) -> None:
     with pytest.raises(FleetDNSError) as refused:
-        saved_plan.read_saved_plan(saved_file(tmp_path, edit=edit))
+        saved_plan.read_saved_plan(saved_file(tmp_path, edit=edit), VERSION)
     assert f"plan.json is damaged: {message}" in str(refused.value)
 
 
 def test_another_version_and_another_owner_are_refused(tmp_path: Path) -> None:
-    saved = saved_plan.read_saved_plan(saved_file(tmp_path))
     with pytest.raises(FleetDNSError, match=re.escape("it was made by fleetdns 1.2.3, this is 9.9")):
-        saved_plan.check_inventory(saved, config(tmp_path), "9.9")
-    other = saved_plan.read_saved_plan(saved_file(tmp_path, edit=lambda d: d.update(owner="fleet-b")))
+        saved_plan.read_saved_plan(saved_file(tmp_path), "9.9")
+    other = saved_plan.read_saved_plan(saved_file(tmp_path, edit=lambda d: d.update(owner="fleet-b")), VERSION)
     with pytest.raises(FleetDNSError, match="made for owner id 'fleet-b', but the inventory now says 'fleet-main'"):
-        saved_plan.check_inventory(other, config(tmp_path), VERSION)
+        saved_plan.check_inventory(other, config(tmp_path))
+
+
+@pytest.mark.parametrize("content", [{"saved": 5}, [], {"zones": []}])
+def test_json_that_is_no_saved_plan_says_so(tmp_path: Path, content: Any) -> None:
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(content))
+    with pytest.raises(FleetDNSError, match="is not a plan saved by `fleetdns plan --out`"):
+        saved_plan.read_saved_plan(str(path), VERSION)
 
 
 def test_signatures(tmp_path: Path) -> None:
     signed = saved_file(tmp_path, key=KEY)
     assert checked(tmp_path, signed, key=KEY).has_changes
     with pytest.raises(FleetDNSError, match="signature does not match"):
-        saved_plan.read_saved_plan(signed, "another-key-of-enough-length")
+        saved_plan.read_saved_plan(signed, VERSION, "another-key-of-enough-length")
     with pytest.raises(FleetDNSError, match="is signed, but FLEETDNS_PLAN_SECRET is not set here"):
-        saved_plan.read_saved_plan(signed)
+        saved_plan.read_saved_plan(signed, VERSION)
     edited = saved_file(tmp_path, key=KEY, edit=lambda d: d.update(owner="fleet-b"))
     with pytest.raises(FleetDNSError, match="the file was changed after it was signed"):
-        saved_plan.read_saved_plan(edited, KEY)
+        saved_plan.read_saved_plan(edited, VERSION, KEY)
     with pytest.raises(FleetDNSError, match="is not signed, and FLEETDNS_PLAN_SECRET is set"):
-        saved_plan.read_saved_plan(saved_file(tmp_path), KEY)
+        saved_plan.read_saved_plan(saved_file(tmp_path), VERSION, KEY)
     with pytest.raises(FleetDNSError, match="too short to sign plans with"):
         saved_file(tmp_path, key="short")
 
