@@ -1,7 +1,8 @@
 """`fleetdns apply`: plan, show the plan, apply it zone by zone, summarise.
 
 Asks for confirmation only on an interactive terminal without --yes; in CI (no TTY) it applies.
-Stops at the first zone that fails and says which zones were applied and which were not.
+Stops at the first zone that fails (or at Ctrl-C) and says which zones were applied, how many
+changes of the zone it stopped in went through, and which zones were not touched.
 """
 
 from __future__ import annotations
@@ -21,10 +22,14 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.engine import (
 )
 from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import ChangedSinceReadError, FleetDNSError
 from ansible_collections.fleetdns.ddns.plugins.module_utils.plan import Plan
-from ansible_collections.fleetdns.ddns.plugins.module_utils.render import render_text, zone_result_line
+from ansible_collections.fleetdns.ddns.plugins.module_utils.render import (
+    render_text,
+    zone_partial_line,
+    zone_result_line,
+)
 
 from . import Context, load
-from .plan import add_selection_options, load_saved_plan
+from .plan import add_selection_options, checked_plan, load_saved_plan
 
 
 def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
@@ -41,7 +46,8 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
         "--plan",
         metavar="PLAN.json",
         dest="plan_file",
-        help="apply a plan saved by `fleetdns plan --out`; refused if the inventory or the DNS changed since",
+        help="apply a plan saved by `fleetdns plan --out`, only if a plan made now is exactly the same "
+        "(a plan that adopts record sets needs --adopt too)",
     )
     parser.set_defaults(run=run)
 
@@ -52,15 +58,14 @@ def _interactive() -> bool:
 
 def run(ctx: Context) -> int:
     args, out = ctx.args, ctx.out
-    if args.plan_file and (args.zone or args.adopt):
-        raise FleetDNSError(
-            "--zone and --adopt cannot be combined with --plan", "they were fixed when the plan was made"
-        )
+    if args.plan_file and args.zone:
+        raise FleetDNSError("--zone cannot be combined with --plan", "the zones were fixed when the plan was made")
     loaded = load(ctx)
+    saved = load_saved_plan(args.plan_file) if args.plan_file else None
     with Providers(loaded.config, loaded.base_dir) as providers:
-        if args.plan_file:
-            plan = load_saved_plan(args.plan_file, loaded.config)
-            out.info(f"using the plan saved in {args.plan_file}")
+        if saved:
+            plan = checked_plan(saved, loaded.config, providers, args.adopt, out.info)
+            out.info(f"the plan made now is the one saved in {args.plan_file}")
         else:
             zones = select_zones(loaded.config, args.zone)
             plan = make_plan(loaded.config, providers, zones, adopt=args.adopt, report=out.info)
@@ -76,59 +81,49 @@ def run(ctx: Context) -> int:
 
 def _apply(ctx: Context, plan: Plan, providers: Providers) -> int:
     out = ctx.out
-    current: list[str] = []
-
-    def report(message: str) -> None:
-        out.info(message)
 
     def progress(zone: str) -> Callable[[int, int], None]:
-        current[:] = [zone]
         return lambda done, total: out.progress(zone, done, total)
 
     started = time.monotonic()
-    try:
-        result = apply_plan(plan, providers, ctx.args.allow_deletes, report=report, progress=progress)
-    except KeyboardInterrupt:
-        _interrupted(ctx, plan, current)
-        raise
-    elapsed = time.monotonic() - started
-    _summary(ctx, plan, result, elapsed)
-    return 1 if result.failed else 0
-
-
-def _pending(plan: Plan) -> list[str]:
-    return [z.zone for z in plan.zones if z.changes]
+    result = apply_plan(plan, providers, ctx.args.allow_deletes, report=out.info, progress=progress)
+    _summary(ctx, plan, result, time.monotonic() - started)
+    if result.interrupted:
+        raise KeyboardInterrupt  # the CLI's one way out of an interrupt: "interrupted", exit 130
+    return 1 if result.stopped else 0
 
 
 def _summary(ctx: Context, plan: Plan, result: ApplyResult, elapsed: float) -> None:
+    """Which zones went through, and for the zone it stopped in, how many of its changes."""
     out = ctx.out
-    pending = _pending(plan)
-    lines = [
-        f"Applied {len(result.applied)} of {len(pending)} zone{'s' if len(pending) != 1 else ''} in {elapsed:.2f}s"
-    ]
-    lines += [f"  {zone_result_line(z)}" for z in result.applied]
+    pending = [z.zone for z in plan.zones if z.changes]
+    zones = f"{len(result.applied)} of {len(pending)} zone{'s' if len(pending) != 1 else ''}"
+    stopped = result.stopped
+    if stopped is None:
+        head = f"Applied {zones} in {elapsed:.2f}s"
+    else:
+        head = f"{'Interrupted' if result.interrupted else 'Failed'} after {elapsed:.2f}s: {zones} applied in full"
+    lines = [head, *(f"  {zone_result_line(z)}" for z in result.applied)]
+    if stopped is None:
+        out.result("\n".join(lines))
+        return
+    done = result.done.get(stopped.zone, 0)
+    lines.append(f"  {zone_partial_line(stopped, done, 'interrupt' if result.interrupted else 'failure')}")
     out.result("\n".join(lines))
-    if result.failed is None:
-        return
-    failed = result.failed.zone
-    done = {z.zone for z in result.applied}
-    untouched = [z for z in pending if z not in done and z != failed]
-    message = f"zone {failed} ({result.failed.provider}) failed: {result.error}"
-    if isinstance(result.error, ChangedSinceReadError):
-        message += "\n  the zone changed after it was read; nothing in the failing batch was written"
-    out.error(message)
-    if done:
+    if result.interrupted:
+        out.info(f"interrupted while applying {stopped.zone} (what was being sent then may have gone in too)")
+    else:
+        message = f"zone {stopped.zone} ({stopped.provider}) failed: {result.error}"
+        if isinstance(result.error, ChangedSinceReadError):
+            message += "\n  the zone changed after it was read; nothing in the failing batch was written"
+        out.error(message)
+    applied = {z.zone for z in result.applied}
+    untouched = [z for z in pending if z not in applied and (z != stopped.zone or not done)]
+    if applied:
         out.info(f"applied: {', '.join(z.zone for z in result.applied)}")
-    out.info(f"not applied: {', '.join([failed, *untouched])} (run `fleetdns plan` to see what remains)")
-
-
-def _interrupted(ctx: Context, plan: Plan, current: list[str]) -> None:
-    pending = _pending(plan)
-    if not current:
-        ctx.out.info("interrupted before any zone was applied")
-        return
-    index = pending.index(current[0]) if current[0] in pending else 0
-    ctx.out.info(
-        f"interrupted while applying {current[0]}; applied: {', '.join(pending[:index]) or 'none'}; "
-        f"not applied: {', '.join(pending[index + 1 :]) or 'none'} (run `fleetdns plan` to see what remains)"
-    )
+    if done:
+        out.info(f"partly applied: {stopped.zone} ({done:,} of {len(stopped.changes):,} changes)")
+    if untouched:
+        out.info(f"not applied: {', '.join(untouched)} (run `fleetdns plan` to see what remains)")
+    else:
+        out.info("run `fleetdns plan` to see what remains")

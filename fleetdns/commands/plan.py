@@ -1,40 +1,40 @@
 """`fleetdns plan`: read the backends, show what apply would change; optionally save the plan.
 
-A saved plan (`--out PLAN.json`) is the JSON plan plus a `saved` block holding, per zone, a digest
-of what the inventory asks for there (declared record sets, device names, provider name, type and
-non-secret options) and the owner id. `apply --plan` refuses the file unless the inventory still
-gives the same digests, and each provider refuses (ChangedSinceReadError) when the backend no
-longer holds the values the plan was made against. Secrets are never part of the file or the digest,
-so rotating a key does not invalidate a saved plan.
+A saved plan (`--out PLAN.json`) is the JSON plan plus a `saved` block (see
+plugins/module_utils/saved_plan.py): `apply --plan` makes the plan afresh and applies it only when
+it is exactly the saved one. Secrets are never part of the file.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import os
-import tempfile
 
 from ansible_collections.fleetdns.ddns.plugins.module_utils.config import FleetConfig
 from ansible_collections.fleetdns.ddns.plugins.module_utils.engine import (
     Providers,
+    Report,
     check_plan_safety,
     make_plan,
     select_zones,
 )
-from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import FleetDNSError, SafetyError
+from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import SafetyError
+from ansible_collections.fleetdns.ddns.plugins.module_utils.files import write_text
 from ansible_collections.fleetdns.ddns.plugins.module_utils.plan import Plan
 from ansible_collections.fleetdns.ddns.plugins.module_utils.render import (
-    plan_json,
     render_json,
     render_markdown,
     render_text,
 )
+from ansible_collections.fleetdns.ddns.plugins.module_utils.saved_plan import (
+    PLAN_KEY_ENV,
+    SavedPlan,
+    make_checked_plan,
+    read_saved_plan,
+    saved_plan_text,
+)
 
 from . import Context, load
-
-SAVED_FORMAT = 1
 
 
 def add_selection_options(parser: argparse.ArgumentParser) -> None:
@@ -100,7 +100,7 @@ def run(ctx: Context) -> int:
 
 
 def _version() -> str:
-    from importlib import metadata  # slow to import; only needed when saving a plan
+    from importlib import metadata  # slow to import; only needed for saved plans
 
     try:
         return metadata.version("fleetdns")
@@ -108,77 +108,21 @@ def _version() -> str:
         return "unknown"
 
 
-def zone_digest(config: FleetConfig, zone: str) -> str:
-    """What the inventory asks for in one zone, hashed; secrets are left out entirely."""
-    desired = config.desired(zone)
-    provider = config.providers[config.zones[zone].provider]
-    data = {
-        "owner": config.owner,
-        "ownership": config.zones[zone].ownership,
-        "provider": {
-            "name": provider.name,
-            "type": provider.type,
-            "options": {k: v for k, v in sorted(provider.options.items()) if k not in provider.secret_keys},
-        },
-        "records": sorted((r.to_dict() for r in desired.records.values()), key=lambda r: (r["name"], r["type"])),
-        "registered": sorted(list(k) for k in desired.registered),
-    }
-    text = json.dumps(data, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def plan_key() -> str | None:
+    """The key saved plans are signed and checked with, if the environment provides one."""
+    return os.environ.get(PLAN_KEY_ENV) or None
 
 
 def save_plan(path: str, plan: Plan, config: FleetConfig) -> None:
-    """Write the plan file atomically (temp file + rename), so a failed write leaves no half plan."""
-    data = plan_json(plan)
-    data["saved"] = {
-        "format": SAVED_FORMAT,
-        "fleetdns": _version(),
-        "targets": {z.zone: zone_digest(config, z.zone) for z in plan.zones},
-    }
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".fleetdns-plan-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Write the plan file atomically where the path leads (a symlink's target, or /dev/stdout as it is)."""
+    write_text(path, saved_plan_text(plan, config, _version(), plan_key()))
 
 
-def load_saved_plan(path: str, config: FleetConfig) -> Plan:
-    """Read a plan file and check the inventory still asks for what it was made from."""
-    hint = "make a new one with: fleetdns plan --out PLAN.json"
-    with open(path, encoding="utf-8") as handle:
-        try:
-            data = json.load(handle)
-        except ValueError as exc:
-            raise FleetDNSError(f"{path} is not a fleetdns plan file (invalid JSON: {exc})", hint) from None
-    saved = data.get("saved") if isinstance(data, dict) else None
-    if not isinstance(saved, dict) or saved.get("format") != SAVED_FORMAT or not isinstance(saved.get("targets"), dict):
-        raise FleetDNSError(f"{path} is not a plan saved by `fleetdns plan --out` (format {SAVED_FORMAT})", hint)
-    try:
-        plan = Plan.from_dict(data)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise FleetDNSError(f"{path} is damaged: {type(exc).__name__} {exc}", hint) from None
-    if plan.owner != config.owner:
-        raise FleetDNSError(
-            f"{path} was made for owner id {plan.owner!r}, but the inventory now says {config.owner!r}", hint
-        )
-    targets = saved["targets"]
-    stale = []
-    for zone_plan in plan.zones:
-        if zone_plan.zone not in config.zones:
-            stale.append(f"{zone_plan.zone} is no longer in fleetdns_zones")
-        elif targets.get(zone_plan.zone) != zone_digest(config, zone_plan.zone):
-            stale.append(f"{zone_plan.zone}: its records, device names, ownership or provider settings changed")
-    if stale:
-        made_by, running = saved.get("fleetdns"), _version()
-        other = f"; it was made by fleetdns {made_by}, this is {running}" if made_by != running else ""
-        raise FleetDNSError(
-            f"the inventory changed since {path} was made ({'; '.join(stale)}{other}); the saved plan was not applied",
-            "run `fleetdns plan --out` again and review the new plan",
-        )
-    return plan
+def load_saved_plan(path: str) -> SavedPlan:
+    """Read and parse a plan file; what it claims is checked by make_checked_plan."""
+    return read_saved_plan(path, _version(), plan_key())
+
+
+def checked_plan(saved: SavedPlan, config: FleetConfig, providers: Providers, adopt: bool, report: Report) -> Plan:
+    """The plan made now, provided it is exactly the saved one."""
+    return make_checked_plan(saved, config, providers, adopt, report)

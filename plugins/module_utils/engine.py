@@ -75,9 +75,14 @@ def make_plan(
 
 @dataclass
 class ApplyResult:
+    """How far an apply got. `stopped` is the zone that failed (`error` says why) or was
+    interrupted; `done` counts, per zone, the changes its provider confirmed as applied."""
+
     applied: list[ZonePlan] = field(default_factory=list)
-    failed: ZonePlan | None = None
+    stopped: ZonePlan | None = None
     error: FleetDNSError | None = None
+    interrupted: bool = False
+    done: dict[str, int] = field(default_factory=dict)
 
 
 def check_plan_safety(plan: Plan, allow_deletes: bool) -> None:
@@ -93,7 +98,10 @@ def apply_plan(
     report: Report | None = None,
     progress: Callable[[str], Progress] | None = None,
 ) -> ApplyResult:
-    """Apply zone by zone; stop at the first zone that fails and say which zones went through."""
+    """Apply zone by zone; stop at the first zone that fails, or at Ctrl-C, and say how far it got.
+
+    A KeyboardInterrupt ends the apply like a failure (result.interrupted); the caller decides how
+    to exit."""
     check_plan_safety(plan, allow_deletes)
     result = ApplyResult()
     for zone_plan in plan.zones:
@@ -101,16 +109,31 @@ def apply_plan(
             continue
         if report:
             report(f"applying {len(zone_plan.changes)} change(s) to {zone_plan.zone} via {zone_plan.provider}")
+        result.done[zone_plan.zone] = 0
         try:
             providers.get(zone_plan.provider).apply(
                 zone_plan.zone,
                 zone_plan.changes,
                 plan.owner if zone_plan.marked else None,
-                progress(zone_plan.zone) if progress else None,
+                _counting(result.done, zone_plan.zone, progress(zone_plan.zone) if progress else None),
             )
         except FleetDNSError as exc:
-            result.failed = zone_plan
-            result.error = exc
+            result.stopped, result.error = zone_plan, exc
             return result
+        except KeyboardInterrupt:
+            result.stopped, result.interrupted = zone_plan, True
+            return result
+        result.done[zone_plan.zone] = len(zone_plan.changes)
         result.applied.append(zone_plan)
     return result
+
+
+def _counting(done: dict[str, int], zone: str, shown: Progress | None) -> Progress:
+    """A progress callback that records the count the provider reports, then passes it on."""
+
+    def report(count: int, total: int) -> None:
+        done[zone] = count
+        if shown:
+            shown(count, total)
+
+    return report

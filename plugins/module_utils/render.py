@@ -185,3 +185,13 @@ def render_markdown(plan: Plan) -> str:
 def zone_result_line(zone_plan: ZonePlan) -> str:
     """'example.test. (default): 2 created, 1 deleted' for an apply summary."""
     return f"{zone_plan.zone} ({zone_plan.provider}): {counts_text(zone_plan.counts(), past=True)}"
+
+
+def zone_partial_line(zone_plan: ZonePlan, done: int, cause: str) -> str:
+    """'example.test. (lab): 1,418 of 10,000 changes applied before the interrupt' for an apply
+    that stopped inside a zone; `done` is what the provider confirmed."""
+    total = len(zone_plan.changes)
+    return (
+        f"{zone_plan.zone} ({zone_plan.provider}): {done:,} of {total:,} change{'s' if total != 1 else ''} "
+        f"applied before the {cause}"
+    )

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import re
 import secrets
-import tempfile
 from dataclasses import dataclass, field
 
 from .errors import FleetDNSError
+from .files import write_text
 
 # Algorithm -> secret size in bytes (the digest size, as tsig-keygen uses).
 ALGORITHMS = {
@@ -224,21 +223,9 @@ def read_key_file(path: str) -> TsigKey | None:
 
 
 def write_key_file(path: str, key: TsigKey, mode: int = 0o600) -> None:
-    """Write the key atomically (temp file + rename in the same directory).
+    """Write the key atomically where the path leads (files.write_text).
 
     The temp file is created 0600 and gets `mode` before the rename, so the secret is never
     readable by others, not even for a moment.
     """
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temp = tempfile.mkstemp(prefix=".tsig-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(render_key(key))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+    write_text(path, render_key(key), mode)

@@ -35,7 +35,8 @@ API (stable; other tests rely on it):
   KEYFILE; the lab prepends ``server``/``zone`` lines and appends ``send`` when the script has none
 - ``keyring(key="admin")``: a dnspython keyring for the key (for dns.query with TSIG)
 - ``axfr_text(zone=None) -> str``: the zone via AXFR (admin key), one record per line
-- ``add_zone(zone) -> None``: another zone with the same keys and policy (``rndc addzone``)
+- ``add_zone(zone, options="") -> None``: another zone with the same keys and policy (``rndc addzone``),
+  plus zone ``options`` such as ``"max-records 500;"``
 - ``key_file(key="admin") -> str``: path of the key's ``tsig-keygen`` file (for ddclient, nsupdate)
 - ``rndc(*args) -> str``, ``log_text() -> str`` (named's log), ``stop()`` (idempotent)
 
@@ -213,7 +214,7 @@ class BindLab:
     def _key_path(self, name: str) -> str:
         return self._path(f"{name}.key")
 
-    def _zone_clause_body(self, zone: str) -> str:
+    def _zone_clause_body(self, zone: str, options: str = "") -> str:
         admin, host1, noxfr = (KEY_NAMES[r] for r in ("admin", "host1key", "noxfr"))
         return (
             f'type primary; file "{self._path("zones", "db." + zone)}"; '
@@ -222,7 +223,7 @@ class BindLab:
             f"grant {admin} zonesub ANY; "
             f"grant {noxfr} zonesub ANY; "
             "}; "
-            f"allow-transfer {{ key {admin}; }};"
+            f"allow-transfer {{ key {admin}; }}; {options}"
         )
 
     def _write_conf(self) -> None:
@@ -260,11 +261,12 @@ ns1 IN A 127.0.0.1
         if os.geteuid() == 0:
             shutil.chown(path, "bind", "bind")
 
-    def add_zone(self, zone: str) -> None:
-        """Serve another zone with the same keys and update-policy (via `rndc addzone`)."""
+    def add_zone(self, zone: str, options: str = "") -> None:
+        """Serve another zone with the same keys and update-policy (via `rndc addzone`), plus zone
+        `options` (e.g. "max-records 500;", which makes BIND refuse an update that would exceed it)."""
         zone = zone if zone.endswith(".") else zone + "."
         self._write_zone_file(zone)
-        self.rndc("addzone", zone, "{ " + self._zone_clause_body(zone) + " };")
+        self.rndc("addzone", zone, "{ " + self._zone_clause_body(zone, options) + " };")
         self.zones.append(zone)
         if not self._wait_ready(zone, 10.0):
             raise LabError(f"zone {zone} did not load; named's log:\n{self.log_text()[-2000:]}")

@@ -41,6 +41,7 @@ class FakeProvider(ZoneProvider):
         "fail_apply": Option(str, default=""),
         "crash": Option(bool, default=False),
         "interrupt": Option(bool, default=False),
+        "stop_after": Option(int, default=0),  # with fail_apply: changes applied (and reported) before it
     }
     store: ClassVar[dict[str, dict[RecordKey, RecordSet]]] = {}
     applied: ClassVar[list[str]] = []
@@ -55,12 +56,19 @@ class FakeProvider(ZoneProvider):
         return split_markers(zone, dict(self.store.get(zone, {})))
 
     def apply(self, zone: str, changes: list, owner: str, progress: Any = None) -> None:
+        if self.options["fail_apply"] and self.options["stop_after"]:
+            self.commit(zone, changes[: self.options["stop_after"]], owner)
+            progress(self.options["stop_after"], len(changes))
         if self.options["fail_apply"] == "interrupt":
             raise KeyboardInterrupt
         if self.options["fail_apply"] == "changed":
             raise ChangedSinceReadError(f"{zone} changed since it was read")
         if self.options["fail_apply"]:
             raise ProviderError(self.options["fail_apply"])
+        self.commit(zone, changes, owner)
+        self.applied.append(zone)
+
+    def commit(self, zone: str, changes: list, owner: str) -> None:
         records = self.store.setdefault(zone, {})
         state = split_markers(zone, records)
         for change in changes:  # pins first, all or nothing
@@ -79,7 +87,6 @@ class FakeProvider(ZoneProvider):
                 records[marker] = RecordSet(marker[0], "TXT", 3600, frozenset({marker_value(owner)}))
             else:
                 records.pop(marker, None)
-        self.applied.append(zone)
 
 
 def fake_loader(path: str, vault_password_file: str | None = None) -> types.SimpleNamespace:
@@ -309,15 +316,22 @@ def test_too_many_deletes_refused_without_allow_deletes(capsys: pytest.CaptureFi
     assert code == 0 and "7 deleted" in out and len(owned_names()) == 3
 
 
-def three_zones(tmp_path: Any, failure: str) -> str:
-    """a.test and c.test on a working provider, b.test on one that fails with `failure`."""
+def three_zones(tmp_path: Any, failure: str, stop_after: int = 0, b_records: int = 1) -> str:
+    """a.test and c.test on a working provider, b.test (`b_records` records) on one that fails with
+    `failure` after `stop_after` changes went through."""
     data = {
         "all": {
             "vars": {
-                "fleetdns_providers": {"good": {"type": "fake"}, "bad": {"type": "fake", "fail_apply": failure}},
+                "fleetdns_providers": {
+                    "good": {"type": "fake"},
+                    "bad": {"type": "fake", "fail_apply": failure, "stop_after": stop_after},
+                },
                 "fleetdns_zones": {
                     "a.test": {"provider": "good", "records": records(("x", "A", "192.0.2.1"))},
-                    "b.test": {"provider": "bad", "records": records(("x", "A", "192.0.2.1"))},
+                    "b.test": {
+                        "provider": "bad",
+                        "records": records(*((f"x{i}", "A", "192.0.2.1") for i in range(b_records))),
+                    },
                     "c.test": {"provider": "good", "records": records(("x", "A", "192.0.2.1"))},
                 },
             }
@@ -333,7 +347,7 @@ def test_apply_stops_at_first_failing_zone_and_says_what_was_applied(
 ) -> None:
     code, out, err = run(capsys, "apply", "-i", three_zones(tmp_path, "REFUSED"))
     assert code == 1
-    assert "Applied 1 of 3 zones" in out and "a.test. (good): 1 created" in out
+    assert "Failed after " in out and ": 1 of 3 zones applied in full\n  a.test. (good): 1 created\n" in out
     assert "error: zone b.test. (bad) failed: REFUSED" in err
     assert "applied: a.test." in err
     assert "not applied: b.test., c.test." in err
@@ -369,8 +383,26 @@ def test_internal_error_hides_traceback_unless_debug_and_never_the_secret(
 def test_ctrl_c_during_apply_says_which_zones_went_through(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
     code, _out, err = run(capsys, "apply", "-i", three_zones(tmp_path, "interrupt"))
     assert code == 130 and "Traceback" not in err
-    assert "interrupted while applying b.test.; applied: a.test.; not applied: c.test." in err
+    assert "interrupted while applying b.test. (what was being sent then may have gone in too)\n" in err
+    assert "applied: a.test.\nnot applied: b.test., c.test." in err
     assert FakeProvider.applied == ["a.test."]
+
+
+@pytest.mark.parametrize(
+    ("failure", "head", "cause", "code"),
+    [("REFUSED", "Failed", "failure", 1), ("interrupt", "Interrupted", "interrupt", 130)],
+)
+def test_apply_stopped_inside_a_zone_says_how_many_of_its_changes_went_through(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any, failure: str, head: str, cause: str, code: int
+) -> None:
+    inv = three_zones(tmp_path, failure, stop_after=1418, b_records=2000)
+    result, out, err = run(capsys, "apply", "-i", inv)
+    assert result == code and "Traceback" not in err
+    assert f"{head} after " in out and ": 1 of 3 zones applied in full\n" in out
+    assert f"  b.test. (bad): 1,418 of 2,000 changes applied before the {cause}\n" in out
+    assert "partly applied: b.test. (1,418 of 2,000 changes)\nnot applied: c.test." in err
+    assert "applied: none" not in err
+    assert len(FakeProvider.store["b.test."]) == 2 * 1418  # the records and their markers
 
 
 def test_ctrl_c_exits_130(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
@@ -444,9 +476,42 @@ def test_saved_plan_refused_when_dns_changed(capsys: pytest.CaptureFixture[str],
     intruder = RecordSet(f"www.{ZONE}", "A", 300, frozenset({"203.0.113.1"}))
     FakeProvider.store[ZONE] = {intruder.key: intruder}
     code, _out, err = run(capsys, "apply", "-i", inv, "--plan", saved)
-    assert code == 1 and "changed since the plan" in err
-    assert "nothing in the failing batch was written" in err
+    assert code == 1 and f"{saved} cannot be applied: the DNS changed since it was made, zone {ZONE}" in err
+    assert "www A exists with other values (ttl 300: 203.0.113.1)" in err
     assert FakeProvider.store[ZONE] == {intruder.key: intruder}
+
+
+def test_saved_plan_refused_when_an_owned_record_changed(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    inv, saved = write_inventory(tmp_path), str(tmp_path / "plan.json")
+    run(capsys, "apply", "-i", write_inventory(tmp_path, zones={ZONE: records(("www", "A", "192.0.2.9"))}))
+    inv = write_inventory(tmp_path)
+    run(capsys, "plan", "-i", inv, "--out", saved)
+    www = RecordSet(f"www.{ZONE}", "A", 3600, frozenset({"203.0.113.1"}))
+    FakeProvider.store[ZONE][www.key] = www
+    before = dict(FakeProvider.store[ZONE])
+    code, _out, err = run(capsys, "apply", "-i", inv, "--plan", saved)
+    assert code == 1 and f"{saved} does not match the plan made now from the inventory and the DNS" in err
+    assert f"{ZONE} www A: before is ttl 3600: 192.0.2.9 in the file, ttl 3600: 203.0.113.1 now" in err
+    assert "nothing was sent" in err
+    assert FakeProvider.store[ZONE] == before
+
+
+def test_a_saved_plan_that_adopts_needs_adopt_on_apply(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    theirs = RecordSet(f"www.{ZONE}", "A", 300, frozenset({"203.0.113.1"}))
+    FakeProvider.store[ZONE] = {theirs.key: theirs}
+    inv, saved, plain = write_inventory(tmp_path), str(tmp_path / "plan.json"), str(tmp_path / "plain.json")
+    assert run(capsys, "plan", "-i", inv, "--adopt", "--out", saved)[0] == 0
+    code, _out, err = run(capsys, "apply", "-i", inv, "--plan", saved)
+    assert code == 1 and "takes over record sets fleetdns does not own yet (adopt)" in err and "--adopt" in err
+    assert FakeProvider.store[ZONE] == {theirs.key: theirs}
+    FakeProvider.store[ZONE] = {}
+    assert run(capsys, "plan", "-i", inv, "--out", plain)[0] == 0
+    FakeProvider.store[ZONE] = {theirs.key: theirs}
+    code, _out, err = run(capsys, "apply", "-i", inv, "--plan", plain, "--adopt")  # --adopt adds nothing the file lacks
+    assert code == 1 and f"{ZONE} www A: action is 'create' in the file, 'adopt' now" in err
+    assert FakeProvider.store[ZONE] == {theirs.key: theirs}
+    code, out, _err = run(capsys, "apply", "-i", inv, "--plan", saved, "--adopt")
+    assert code == 0 and "1 adopted" in out and "www" in str(owned_names())
 
 
 @pytest.mark.parametrize("content", ["not json", "{}", '{"saved": {"format": 1, "targets": {}}}'])
@@ -457,6 +522,6 @@ def test_damaged_plan_file_is_one_clear_error(capsys: pytest.CaptureFixture[str]
     assert code == 1 and str(saved) in err and "Traceback" not in err and "internal error" not in err
 
 
-def test_plan_file_excludes_zone_and_adopt(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+def test_plan_file_excludes_zone(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
     code, _out, err = run(capsys, "apply", "-i", write_inventory(tmp_path), "--plan", "x.json", "--zone", ZONE)
-    assert code == 1 and "cannot be combined with --plan" in err
+    assert code == 1 and "--zone cannot be combined with --plan" in err
