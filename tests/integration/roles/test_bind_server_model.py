@@ -128,7 +128,9 @@ def test_servers_get_their_zones_keys_and_least_privilege_grants(tmp_path: Path)
         "grant gw name _acme-challenge.cam.sub.example.test. TXT;",
     ]
     assert zones["example.test"]["allow_transfer"] == ["key fleet-admin"]
-    assert zones["example.test"]["nameservers"] == ["ns1.example.test.", "ns.elsewhere.test."]
+    assert zones["example.test"]["nameservers"] == ["ns.elsewhere.test.", "ns1.example.test."]
+    # the primary named in the SOA is this server when it is one of the name servers
+    assert zones["example.test"]["soa"]["mname"] == "ns1.example.test."
     assert zones["example.test"]["glue"] == [
         {"name": "ns1.example.test.", "type": "A", "value": "192.0.2.53"},
         {"name": "ns1.example.test.", "type": "AAAA", "value": "2001:db8::53"},
@@ -140,7 +142,7 @@ def test_servers_get_their_zones_keys_and_least_privilege_grants(tmp_path: Path)
     assert ns1["admin_keys"] == [
         {"name": "fleet-admin", "provider": "lab", "algorithm": "hmac-sha256", "inline": False}
     ]
-    assert ns1["problems"] == []
+    assert ns1["controller_keys"] == ["fleet-admin", "gw", "printer", "sensor-01"]
 
     # ns2 is matched by inventory name; its zone uses allow-update and gets no update-policy at all
     assert [zone["name"] for zone in ns2["zones"]] == ["acl.test"]
