@@ -17,6 +17,7 @@ from .names import NameError_, normalize_zone, zone_for_name
 from .tsig import TsigKeyError, check_key_name, key_name_id
 
 RFC2136 = "rfc2136"
+_ADMIN_KEY_OPTIONS = frozenset({"tsig_key_name", "tsig_algorithm"})
 # Stands for the secret of an admin key the bind_server role makes itself, only while the inventory
 # is validated (valid base64, never used to sign and never shown: it is removed right after).
 _KEY_TO_MAKE = "A" * 43 + "="
@@ -245,5 +246,7 @@ def _key_name(host: str, problems: list[Problem]) -> str:
 
 
 def _public(provider: ProviderConfig) -> dict[str, Any]:
-    """The provider's settings without its secrets (what a device may be told)."""
-    return {key: value for key, value in provider.options.items() if key not in provider.secret_keys}
+    """What a device may be told of its zone's provider: the settings without the secrets, and for
+    rfc2136 without the provider's own key (a device signs with its own key, Client.key_name)."""
+    hidden = provider.secret_keys | (_ADMIN_KEY_OPTIONS if provider.type == RFC2136 else frozenset())
+    return {key: value for key, value in provider.options.items() if key not in hidden}

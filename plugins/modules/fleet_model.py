@@ -200,14 +200,15 @@ client:
     zones:
       description:
         - The host's names grouped by zone, each zone with its provider's type and settings,
-          secret options left out.
+          secret options left out (and for rfc2136 the provider's own key: a device signs with
+          RV(client.key_name)).
       type: list
       elements: dict
       sample:
         - zone: example.test
           provider: lab
           provider_type: rfc2136
-          settings: {server: 192.0.2.53, port: 53, tsig_key_name: fleet-admin, tsig_algorithm: hmac-sha256, timeout: 10}
+          settings: {server: 192.0.2.53, port: 53, timeout: 10}
           names: [gw.example.test.]
 problems:
   description: Host names that cannot be TSIG key names (or would share one); the task fails on them with O(server).
