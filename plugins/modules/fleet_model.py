@@ -200,7 +200,7 @@ client:
     zones:
       description:
         - The host's names grouped by zone, each zone with its provider's type and settings,
-          secret options left out (and for rfc2136 the provider's own key: a device signs with
+          secret options left out (and for rfc2136 the provider's own key, since a device signs with
           RV(client.key_name)).
       type: list
       elements: dict
