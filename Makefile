@@ -13,7 +13,7 @@ venv: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt scripts/dev-link
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt '.[test]'
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt '.[controller,test]'
 	scripts/dev-link $(VENV)
 	touch $@
 
@@ -43,6 +43,12 @@ units-py311: venv
 	scripts/ansible-test $(VENV) 3.11 units
 units-py312: venv-py312
 	scripts/ansible-test $(VENV312) 3.12 units
+
+# What Galaxy and Automation Controller users check on the built collection: lean tarball,
+# galaxy-importer, ansible-lint (production), antsibull-docs, changelog, execution-environment metadata.
+.PHONY: collection-checks
+collection-checks:
+	scripts/collection-checks
 
 # Molecule (podman) scenarios of every role; installs podman, builds the local test image and the
 # Molecule venv first when they are missing (scripts/molecule-setup). ROLES=/SCENARIOS= narrow it.
@@ -75,4 +81,4 @@ test: system-packages venv lint
 	$(MAKE) molecule
 
 clean:
-	rm -rf $(VENV) $(VENV312) build demo tests/output .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV312) .venv-collection build demo tests/output .pytest_cache .ruff_cache

@@ -32,6 +32,8 @@ EXIT_INTERRUPTED = 130
 # would rescan them again and again (20-30 ms of CPU in a 10,000-record plan) without finding garbage.
 # A long-running command (an agent loop) keeps the collector on.
 ONE_SHOT_COMMANDS = ("validate", "plan", "apply")
+# What the `controller` extra brings: a device's light install (`pip install fleetdns`) lacks them.
+CONTROLLER_LIBRARIES = {"yaml": "PyYAML", "jinja2": "jinja2", "ansible": "ansible-core"}
 
 EPILOG = """\
 exit codes:
@@ -158,6 +160,11 @@ def report_error(exc: BaseException, out: Output) -> int:
         out.info(f"{count} problem{'s' if count != 1 else ''} found; nothing was read or changed")
     elif isinstance(exc, FleetDNSError):
         out.error(str(exc))
+    elif isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] in CONTROLLER_LIBRARIES:
+        out.error(
+            f"reading an inventory needs {', '.join(_missing_controller_libraries())}, which this installation "
+            "lacks (hint: install the controller extras: pip install 'fleetdns[controller]')"
+        )
     elif isinstance(exc, OSError):
         out.error(_os_error_text(exc))
     elif _is_yaml_error(exc):
@@ -167,6 +174,12 @@ def report_error(exc: BaseException, out: Output) -> int:
         if not out.debug:
             out.info("this is a bug in fleetdns; re-run with --debug for the details and report them")
     return EXIT_ERROR
+
+
+def _missing_controller_libraries() -> list[str]:
+    from importlib.util import find_spec
+
+    return [package for module, package in CONTROLLER_LIBRARIES.items() if find_spec(module) is None]
 
 
 def _os_error_text(exc: OSError) -> str:
