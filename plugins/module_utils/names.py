@@ -25,12 +25,12 @@ class NameError_(ValueError):
 
 
 def _to_ascii(name: str) -> str:
-    """Lower-cased A-label form of a possibly Unicode name (no trailing dot handling)."""
+    """Lower-cased A-label form of a possibly Unicode name; a final dot (absolute) is kept."""
     lowered = name.lower()
     if lowered.isascii():
         return lowered
     try:
-        return dns.name.from_unicode(lowered).to_text(omit_final_dot=True).lower()
+        return dns.name.from_unicode(lowered).to_text(omit_final_dot=not lowered.endswith(".")).lower()
     except (dns.exception.DNSException, UnicodeError) as exc:
         raise NameError_(f"{name!r} is not a valid internationalised name ({exc})") from None
 

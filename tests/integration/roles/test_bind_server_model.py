@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -30,6 +31,8 @@ PLAYBOOK = """
             content: "{{ {'failed': ansible_failed_result.msg} | to_json }}"
             dest: "{{ results_dir }}/{{ inventory_hostname }}.json"
 """
+
+FLEETDNS = Path(sys.executable).parent / "fleetdns"
 
 PROVIDERS = {
     "lab": {"type": "rfc2136", "server": "192.0.2.53", "port": 53, "tsig_key_name": "Fleet-Admin"},
@@ -128,7 +131,9 @@ def test_servers_get_their_zones_keys_and_least_privilege_grants(tmp_path: Path)
         "grant gw name _acme-challenge.cam.sub.example.test. TXT;",
     ]
     assert zones["example.test"]["allow_transfer"] == ["key fleet-admin"]
-    assert zones["example.test"]["nameservers"] == ["ns1.example.test.", "ns.elsewhere.test."]
+    assert zones["example.test"]["nameservers"] == ["ns.elsewhere.test.", "ns1.example.test."]
+    # the primary named in the SOA is this server when it is one of the name servers
+    assert zones["example.test"]["soa"]["mname"] == "ns1.example.test."
     assert zones["example.test"]["glue"] == [
         {"name": "ns1.example.test.", "type": "A", "value": "192.0.2.53"},
         {"name": "ns1.example.test.", "type": "AAAA", "value": "2001:db8::53"},
@@ -140,7 +145,7 @@ def test_servers_get_their_zones_keys_and_least_privilege_grants(tmp_path: Path)
     assert ns1["admin_keys"] == [
         {"name": "fleet-admin", "provider": "lab", "algorithm": "hmac-sha256", "inline": False}
     ]
-    assert ns1["problems"] == []
+    assert ns1["controller_keys"] == ["fleet-admin", "gw", "printer", "sensor-01"]
 
     # ns2 is matched by inventory name; its zone uses allow-update and gets no update-policy at all
     assert [zone["name"] for zone in ns2["zones"]] == ["acl.test"]
@@ -179,3 +184,26 @@ def test_inconsistent_inventories_are_refused_with_every_problem_named(tmp_path:
     assert "allow-update and update-policy" in ns2
     # ns2 serves acl.test by name only and has no address for its in-zone NS
     assert "name server ns2.acl.test. is inside the zone but has no address" in ns2
+
+
+def test_a_unicode_device_name_is_granted_under_the_spelling_the_cli_registers(tmp_path: Path, bind: Any) -> None:
+    all_vars = {
+        "fleetdns_providers": {"lab": bind.provider_options()},
+        "fleetdns_zones": {"example.test": {"provider": "lab"}},
+    }
+    servers = {
+        "ns1": {"ansible_host": bind.host, "bind_server_port": bind.port, "bind_server_nameserver_address": bind.host}
+    }
+    clients = {"cafe": {"fleetdns_names": ["Café.Example.Test"]}}
+    model = run_model(tmp_path, all_vars, servers, clients)["ns1"]["model"]
+    grants = zones_by_name(model)["example.test"]["update_policy"]
+
+    plan = subprocess.run(
+        [str(FLEETDNS), "plan", "-i", str(tmp_path / "hosts.yml"), "--json"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    changes = json.loads(plan.stdout)["zones"][0]["changes"]
+    registered = sorted({change["name"] for change in changes if change["action"] == "register"})
+    assert registered == ["xn--caf-dma.example.test."]
+    assert f"grant cafe name {registered[0]} A AAAA;" in grants

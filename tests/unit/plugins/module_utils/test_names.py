@@ -25,6 +25,7 @@ ZONE = "example.test."
         ("_sip._tcp", "_sip._tcp.example.test."),
         ("*.dev", "*.dev.example.test."),
         ("bücher", "xn--bcher-kva.example.test."),
+        ("Café.Example.Test.", "xn--caf-dma.example.test."),
     ],
 )
 def test_normalize_name(raw: str, expected: str) -> None:
