@@ -186,7 +186,7 @@ def _zone(
     extra = [str(line).strip().rstrip(";") + ";" for line in options.get("extra_grants") or []]
     allow_update = [str(item) for item in options.get("allow_update") or []]
     if allow_update and (grants or extra):
-        hosts = list(dict.fromkeys(host for host, _ in grants))
+        hosts = list(dict.fromkeys(host for host, _unused in grants))
         who = f"{', '.join(hosts)} {'has' if len(hosts) == 1 else 'have'} fleetdns_names in it" if hosts else None
         problems.append(
             Problem(
@@ -197,7 +197,7 @@ def _zone(
         )
     policy = []
     if not allow_update:
-        policy = ([f"grant {admin.name} zonesub ANY;"] if admin else []) + [line for _, line in grants] + extra
+        policy = ([f"grant {admin.name} zonesub ANY;"] if admin else []) + [line for _unused, line in grants] + extra
     nameservers = _nameservers(fleet, zone, settings, options, problems)
     own = _own_name(settings.host, zone)
     transfer = options.get("allow_transfer") or ([f"key {admin.name}"] if admin else ["none"])

@@ -56,6 +56,7 @@ def _run_isolated(device_path: Path, code: str) -> subprocess.CompletedProcess[s
         [sys.executable, "-S", "-E", "-c", prelude + code],
         capture_output=True,
         text=True,
+        check=False,
         timeout=120,
         cwd=device_path,
         env={"PATH": os.environ.get("PATH", ""), "NO_COLOR": "1"},

@@ -90,7 +90,7 @@ def test_each_device_gets_a_grant_for_exactly_its_names_in_the_longest_zone() ->
 
 
 def test_only_the_listed_clients_get_keys_and_grants() -> None:
-    result, _ = model(identities=["192.0.2.53"], clients=["sensor-01", "not-in-inventory"])
+    result, _unused = model(identities=["192.0.2.53"], clients=["sensor-01", "not-in-inventory"])
     assert [key["host"] for key in result["device_keys"]] == ["sensor-01"]
     assert "gw" not in str(by_name(result)["example.test"]["update_policy"])
     # the controller keeps the keys of the fleet's clients and the keys the role makes, not only this server's
@@ -99,7 +99,7 @@ def test_only_the_listed_clients_get_keys_and_grants() -> None:
 
 def test_extra_grants_come_last_and_allow_update_refuses_grants_beside_it() -> None:
     options = {"example.test": {"extra_grants": ["grant acme wildcard *.example.test. TXT"]}}
-    result, _ = model(identities=["192.0.2.53"], zone_options=options)
+    result, _unused = model(identities=["192.0.2.53"], zone_options=options)
     assert by_name(result)["example.test"]["update_policy"][-1] == "grant acme wildcard *.example.test. TXT;"
 
     options = {"acl.test.": {"allow_update": ["192.0.2.0/24"], "allow_transfer": ["none"]}}
@@ -112,7 +112,7 @@ def test_extra_grants_come_last_and_allow_update_refuses_grants_beside_it() -> N
 
 
 def test_a_port_other_than_the_providers_is_refused() -> None:
-    _, problems = model("ns2", nameserver_address="192.0.2.2")
+    _unused, problems = model("ns2", nameserver_address="192.0.2.2")
     assert problems == [
         "zone acl.test: provider 'legacy' uses port 5353 but named on ns2 listens on bind_server_port 53 "
         "(hint: make them equal)"
@@ -120,7 +120,7 @@ def test_a_port_other_than_the_providers_is_refused() -> None:
 
 
 def test_zone_options_are_checked() -> None:
-    _, problems = model(identities=["192.0.2.53"], zone_options={"example.test": {"allow_updates": []}, "a..b": {}})
+    _unused, problems = model(identities=["192.0.2.53"], zone_options={"example.test": {"allow_updates": []}, "a..b": {}})
     assert any("unknown key 'allow_updates'" in problem for problem in problems)
     assert any("empty label" in problem for problem in problems)
 
@@ -137,12 +137,12 @@ def test_declared_ns_and_their_addresses_make_the_apex_and_glue_of_a_new_zone() 
 
 def test_an_in_zone_name_server_without_address_is_refused() -> None:
     zones = {"example.test": {"provider": "lab", "records": [{"name": "@", "type": "NS", "value": "a.ns"}]}}
-    _, problems = model(identities=["192.0.2.53"], fleet_zones=zones)
+    _unused, problems = model(identities=["192.0.2.53"], fleet_zones=zones)
     assert (
         "zone example.test: name server a.ns.example.test. is inside the zone but has no address "
         "(hint: declare its A record in fleetdns_zones or set bind_server_nameserver_address)"
     ) in problems
-    _, problems = model(identities=["192.0.2.53"], fleet_zones=zones, nameserver_address="not-an-address")
+    _unused, problems = model(identities=["192.0.2.53"], fleet_zones=zones, nameserver_address="not-an-address")
     assert (
         "bind_server_nameserver_address: 'not-an-address' is not an IP address "
         "(hint: write an IPv4 or IPv6 address, like 192.0.2.53)"
@@ -178,7 +178,7 @@ def test_without_declared_ns_the_zone_or_role_nameservers_or_this_host_are_used(
 )
 def test_the_soa_contact_becomes_the_rname(contact: str, rname: str) -> None:
     zones = {"sub.example.test": {"provider": "lab"}}
-    result, _ = model(
+    result, _unused = model(
         identities=["192.0.2.53"], fleet_zones=zones, soa_contact=contact, nameserver_address="192.0.2.53"
     )
     soa = by_name(result)["sub.example.test"]["soa"]

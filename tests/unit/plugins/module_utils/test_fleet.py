@@ -66,7 +66,7 @@ def test_zones_carry_their_device_names_and_say_which_provider_applies_them() ->
 def test_a_unicode_device_name_is_spelled_as_the_cli_registers_it() -> None:
     hosts = {"cafe": {"fleetdns_names": ["Café.Example.Test"]}}
     fleet = build_fleet(inventory(), hosts)
-    registered = {name for name, _ in validate(inventory(), hosts).desired("example.test.").registered}
+    registered = {name for name, _unused in validate(inventory(), hosts).desired("example.test.").registered}
     assert registered == {"xn--caf-dma.example.test."}
     assert [device.name for device in fleet.device_names("example.test.")] == sorted(registered)
 
