@@ -120,7 +120,9 @@ def test_a_port_other_than_the_providers_is_refused() -> None:
 
 
 def test_zone_options_are_checked() -> None:
-    _unused, problems = model(identities=["192.0.2.53"], zone_options={"example.test": {"allow_updates": []}, "a..b": {}})
+    _unused, problems = model(
+        identities=["192.0.2.53"], zone_options={"example.test": {"allow_updates": []}, "a..b": {}}
+    )
     assert any("unknown key 'allow_updates'" in problem for problem in problems)
     assert any("empty label" in problem for problem in problems)
 
