@@ -72,7 +72,7 @@ def test_a_client_host_gets_its_own_facts() -> None:
             "zone": "example.test",
             "provider": "lab",
             "provider_type": "rfc2136",
-            "settings": {"server": "ns1.example.test", "port": 53, "timeout": 10},
+            "settings": {"server": "ns1.example.test", "port": 53, "timeout": 10, "deadline": 300},
             "names": ["gw.example.test.", "xn--caf-dma.example.test."],
         }
     ]

@@ -44,7 +44,7 @@ def test_a_client_gets_its_names_grouped_by_the_longest_zone_with_the_providers_
         ("cf.test", "cf", "cloudflare", ["gw.cf.test."]),
     ]
     # connection settings, but never a secret, and not the provider's own key: a device signs with its own
-    assert gw["zones"][0]["settings"] == {"server": "192.0.2.53", "port": 53, "timeout": 10}
+    assert gw["zones"][0]["settings"] == {"server": "192.0.2.53", "port": 53, "timeout": 10, "deadline": 300}
     assert "api_token" not in gw["zones"][2]["settings"]
     assert SECRET not in str(fleet.clients) and TOKEN not in str(fleet.clients)
     assert fleet.clients["sensor-01"].agent == "ddclient"
