@@ -46,7 +46,7 @@ def main() -> None:
             inventory.write_text(big_inventory(100, size))
             ours = statistics.median(
                 run_timed([str(BIN / "fleetdns"), "validate", "-i", str(inventory)], env, 0, "fleetdns validate")
-                for _ in range(args.repeat)
+                for _run in range(args.repeat)
             )
             peer_text, ratio_text = "not run", "-"
             if size <= args.peer_max:

@@ -167,12 +167,12 @@ class _Reader:
         return text
 
     def flag(self, value: object, where: str) -> bool:
-        if type(value) is not bool:
+        if not isinstance(value, bool):
             self.fail(where, f"expected true or false, found {shorten(json.dumps(value))}")
         return value
 
     def number(self, value: object, where: str) -> int:
-        if type(value) is not int:
+        if not isinstance(value, int) or isinstance(value, bool):
             self.fail(where, f"expected a whole number, found {shorten(json.dumps(value))}")
         return value
 

@@ -134,7 +134,7 @@ def test_a_huge_file_is_refused_before_it_is_read(tmp_path: Path, where: str) ->
     with huge.open("w") as handle:
         handle.write("all:\n" if where == "hosts.yml" else "")
         line = "# " + "x" * 1022 + "\n"
-        for _ in range(17 * 1024):
+        for _line in range(17 * 1024):
             handle.write(line)
     stderr = refused(tmp_path)
     assert f"{where}:1:1: the file is larger than 16 MiB" in stderr

@@ -200,7 +200,7 @@ def test_hostile_fragments_never_break_validate(text: str) -> None:
 @given(st.data())
 def test_mutated_example_never_breaks_validate(data: st.DataObject) -> None:
     text = bytearray(EXAMPLE.read_bytes())
-    for _ in range(data.draw(st.integers(1, 4), label="mutations")):
+    for _mutation in range(data.draw(st.integers(1, 4), label="mutations")):
         at = data.draw(st.integers(0, len(text)), label="offset")
         insert = data.draw(
             st.sampled_from([b"&a ", b"*a", b"[", b"]", b"{", b"}", b"{{", b"}}", b":", b"\t", b"\x00", b"\xff", b"'"])

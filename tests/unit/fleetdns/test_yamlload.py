@@ -340,6 +340,6 @@ def test_a_value_under_a_secret_option_is_not_quoted_in_a_problem(key: str) -> N
 
 
 def test_an_aliased_unsafe_container_is_marked_once() -> None:
-    data, _ = load("a: &a ['{{ x }}']\nb: !unsafe [*a, *a]\n")
+    data, _positions = load("a: &a ['{{ x }}']\nb: !unsafe [*a, *a]\n")
     assert data["b"][0] is data["b"][1] is data["a"]
     assert isinstance(data["a"][0], Unsafe)

@@ -146,7 +146,7 @@ def _one_byte_changes(value: str | bytes) -> list:
     """The value with its first, middle and last byte changed (one at a time)."""
     data = bytearray(value.encode() if isinstance(value, str) else value)
     changed = []
-    for index in {0, len(data) // 2, len(data) - 1}:
+    for index in sorted({0, len(data) // 2, len(data) - 1}):
         copy = bytearray(data)
         copy[index] ^= 0x01
         changed.append(bytes(copy) if isinstance(value, bytes) else copy.decode("latin-1"))
