@@ -183,3 +183,17 @@ def test_a_short_vault_password_is_not_spelled_out_by_masking(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     assert "'seventy-three' is not a whole number" in result.stderr
     assert "********" not in result.stdout + result.stderr
+
+
+def test_a_secret_yaml_cannot_type_is_not_quoted(tmp_path: Path) -> None:
+    """Written at test time, not kept in the malformed corpus: ansible-test's yamllint crashes on a bad `!!int`."""
+    secret = "c2VjcmV0LXZhbHVlLXdyaXR0ZW4"
+    (tmp_path / "hosts.yml").write_text(
+        "all:\n  vars:\n    fleetdns_providers:\n      cf:\n        type: cloudflare\n"
+        "        zone_id: 0123456789abcdef0123456789abcdef\n        account_id: 0123456789abcdef0123456789abcdef\n"
+        f"        api_token: !!int {secret}\n    fleetdns_zones:\n      example.test: {{provider: cf}}\n",
+        encoding="utf-8",
+    )
+    stderr = refused(tmp_path)
+    assert "hosts.yml:8:20" in stderr and "cannot be read as written (not shown: it is a secret)" in stderr
+    assert secret not in stderr
