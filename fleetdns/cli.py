@@ -16,12 +16,14 @@ from typing import NoReturn
 
 from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import ConfigError, FleetDNSError, Problem, shorten
 from ansible_collections.fleetdns.ddns.plugins.module_utils.gcpause import paused_gc
+from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import zonefile
 
 from .commands import Context
 from .commands import apply as apply_command
 from .commands import plan as plan_command
 from .commands import validate as validate_command
 from .output import Output, Redactor, redirect, setup_logging
+from .process import run_command
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -127,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (see EPILOG)."""
+    zonefile.command_runner = run_command
     redactor = Redactor()
     redactor.add_from_environment()
     debug = "--debug" in (sys.argv[1:] if argv is None else argv)

@@ -22,6 +22,22 @@ except ImportError:  # under `ansible-test units` tests/ is part of the collecti
     from ansible_collections.fleetdns.ddns.tests.lab.bind import INSTALL_HINT, BindLab, missing_binaries
 
 
+from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import zonefile
+
+try:
+    from fleetdns.process import run_command
+except ImportError:  # under `ansible-test units`: the CLI package lies inside the collection
+    from ansible_collections.fleetdns.ddns.fleetdns.process import run_command
+
+
+@pytest.fixture(autouse=True)
+def zonefile_commands() -> Iterator[None]:
+    """Tests call the engine as the CLI does: with the CLI's command runner (named-checkzone)."""
+    zonefile.command_runner = run_command
+    yield
+    zonefile.command_runner = None
+
+
 @pytest.fixture
 def bind() -> Iterator[BindLab]:
     """named on 127.0.0.1 and a free port serving example.test. with the lab keys; always stopped.

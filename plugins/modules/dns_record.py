@@ -289,6 +289,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.fleetdns.ddns.plugins.module_utils.config import DEFAULT_OWNER, provider_secrets
 from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import FleetDNSError
 from ansible_collections.fleetdns.ddns.plugins.module_utils.ownership import MARKER_OWNERSHIP, OWNERSHIP_MODES
+from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import zonefile
 from ansible_collections.fleetdns.ddns.plugins.module_utils.record_task import (
     ON_EXISTING,
     RECORD_OPTIONS,
@@ -327,6 +328,12 @@ def argument_spec() -> dict:
     )
 
 
+def _run(module: AnsibleModule, argv: list[str]) -> tuple[int, str]:
+    """The engine's command runner inside Ansible (named-checkzone before a zone file is installed)."""
+    returncode, stdout, stderr = module.run_command(argv)
+    return returncode, stdout + stderr
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec=argument_spec(),
@@ -335,6 +342,7 @@ def main() -> None:
         required_one_of=[("name", "records")],
         supports_check_mode=True,
     )
+    zonefile.command_runner = lambda argv, timeout: _run(module, argv)
     params = module.params
     provider = {key: value for key, value in params["provider"].items() if value is not None}
     module.no_log_values.update(provider_secrets(provider))  # the sub-options' no_log covers them too

@@ -48,7 +48,6 @@ import re
 import shutil
 import socket
 import stat
-import subprocess
 import tempfile
 import time
 import traceback
@@ -487,6 +486,13 @@ def email_to_rname(email: str) -> str:
     return dns.name.Name([*labels, b""]).to_text()
 
 
+# How the front runs a command: (argv, timeout in seconds) -> (exit code, stdout + stderr); raises
+# TimeoutError or OSError. The engine runs no process itself (inside Ansible a module must go through
+# AnsibleModule.run_command): the CLI sets a subprocess runner, dns_record one over run_command.
+CommandRunner = Callable[[list[str], float], tuple[int, str]]
+command_runner: CommandRunner | None = None
+
+
 def find_checkzone() -> str | None:
     """BIND's named-checkzone: on PATH, else where Debian and source builds put it."""
     for candidate in (shutil.which("named-checkzone"), *CHECKZONE_PATHS):
@@ -503,29 +509,19 @@ def named_checkzone(zone: str, path: str) -> list[str]:
     binary = find_checkzone()
     if binary is None:
         return []
-    # Popen, not subprocess.run: this engine module runs outside Ansible too, so it cannot use
-    # AnsibleModule.run_command, and ansible-test's pylint forbids subprocess.run in module_utils.
+    if command_runner is None:
+        return []
     try:
-        with subprocess.Popen(
-            [binary, "-i", "local", zone, path],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            errors="replace",
-        ) as process:
-            try:
-                stdout, stderr = process.communicate(timeout=CHECKZONE_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.communicate()
-                return [f"named-checkzone did not finish within {CHECKZONE_TIMEOUT:g} s"]
+        returncode, output = command_runner([binary, "-i", "local", zone, path], CHECKZONE_TIMEOUT)
+    except TimeoutError:
+        return [f"named-checkzone did not finish within {CHECKZONE_TIMEOUT:g} s"]
     except OSError as exc:
         return [f"named-checkzone could not run: {exc.strerror or exc}"]
-    if process.returncode == 0:
+    if returncode == 0:
         return []
-    lines = [line.strip() for line in (stdout + stderr).splitlines()]
+    lines = [line.strip() for line in output.splitlines()]
     errors = [line for line in lines if line and "not loaded due to errors" not in line]
-    return errors or [f"named-checkzone failed (exit code {process.returncode})"]
+    return errors or [f"named-checkzone failed (exit code {returncode})"]
 
 
 def render(zone: str, soa_text: str, soa_ttl: int, records: dict[RecordKey, RecordSet]) -> str:
