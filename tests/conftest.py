@@ -9,6 +9,7 @@ import gc
 from collections.abc import Iterator
 
 import pytest
+from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import zonefile
 from hypothesis import HealthCheck, settings
 
 # Property tests check correctness, not speed: on a busy 2-core CI machine (sanity and units of two
@@ -21,8 +22,6 @@ try:
 except ImportError:  # under `ansible-test units` tests/ is part of the collection, not on sys.path
     from ansible_collections.fleetdns.ddns.tests.lab.bind import INSTALL_HINT, BindLab, missing_binaries
 
-
-from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import zonefile
 
 try:
     from fleetdns.process import run_command
