@@ -1,7 +1,8 @@
 """Shared fixtures. `bind`: a fresh real BIND primary per test (see lab/bind.py for its API);
 `servers`: closes the fake servers a test starts (tests/unit/plugins/module_utils/public_ip_fakes.py);
 `collector_on`: the cyclic garbage collector switched on for the test, restored after.
-Also the hypothesis profile: no wall-clock deadline or slow-generation check."""
+Also the hypothesis profile: no wall-clock deadline or slow-generation check, and the rule that a
+skipped test fails the run."""
 
 from __future__ import annotations
 
@@ -70,3 +71,13 @@ def collector_on() -> Iterator[None]:
     yield
     if not was:
         gc.disable()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A skip is never a pass: a missing component must fail the run by name, not go unnoticed."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped and exitstatus == pytest.ExitCode.OK:
+        names = ", ".join(report.nodeid for report in skipped[:5])
+        reporter.write_line(f"{len(skipped)} test(s) skipped ({names}): a skip fails the run", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
