@@ -1,6 +1,7 @@
 """The `fleetdns` command: argument parsing, exit codes, and turning every error into one message.
 
-Each command lives in fleetdns/commands/<name>.py; this module only wires them up and makes sure
+Each command lives in fleetdns/commands/<name>.py (the registry there finds it); this module only
+wires them up and makes sure
 that whatever happens the user sees clear lines (never a traceback unless --debug) and no secret.
 """
 
@@ -18,22 +19,16 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import Config
 from ansible_collections.fleetdns.ddns.plugins.module_utils.gcpause import paused_gc
 from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import zonefile
 
-from .commands import Context
-from .commands import apply as apply_command
-from .commands import plan as plan_command
-from .commands import validate as validate_command
+from .commands import Context, registry
+from .options import DEBUG_HELP, inventory_options
 from .output import Output, Redactor, redirect, setup_logging
 from .process import run_command
+from .version import package_version
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
 EXIT_INTERRUPTED = 130
-# Commands that run once and exit: the cyclic GC is paused while they run. A plan or apply builds a
-# few hundred thousand long-lived, acyclic objects (records, plans, wire texts) and ends; the collector
-# would rescan them again and again (20-30 ms of CPU in a 10,000-record plan) without finding garbage.
-# A long-running command (an agent loop) keeps the collector on.
-ONE_SHOT_COMMANDS = ("validate", "plan", "apply")
 # A problem's message is cut to this many characters when printed, whatever value it quotes: the
 # last line of defence against a message that quotes a whole (huge) value.
 PROBLEM_MESSAGE_LIMIT = 400
@@ -66,15 +61,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"error: {message}\n")
 
 
-def _version() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("fleetdns")
-    except metadata.PackageNotFoundError:  # pragma: no cover - bare checkout
-        return "unknown"
-
-
 class _VersionAction(argparse.Action):
     """--version, looking the version up only when asked (importlib.metadata is slow to import)."""
 
@@ -82,31 +68,13 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show the version and exit")
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
-        sys.stdout.write(f"fleetdns {_version()}\n")
+        sys.stdout.write(f"fleetdns {package_version()}\n")
         parser.exit(0)
 
 
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
-    common.add_argument(
-        "-i",
-        "--inventory",
-        metavar="PATH",
-        default=argparse.SUPPRESS,
-        help="Ansible YAML inventory (default: $FLEETDNS_INVENTORY or ./hosts.yml)",
-    )
-    common.add_argument(
-        "--vault-password-file",
-        metavar="FILE",
-        default=argparse.SUPPRESS,
-        help="file holding the Ansible Vault password for vault-encrypted values",
-    )
-    common.add_argument(
-        "--debug",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="more detail (library logs, tracebacks); secrets stay hidden",
-    )
+    inventory_options(common)
     parser = _Parser(
         prog="fleetdns",
         description="Keep DNS names pointed at your machines, from one Ansible inventory.",
@@ -114,13 +82,16 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action=_VersionAction)
-    parser.add_argument(
-        "--debug", action="store_true", help="more detail (library logs, tracebacks); secrets stay hidden"
-    )
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     parser.set_defaults(inventory=None, vault_password_file=None)
     subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND", required=True)
-    for module in (validate_command, plan_command, apply_command):
-        module.add_parser(subparsers, [common])
+    for command in registry():
+        command.add_parser(subparsers, [common])
+        # A command that runs once and exits pauses the cyclic GC: a plan or apply builds a few hundred
+        # thousand long-lived, acyclic objects (records, plans, wire texts) and ends; the collector
+        # would rescan them again and again (20-30 ms of CPU in a 10,000-record plan) without finding
+        # garbage. A long-running command (an agent loop) keeps the collector on.
+        subparsers.choices[command.NAME].set_defaults(pause_gc=not getattr(command, "LONG_RUNNING", False))
     for choice in subparsers.choices.values():
         choice.epilog = EPILOG
         choice.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -142,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return exc.code if isinstance(exc.code, int) else EXIT_ERROR
             out.debug = bool(args.debug)
             setup_logging(out.debug)
-            with paused_gc(args.command in ONE_SHOT_COMMANDS):
+            with paused_gc(args.pause_gc):
                 return args.run(Context(args, out, redactor))
         except KeyboardInterrupt:
             out.info("interrupted")

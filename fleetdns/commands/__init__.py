@@ -1,4 +1,9 @@
-"""What every command shares: the run context and loading + validating the inventory.
+"""What every command shares: the registry of commands, the run context, and loading + validating
+the inventory.
+
+A command is one module in this package that defines NAME (the word typed), ORDER (its place in
+--help), `add_parser(subparsers, parents)` and `run(ctx) -> exit code`; LONG_RUNNING = True keeps the
+cyclic garbage collector on while it runs. Adding a command is adding that file.
 
 Validation always runs first and completely; a command reads or changes DNS only after it passed.
 """
@@ -6,10 +11,13 @@ Validation always runs first and completely; a command reads or changes DNS only
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
+import pkgutil
 import time
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from ansible_collections.fleetdns.ddns.plugins.module_utils import config as config_module
@@ -21,6 +29,16 @@ log = logging.getLogger("fleetdns")
 
 INVENTORY_ENV = "FLEETDNS_INVENTORY"
 DEFAULT_INVENTORY = "hosts.yml"
+
+
+def registry() -> list[ModuleType]:
+    """Every command module of this package, in --help order."""
+    found = []
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if hasattr(module, "NAME"):
+            found.append(module)
+    return sorted(found, key=lambda module: (module.ORDER, module.NAME))
 
 
 @dataclass

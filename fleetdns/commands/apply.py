@@ -28,19 +28,23 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.render import (
     zone_result_line,
 )
 
+from ..options import selection_options
 from . import Context, load
-from .plan import add_selection_options, checked_plan, load_saved_plan
+from .plan import checked_plan, load_saved_plan
+
+NAME = "apply"
+ORDER = 3
 
 
 def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "apply",
+        NAME,
         parents=parents,
         help="make the DNS match the inventory",
         description="Plan, show the plan, then apply it zone by zone. Asks for confirmation only on an "
         "interactive terminal without --yes.",
     )
-    add_selection_options(parser)
+    selection_options(parser)
     parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     parser.add_argument(
         "--plan",

@@ -34,37 +34,22 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.saved_plan import (
     saved_plan_text,
 )
 
+from ..options import selection_options
+from ..version import package_version
 from . import Context, load
 
-
-def add_selection_options(parser: argparse.ArgumentParser) -> None:
-    """Options plan and apply share."""
-    parser.add_argument(
-        "--zone",
-        action="append",
-        metavar="ZONE",
-        help="only this zone (repeat for several); default: every zone in fleetdns_zones",
-    )
-    parser.add_argument(
-        "--adopt",
-        action="store_true",
-        help="take ownership of existing record sets the inventory declares but fleetdns does not own yet",
-    )
-    parser.add_argument(
-        "--allow-deletes",
-        action="store_true",
-        help="allow deleting more than 30%% of the record sets fleetdns owns in a zone (and more than 5)",
-    )
+NAME = "plan"
+ORDER = 2
 
 
 def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "plan",
+        NAME,
         parents=parents,
         help="show what apply would change",
         description="Read every selected zone and show the changes apply would make. Changes nothing.",
     )
-    add_selection_options(parser)
+    selection_options(parser)
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print the plan as JSON (and nothing else) on stdout")
     fmt.add_argument("--markdown", action="store_true", help="print the plan as Markdown, for pull-request comments")
@@ -99,15 +84,6 @@ def run(ctx: Context) -> int:
     return 2 if args.detailed_exitcode and plan.has_changes else 0
 
 
-def _version() -> str:
-    from importlib import metadata  # slow to import; only needed for saved plans
-
-    try:
-        return metadata.version("fleetdns")
-    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        return "unknown"
-
-
 def plan_key() -> str | None:
     """The key saved plans are signed and checked with, if the environment provides one."""
     return os.environ.get(PLAN_KEY_ENV) or None
@@ -115,12 +91,12 @@ def plan_key() -> str | None:
 
 def save_plan(path: str, plan: Plan, config: FleetConfig) -> None:
     """Write the plan file atomically where the path leads (a symlink's target, or /dev/stdout as it is)."""
-    write_text(path, saved_plan_text(plan, config, _version(), plan_key()))
+    write_text(path, saved_plan_text(plan, config, package_version(), plan_key()))
 
 
 def load_saved_plan(path: str) -> SavedPlan:
     """Read and parse a plan file; what it claims is checked by make_checked_plan."""
-    return read_saved_plan(path, _version(), plan_key())
+    return read_saved_plan(path, package_version(), plan_key())
 
 
 def checked_plan(saved: SavedPlan, config: FleetConfig, providers: Providers, adopt: bool, report: Report) -> Plan:

@@ -6,10 +6,13 @@ import argparse
 
 from . import Context, load
 
+NAME = "validate"
+ORDER = 1
+
 
 def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "validate",
+        NAME,
         parents=parents,
         help="check the inventory without reading or changing any DNS",
         description="Check the inventory: every problem is reported with file:line:column and a hint. "

@@ -1,0 +1,45 @@
+"""Command-line options more than one command takes, defined once."""
+
+from __future__ import annotations
+
+import argparse
+
+DEBUG_HELP = "more detail (library logs, tracebacks); secrets stay hidden"
+
+
+def inventory_options(parser: argparse.ArgumentParser) -> None:
+    """Where the inventory is and how to open it; every command that reads an inventory takes these."""
+    parser.add_argument(
+        "-i",
+        "--inventory",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="Ansible YAML inventory (default: $FLEETDNS_INVENTORY or ./hosts.yml)",
+    )
+    parser.add_argument(
+        "--vault-password-file",
+        metavar="FILE",
+        default=argparse.SUPPRESS,
+        help="file holding the Ansible Vault password for vault-encrypted values",
+    )
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
+
+
+def selection_options(parser: argparse.ArgumentParser) -> None:
+    """Which zones, and what a plan may do: plan and apply take the same ones, so they plan alike."""
+    parser.add_argument(
+        "--zone",
+        action="append",
+        metavar="ZONE",
+        help="only this zone (repeat for several); default: every zone in fleetdns_zones",
+    )
+    parser.add_argument(
+        "--adopt",
+        action="store_true",
+        help="take ownership of existing record sets the inventory declares but fleetdns does not own yet",
+    )
+    parser.add_argument(
+        "--allow-deletes",
+        action="store_true",
+        help="allow deleting more than 30%% of the record sets fleetdns owns in a zone (and more than 5)",
+    )
