@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from .errors import PlanConflictError, SafetyError
 from .names import relative_name
 from .ownership import MARKER_OWNERSHIP, OWNERSHIP_MODES, ZONE_OWNERSHIP, ZoneState, claim_zone
-from .records import RecordKey, RecordSet, cname_conflicts, sort_key
+from .records import RecordKey, RecordSet, cname_conflicts, key_label, sort_key, values_summary
 
 # A plan may delete this share of the record sets we own in a zone without --allow-deletes ...
 DELETE_SHARE_LIMIT = 0.30
@@ -15,6 +15,8 @@ DELETE_SHARE_LIMIT = 0.30
 FREE_DELETES = 5
 
 ACTIONS = ("create", "update", "delete", "adopt", "register")
+# Types that hold one value: on_existing: keep cannot add a second one.
+SINGLE_VALUE_TYPES = ("CNAME", "DNAME")
 
 
 @dataclass
@@ -152,6 +154,57 @@ class Plan:
         return cls(data["owner"], [ZonePlan.from_dict(z) for z in data["zones"]])
 
 
+@dataclass(frozen=True)
+class Wording:
+    """How a front names its ways out of a conflict: the CLI's flags, a module's options."""
+
+    adopt: str  # the switch that takes unowned record sets over
+    set_adopt: str  # how to turn it on
+    other_ways: str  # further ways out of "exists with other values" ("" when there are none)
+    wanted: str  # what the user's record sets are called ("declared", "wanted")
+    incomplete: str  # why deletes were limited when the zone could not be listed whole
+
+
+CLI_WORDING = Wording(
+    adopt="--adopt",
+    set_adopt="run with --adopt",
+    other_ways="",
+    wanted="declared",
+    incomplete="the zone could not be transferred (AXFR refused): only declared names were read, so record "
+    "sets removed from the inventory are not deleted; allow AXFR for the key to fix this",
+)
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What a plan is asked to do in one zone; an inventory zone is: present, replace, prune.
+
+    `wanted`: with `present`, the record sets to set (`replace`), to add values to (`keep`) or to
+    set only where nothing else is there (`fail`); without it, the values to remove (none: the whole
+    record set). `registered`: the A/AAAA of device names, owned by fleetdns, values set by agents.
+    `ttl_kept`: wanted record sets that keep the TTL they have (the task gave none for them).
+    `prune`: delete the owned record sets the intent does not list."""
+
+    wanted: dict[RecordKey, RecordSet]
+    registered: frozenset[RecordKey] = frozenset()
+    present: bool = True
+    on_existing: str = "replace"
+    ttl_kept: frozenset[RecordKey] = frozenset()
+    prune: bool = True
+    adopt: bool = False
+    whole_zone: bool = False
+
+
+@dataclass
+class Planned:
+    """The changes of one zone, what is worth knowing (notes) and what the user should act on."""
+
+    changes: list[Change]
+    owned_count: int
+    notes: list[str]
+    warnings: list[str]
+
+
 def make_zone_plan(
     desired: ZoneDesired,
     current: ZoneState,
@@ -160,84 +213,159 @@ def make_zone_plan(
     adopt: bool = False,
     ownership: str = MARKER_OWNERSHIP,
 ) -> ZonePlan:
-    """Diff one zone. Raises PlanConflictError when reaching the desired state would change
-    record sets that fleetdns does not own (or that another owner id owns).
+    """Diff one inventory zone (present, replace, prune). Raises PlanConflictError when reaching the
+    desired state would change record sets that fleetdns does not own (or another owner id owns).
 
     Under zone ownership every record set of the zone is ours (ownership.claim_zone), so record
     sets the inventory does not list are deleted, and no markers are involved."""
-    zone = desired.zone
-    conflicts: list[str] = []
-    changes: list[Change] = []
-    whole_zone = ownership == ZONE_OWNERSHIP
-    if whole_zone:
-        current, foreign = claim_zone(current, set(desired.records), owner)
-        conflicts.extend(foreign)
-    plan = ZonePlan(
-        zone, provider, owned_count=sum(1 for o in current.owners.values() if o == owner), ownership=ownership
+    intent = Intent(desired.records, frozenset(desired.registered), adopt=adopt, whole_zone=ownership == ZONE_OWNERSHIP)
+    planned = plan_zone(intent, current, desired.zone, owner, CLI_WORDING)
+    return ZonePlan(
+        desired.zone, provider, planned.changes, planned.owned_count, planned.warnings + planned.notes, ownership
     )
-    if not current.complete:
-        plan.notes.append(
-            "the zone could not be transferred (AXFR refused): only declared names were read, so record "
-            "sets removed from the inventory are not deleted; allow AXFR for the key to fix this"
-        )
-    plan.notes.extend(current.warnings)
 
-    for key, want in desired.records.items():
-        have = current.records.get(key)
-        holder = current.owners.get(key)
-        if holder is not None and holder != owner:
-            conflicts.append(f"{_label(key, zone)} is owned by '{holder}', not by '{owner}'")
-        elif holder == owner:
+
+def plan_zone(intent: Intent, current: ZoneState, zone: str, owner: str, wording: Wording) -> Planned:
+    """The one planner: the changes that bring `current` to `intent`, pure. Every rule lives here:
+    ownership (markers or the whole zone), adopting, device names, pruning, CNAME exclusivity and
+    the addresses NS/MX targets need. Raises PlanConflictError listing every record set in the way."""
+    return _Planner(intent, current, zone, owner, wording).plan()
+
+
+class _Planner:
+    def __init__(self, intent: Intent, current: ZoneState, zone: str, owner: str, wording: Wording) -> None:
+        self.intent = intent
+        self.zone = zone
+        self.owner = owner
+        self.words = wording
+        self.conflicts: list[str] = []
+        if intent.whole_zone:
+            current, self.conflicts = claim_zone(current, set(intent.wanted), owner)
+        self.current = current
+        self.changes: list[Change] = []
+        self.notes: list[str] = []
+        self.warnings: list[str] = list(current.warnings)
+
+    def plan(self) -> Planned:
+        owned_count = sum(1 for o in self.current.owners.values() if o == self.owner)
+        for key, want in self.intent.wanted.items():
+            holder = self.current.owners.get(key)
+            if holder is not None and holder != self.owner:
+                self.conflicts.append(f"{self._label(key)} is owned by '{holder}', not by '{self.owner}'")
+                continue
+            have = self.current.records.get(key)
+            if self.intent.present:
+                self._present(key, want, have, holder == self.owner)
+            else:
+                self._absent(key, want, have, holder == self.owner)
+        if self.intent.present:
+            self._register()
+        if self.intent.prune:
+            self._prune()
+        self.conflicts.extend(self._cname_conflicts())
+        self.conflicts.extend(orphaned_targets(self.current, self.changes, self.zone))
+        if self.conflicts:
+            raise PlanConflictError(self.zone, self.conflicts, "fleetdns never changes record sets it does not own")
+        changes = sorted(self.changes, key=lambda c: sort_key(c.key))
+        return Planned(changes, owned_count, self.notes, self.warnings)
+
+    def _present(self, key: RecordKey, want: RecordSet, have: RecordSet | None, owned: bool) -> None:
+        mode = self.intent.on_existing
+        label = self._label(key)
+        if have is not None:
+            ttl = have.ttl if key in self.intent.ttl_kept else want.ttl
+            values = have.values | want.values if mode == "keep" else want.values
+            if mode == "keep" and key[1] in SINGLE_VALUE_TYPES and len(values) > 1:
+                self.conflicts.append(
+                    f"{label} holds {values_summary(have)}; a {key[1]} holds one value, so on_existing: keep "
+                    "cannot add another (use on_existing: replace)"
+                )
+                return
+            if mode == "fail" and values != have.values:
+                self.conflicts.append(
+                    f"{label} exists with other values ({values_summary(have)}) and on_existing is fail"
+                )
+                return
+            want = RecordSet(want.name, want.type, ttl, values)
+        if owned:
             if have != want:
-                changes.append(Change("update" if have else "create", *key, have, want, True, True))
+                self._add("update" if have else "create", key, have, want, True, True)
         elif have is None:
-            changes.append(Change("create", *key, None, want, False, True))
-        elif adopt:
-            changes.append(Change("adopt", *key, have, want, False, True))
+            self._add("create", key, None, want, False, True)
+        elif self.intent.adopt:
+            self._add("adopt", key, have, want, False, True)
         elif have == want:
-            plan.notes.append(
-                f"{_label(key, zone)} exists as declared but is not owned; left as is (--adopt takes ownership)"
+            self.notes.append(
+                f"{label} exists as {self.words.wanted} but is not owned; left as is ({self.words.adopt} takes "
+                "ownership)"
             )
+        elif mode == "keep":
+            self._add("update", key, have, want, False, False)
         else:
-            conflicts.append(
-                f"{_label(key, zone)} exists with other values ({_summary(have)}) and is not owned by fleetdns; "
-                "remove it, or run with --adopt to take it over"
+            self.conflicts.append(
+                f"{label} exists with other values ({values_summary(have)}) and is not owned by fleetdns; "
+                f"remove it,{'' if self.words.other_ways else ' or'} {self.words.set_adopt} to take it over"
+                f"{self.words.other_ways}"
             )
 
-    for key in sorted(desired.registered - desired.records.keys(), key=sort_key):
-        holder = current.owners.get(key)
-        if holder is not None and holder != owner:
-            conflicts.append(f"{_label(key, zone)} is owned by '{holder}', not by '{owner}'")
-        elif holder is None and not whole_zone:  # (a zone owned whole needs no marker for it)
-            have = current.records.get(key)
-            changes.append(Change("register", *key, have, have, False, True))
+    def _absent(self, key: RecordKey, want: RecordSet, have: RecordSet | None, owned: bool) -> None:
+        if not want.values:  # the whole record set
+            if owned:
+                self._add("delete", key, have, None, True, False)
+            elif have is not None and self.intent.adopt:
+                self._add("delete", key, have, None, False, False)
+            elif have is not None:
+                self.conflicts.append(
+                    f"{self._label(key)} is not owned by fleetdns; {self.words.set_adopt} to delete it anyway, "
+                    "or list the values to remove"
+                )
+            return
+        if have is None or not have.values & want.values:
+            return
+        remaining = have.values - want.values
+        after = RecordSet(have.name, have.type, have.ttl, remaining) if remaining else None
+        self._add("update" if after else "delete", key, have, after, owned, owned and after is not None)
 
-    for key, holder in current.owners.items():
-        if holder == owner and key not in desired.records and key not in desired.registered:
-            changes.append(Change("delete", *key, current.records.get(key), None, True, False))
+    def _register(self) -> None:
+        for key in sorted(self.intent.registered - self.intent.wanted.keys(), key=sort_key):
+            holder = self.current.owners.get(key)
+            if holder is not None and holder != self.owner:
+                self.conflicts.append(f"{self._label(key)} is owned by '{holder}', not by '{self.owner}'")
+            elif holder is None and not self.intent.whole_zone:  # (a zone owned whole needs no marker)
+                have = self.current.records.get(key)
+                self._add("register", key, have, have, False, True)
 
-    conflicts.extend(_cname_conflicts(current, changes, zone))
-    conflicts.extend(orphaned_targets(current, changes, zone))
-    if conflicts:
-        raise PlanConflictError(zone, conflicts, "fleetdns never changes record sets it does not own")
-    plan.changes = sorted(changes, key=lambda c: sort_key(c.key))
-    return plan
+    def _prune(self) -> None:
+        if not self.current.complete:
+            self.warnings.append(self.words.incomplete)
+        listed = self.intent.wanted.keys() | self.intent.registered
+        for key, holder in self.current.owners.items():
+            if holder == self.owner and key not in listed:
+                self._add("delete", key, self.current.records.get(key), None, True, False)
 
+    def _add(
+        self, action: str, key: RecordKey, before: RecordSet | None, after: RecordSet | None, was: bool, will: bool
+    ) -> None:
+        self.changes.append(Change(action, *key, before, after, was, will))
 
-def _cname_conflicts(current: ZoneState, changes: list[Change], zone: str) -> list[str]:
-    """CNAME beside other data after the plan, where the other data is not ours to remove."""
-    after = set(current.records)
-    for change in changes:
-        if change.after is None:
-            after.discard(change.key)
-        else:
-            after.add(change.key)
-    result = []
-    for name, others in cname_conflicts(after):
-        result.append(
-            f"{relative_name(name, zone)} would hold a CNAME beside {', '.join(others)}; a CNAME must stand alone"
-        )
-    return result
+    def _cname_conflicts(self) -> list[str]:
+        """A CNAME beside other data after the plan (RFC 1034 §3.6.2), at a name the plan writes: a
+        server would refuse or silently drop part of it, so say so before anything is sent."""
+        after = set(self.current.records)
+        for change in self.changes:
+            if change.after is None:
+                after.discard(change.key)
+            else:
+                after.add(change.key)
+        touched = {c.name for c in self.changes if c.after is not None}
+        return [
+            f"{relative_name(name, self.zone)} would hold a CNAME beside {', '.join(others)}; a CNAME must stand alone"
+            for name, others in cname_conflicts(after)
+            if name in touched
+        ]
+
+    def _label(self, key: RecordKey) -> str:
+        return key_label(key, self.zone)
 
 
 def orphaned_targets(current: ZoneState, changes: list[Change], zone: str) -> list[str]:
@@ -259,7 +387,7 @@ def orphaned_targets(current: ZoneState, changes: list[Change], zone: str) -> li
         for value in rrset.values if rrset else ():
             target = value.rsplit(" ", 1)[-1]
             if target in gone:
-                pointing.setdefault(target, []).append(_label(key, zone))
+                pointing.setdefault(target, []).append(key_label(key, zone))
     return [
         f"{relative_name(name, zone)} would lose its last address while {', '.join(sorted(pointing[name]))} "
         "points at it, which a server refuses; keep (list) the address, or change those records too"
@@ -279,13 +407,3 @@ def check_delete_safety(plan: ZonePlan, allow_deletes: bool) -> None:
         f"({share:.0f}%), above the {DELETE_SHARE_LIMIT:.0%} safety limit",
         "check that the inventory is complete; if the deletions are intended, re-run with --allow-deletes",
     )
-
-
-def _label(key: RecordKey, zone: str) -> str:
-    return f"{relative_name(key[0], zone)} {key[1]}"
-
-
-def _summary(rrset: RecordSet) -> str:
-    values = rrset.sorted_values()
-    shown = ", ".join(values[:3]) + (f", ... ({len(values)} values)" if len(values) > 3 else "")
-    return f"ttl {rrset.ttl}: {shown}"

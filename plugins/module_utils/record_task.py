@@ -1,8 +1,8 @@
 """The generic runner behind the dns_record module: one task's record sets on one zone provider.
 
 A task is checked with config.py's own checks (so a task accepts exactly what an inventory entry
-accepts), the zone is read once, the plan follows the ownership rules of `fleetdns plan` (the same
-markers, so the CLI and the module agree on what is owned), and every change goes out in ONE
+accepts), the zone is read once, the plan is made by the CLI's own planner (plan.plan_zone: the same
+ownership rules and markers, so the CLI and the module agree on what is owned), and every change goes out in ONE
 provider.apply call, which packs them into as few UPDATE messages / API batches as fit.
 
 Semantics per listed record set (state present):
@@ -38,19 +38,18 @@ from .config import (
     validate_records,
 )
 from .errors import ConfigError, FleetDNSError, PlanConflictError, Problem, SafetyError
-from .names import NameError_, normalize_zone, relative_name, zone_for_name
-from .ownership import MARKER_OWNERSHIP, OWNERSHIP_MODES, ZONE_OWNERSHIP, ZoneState, claim_zone
-from .plan import Change, ZonePlan, check_delete_safety, orphaned_targets
+from .names import NameError_, normalize_zone, zone_for_name
+from .ownership import MARKER_OWNERSHIP, OWNERSHIP_MODES, ZONE_OWNERSHIP, ZoneState
+from .plan import Change, Intent, Wording, ZonePlan, check_delete_safety, plan_zone
 from .providers import zone_provider_class, zone_provider_type_names
 from .rdata import HAS_DNSPYTHON, ValueError_, check_ttl
-from .records import RecordKey, RecordSet, cname_conflicts, sort_key
+from .records import RecordKey, RecordSet
 
 STATES = ("present", "absent")
 ON_EXISTING = ("replace", "keep", "fail")
 RECORD_OPTIONS = ("name", "type", "value", "values", "ttl")
 # Python packages a provider needs besides dnspython (which every task needs), by provider type.
 PROVIDER_LIBRARIES: dict[str, tuple[str, ...]] = {"cloudflare": ("requests",)}
-_SINGLE_VALUE_TYPES = ("CNAME", "DNAME")
 
 
 @dataclass
@@ -256,163 +255,41 @@ def _unprefixed(problem: Problem) -> Problem:
 # ---- planning ------------------------------------------------------------------------------------
 
 
+MODULE_WORDING = Wording(
+    adopt="adopt: true",
+    set_adopt="set adopt: true",
+    other_ways=", or on_existing: keep to add values beside the ones there",
+    wanted="wanted",
+    incomplete="the zone could not be listed whole (for rfc2136: AXFR refused), so prune only saw the record "
+    "sets of this task; allow AXFR for the key to prune the rest",
+)
+
+
 def plan_task(task: RecordTask, prepared: Prepared, current: ZoneState) -> TaskPlan:
-    """The changes that bring `current` to what the task asks; pure. Raises PlanConflictError for
-    record sets in the way, SafetyError when prune would delete too much."""
-    planner = _Planner(task, prepared, current)
-    return planner.plan()
-
-
-class _Planner:
-    def __init__(self, task: RecordTask, prepared: Prepared, current: ZoneState) -> None:
-        self.task = task
-        self.prep = prepared
-        self.zone = prepared.zone
-        self.owner = prepared.owner
-        self.whole_zone = task.ownership == ZONE_OWNERSHIP
-        self.conflicts: list[str] = []
-        if self.whole_zone:
-            current, self.conflicts = claim_zone(current, set(prepared.wanted), self.owner)
-        self.current = current
-        self.changes: list[Change] = []
-        self.notes: list[str] = []
-        self.warnings: list[str] = list(current.warnings)
-
-    def plan(self) -> TaskPlan:
-        owned_count = sum(1 for o in self.current.owners.values() if o == self.owner)
-        for key, want in self.prep.wanted.items():
-            holder = self.current.owners.get(key)
-            if holder is not None and holder != self.owner:
-                self.conflicts.append(f"{self._label(key)} is owned by '{holder}', not by '{self.owner}'")
-                continue
-            have = self.current.records.get(key)
-            if self.task.state == "present":
-                self._present(key, want, have, holder == self.owner)
-            else:
-                self._absent(key, want, have, holder == self.owner)
-        if self.task.state == "present" and not self.whole_zone:  # (a zone owned whole needs no marker)
-            self._register()
-        if self.task.prune:
-            self._prune(owned_count)
-        self.conflicts.extend(self._cname_conflicts())
-        self.conflicts.extend(orphaned_targets(self.current, self.changes, self.zone))
-        if self.conflicts:
-            raise PlanConflictError(self.zone, self.conflicts, "fleetdns never changes record sets it does not own")
-        changes = sorted(self.changes, key=lambda c: sort_key(c.key))
-        return TaskPlan(self.zone, changes, owned_count, self.notes, self.warnings)
-
-    def _present(self, key: RecordKey, want: RecordSet, have: RecordSet | None, owned: bool) -> None:
-        mode = self.task.on_existing
-        label = self._label(key)
-        if have is not None:
-            ttl = want.ttl if key in self.prep.explicit_ttl else have.ttl
-            values = have.values | want.values if mode == "keep" else want.values
-            if mode == "keep" and key[1] in _SINGLE_VALUE_TYPES and len(values) > 1:
-                self.conflicts.append(
-                    f"{label} holds {_summary(have)}; a {key[1]} holds one value, so on_existing: keep cannot "
-                    "add another (use on_existing: replace)"
-                )
-                return
-            if mode == "fail" and values != have.values:
-                self.conflicts.append(f"{label} exists with other values ({_summary(have)}) and on_existing is fail")
-                return
-            want = RecordSet(want.name, want.type, ttl, values)
-        if owned:
-            if have != want:
-                self._add("update" if have else "create", key, have, want, True, True)
-        elif have is None:
-            self._add("create", key, None, want, False, True)
-        elif self.task.adopt:
-            self._add("adopt", key, have, want, False, True)
-        elif have == want:
-            self.notes.append(f"{label} exists as wanted but is not owned; left as is (adopt: true takes ownership)")
-        elif mode == "keep":
-            self._add("update", key, have, want, False, False)
-        else:
-            self.conflicts.append(
-                f"{label} exists with other values ({_summary(have)}) and is not owned by fleetdns; remove it, "
-                "set adopt: true to take it over, or on_existing: keep to add values beside the ones there"
-            )
-
-    def _absent(self, key: RecordKey, want: RecordSet, have: RecordSet | None, owned: bool) -> None:
-        if not want.values:  # the whole record set
-            if owned:
-                self._add("delete", key, have, None, True, False)
-            elif have is not None and self.task.adopt:
-                self._add("delete", key, have, None, False, False)
-            elif have is not None:
-                self.conflicts.append(
-                    f"{self._label(key)} is not owned by fleetdns; set adopt: true to delete it anyway, "
-                    "or list the values to remove"
-                )
-            return
-        if have is None or not have.values & want.values:
-            return
-        remaining = have.values - want.values
-        after = RecordSet(have.name, have.type, have.ttl, remaining) if remaining else None
-        self._add("update" if after else "delete", key, have, after, owned, owned and after is not None)
-
-    def _register(self) -> None:
-        for key in sorted(self.prep.registered - self.prep.wanted.keys(), key=sort_key):
-            holder = self.current.owners.get(key)
-            if holder is not None and holder != self.owner:
-                self.conflicts.append(f"{self._label(key)} is owned by '{holder}', not by '{self.owner}'")
-            elif holder is None:
-                have = self.current.records.get(key)
-                self._add("register", key, have, have, False, True)
-
-    def _prune(self, owned_count: int) -> None:
-        if not self.current.complete:
-            self.warnings.append(
-                "the zone could not be listed whole (for rfc2136: AXFR refused), so prune only saw the record "
-                "sets of this task; allow AXFR for the key to prune the rest"
-            )
-        listed = self.prep.wanted.keys() | self.prep.registered
-        pruned = [
-            Change("delete", *key, self.current.records.get(key), None, True, False)
-            for key, holder in self.current.owners.items()
-            if holder == self.owner and key not in listed
-        ]
+    """The changes that bring `current` to what the task asks; pure (the CLI's planner, configured
+    by the task). Raises PlanConflictError for record sets in the way, SafetyError when prune would
+    delete too much."""
+    intent = Intent(
+        prepared.wanted,
+        frozenset(prepared.registered),
+        present=task.state == "present",
+        on_existing=task.on_existing,
+        ttl_kept=frozenset(prepared.wanted.keys() - prepared.explicit_ttl),
+        prune=task.prune,
+        adopt=task.adopt,
+        whole_zone=task.ownership == ZONE_OWNERSHIP,
+    )
+    planned = plan_zone(intent, current, prepared.zone, prepared.owner, MODULE_WORDING)
+    if task.prune and not task.allow_deletes:
+        pruned = [c for c in planned.changes if c.action == "delete" and c.key not in prepared.wanted]
         try:
-            check_delete_safety(ZonePlan(self.zone, self.prep.provider.name, pruned, owned_count), False)
+            check_delete_safety(ZonePlan(prepared.zone, prepared.provider.name, pruned, planned.owned_count), False)
         except SafetyError as exc:
-            if not self.task.allow_deletes:
-                raise SafetyError(
-                    f"prune: {exc.message}",
-                    "check that the task lists every record set; if the deletions are intended, set allow_deletes: "
-                    "true",
-                ) from None
-        self.changes.extend(pruned)
-
-    def _add(
-        self, action: str, key: RecordKey, before: RecordSet | None, after: RecordSet | None, was: bool, will: bool
-    ) -> None:
-        self.changes.append(Change(action, *key, before, after, was, will))
-
-    def _cname_conflicts(self) -> list[str]:
-        """A CNAME beside other data after the plan (RFC 1034 §3.6.2): a server would refuse or
-        silently drop part of it, so say so before anything is sent."""
-        after = set(self.current.records)
-        for change in self.changes:
-            if change.after is None:
-                after.discard(change.key)
-            else:
-                after.add(change.key)
-        touched = {c.name for c in self.changes if c.after is not None}
-        return [
-            f"{relative_name(name, self.zone)} would hold a CNAME beside {', '.join(others)}; a CNAME must stand alone"
-            for name, others in cname_conflicts(after)
-            if name in touched
-        ]
-
-    def _label(self, key: RecordKey) -> str:
-        return f"{relative_name(key[0], self.zone)} {key[1]}"
-
-
-def _summary(rrset: RecordSet) -> str:
-    values = rrset.sorted_values()
-    shown = ", ".join(values[:3]) + (f", ... ({len(values)} values)" if len(values) > 3 else "")
-    return f"ttl {rrset.ttl}: {shown}"
+            raise SafetyError(
+                f"prune: {exc.message}",
+                "check that the task lists every record set; if the deletions are intended, set allow_deletes: true",
+            ) from None
+    return TaskPlan(prepared.zone, planned.changes, planned.owned_count, planned.notes, planned.warnings)
 
 
 # ---- running -------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .names import relative_name
+
 RecordKey = tuple[str, str]  # (absolute lower-case name, upper-case type)
 
 
@@ -51,3 +53,15 @@ def sort_key(key: RecordKey) -> tuple:
     """Display order: by name read from the zone apex down, then type."""
     name, rtype = key
     return (tuple(reversed(name.split("."))), rtype)
+
+
+def key_label(key: RecordKey, zone: str) -> str:
+    """How messages name a record set: its name relative to the zone, and its type (`www A`)."""
+    return f"{relative_name(key[0], zone)} {key[1]}"
+
+
+def values_summary(rrset: RecordSet, shown: int = 3) -> str:
+    """A record set's TTL and first values, for a message that must stay one line."""
+    values = rrset.sorted_values()
+    text = ", ".join(values[:shown]) + (f", ... ({len(values)} values)" if len(values) > shown else "")
+    return f"ttl {rrset.ttl}: {text}"

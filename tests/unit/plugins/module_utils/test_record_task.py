@@ -27,8 +27,8 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.record_task import (
     provider_argument_spec,
     run_task,
 )
-from ansible_collections.fleetdns.ddns.plugins.module_utils.records import RecordSet
-from hypothesis import given, settings
+from ansible_collections.fleetdns.ddns.plugins.module_utils.records import RecordSet, cname_conflicts
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 ZONE = "example.test."
@@ -498,3 +498,55 @@ def test_zone_ownership_run_on_zone_files_writes_no_marker_and_prunes(tmp_path) 
     assert [(c.action, c.name) for c in pruned.changes] == [("delete", "stray.example.test.")]
     assert "stray" not in path.read_text() and "_fleetdns" not in path.read_text()
     assert run_task(RecordTask(**{**t.__dict__, "prune": True})).changes == []
+
+
+# Every rule at once: several types (CNAME exclusivity, MX targets losing their address), device
+# names, markers of another owner, adopt, both ownership modes.
+_TYPED_VALUES = {
+    "A": ["192.0.2.1", "192.0.2.2"],
+    "AAAA": ["2001:db8::1"],
+    "CNAME": ["a.example.test.", "c.example.test."],
+    "MX": ["10 a.example.test.", "20 b.example.test."],
+}
+typed_rrsets = st.sampled_from(sorted(_TYPED_VALUES)).flatmap(
+    lambda rtype: st.builds(
+        lambda n, v, t: RecordSet(f"{n}.{ZONE}", rtype, t, v),
+        names,
+        st.frozensets(st.sampled_from(_TYPED_VALUES[rtype]), min_size=1, max_size=1 if rtype == "CNAME" else 2),
+        st.sampled_from([60, 300]),
+    )
+)
+
+
+@settings(max_examples=300)
+@given(
+    have=st.lists(typed_rrsets, unique_by=lambda r: r.key),
+    want=st.lists(typed_rrsets, unique_by=lambda r: r.key),
+    owners=st.lists(st.tuples(typed_rrsets, st.sampled_from([ME, "other"]))),
+    devices=st.sets(names, max_size=2),
+    adopt=st.booleans(),
+    whole_zone=st.booleans(),
+)
+def test_the_module_and_the_cli_share_every_rule(have, want, owners, devices, adopt, whole_zone) -> None:
+    """replace + prune + present is what an inventory zone means: the module's plan of it is the
+    CLI's plan, change for change and conflict for conflict, whatever the zone holds."""
+    assume(not cname_conflicts({r.key for r in want}))  # an invalid inventory / task: refused before planning
+    current = state(have, {r.key: o for r, o in owners if r.key in {h.key for h in have}})
+    ownership = "zone" if whole_zone else "markers"
+    wanted_names = {r.name for r in want}
+    device_names = [f"{n}.{ZONE}" for n in sorted(devices) if f"{n}.{ZONE}" not in wanted_names]
+    registered = {(name, rtype) for name in device_names for rtype in ("A", "AAAA")}
+    records = [{"name": r.name, "type": r.type, "value": sorted(r.values), "ttl": r.ttl} for r in want]
+    t = task(records, prune=True, adopt=adopt, allow_deletes=True, ownership=ownership, device_names=device_names)
+    desired = ZoneDesired(ZONE, {r.key: r for r in want}, registered)
+    try:
+        expected = make_zone_plan(desired, current, ME, "files", adopt, ownership)
+    except PlanConflictError as exc:
+        with pytest.raises(PlanConflictError) as info:
+            plan_task(t, prepare(t), current)
+        # the same record sets are in the way (the hints differ: adopt: true vs --adopt)
+        assert sorted(c.split(" ")[:2] for c in info.value.conflicts) == sorted(c.split(" ")[:2] for c in exc.conflicts)
+        return
+    got = plan_task(t, prepare(t), current)
+    assert got.changes == expected.changes
+    assert got.owned_count == expected.owned_count
