@@ -84,6 +84,8 @@ class _Dropped(Exception):
 
 def parse_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """An IPv4 or IPv6 address in canonical form, or None when `text` is not one (no scope ids)."""
+    if "%" in text:  # a zone index is meaningless to a DNS service
+        return None
     try:
         return ipaddress.ip_address(text.strip())
     except ValueError:
@@ -131,6 +133,10 @@ class DdnsEmulator:
     def log_path(self, path: str) -> str:
         """The path as logged; services that carry secrets in the path override this."""
         return path
+
+    def log_answer(self, body: str) -> str:
+        """The answer as logged; services whose answers carry secrets override this."""
+        return body
 
     def log_query(self, request: Request) -> dict[str, str]:
         """The query as logged: values of `secret_params` replaced."""
@@ -245,7 +251,7 @@ class DdnsEmulator:
             entry.update(endpoint=endpoint, status=0, answer=None)
             self._log(entry)
             raise
-        entry.update(endpoint=answer.endpoint or endpoint, status=answer.status, answer=answer.body)
+        entry.update(endpoint=answer.endpoint or endpoint, status=answer.status, answer=self.log_answer(answer.body))
         self._log(entry)
         return answer
 

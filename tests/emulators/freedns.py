@@ -78,6 +78,9 @@ class FreeDnsEmulator(DdnsEmulator):
     def log_path(self, path: str) -> str:
         return _V2.sub("/u/" + REDACTED + "/", path)
 
+    def log_answer(self, body: str) -> str:
+        return re.sub(r"update\.php\?[^\s|&]+", "update.php?" + REDACTED, body)  # listed v1 keys
+
     def log_query(self, request: Request) -> dict[str, str]:
         query = super().log_query(request)
         if request.path == "/dynamic/update.php":  # the v1 key is the first bare query item
