@@ -134,6 +134,10 @@ class DdnsEmulator:
         """The path as logged; services that carry secrets in the path override this."""
         return path
 
+    def log_extra(self, request: Request) -> dict[str, Any]:
+        """More fields for the log entry (e.g. the Basic auth user name, never its password)."""
+        return {}
+
     def log_answer(self, body: str) -> str:
         """The answer as logged; services whose answers carry secrets override this."""
         return body
@@ -232,6 +236,7 @@ class DdnsEmulator:
             "query": self.log_query(request),
             "user_agent": request.header("User-Agent"),
             "scheme": request.scheme,
+            **self.log_extra(request),
         }
         with self.lock:
             endpoint = self.endpoint_of(request)

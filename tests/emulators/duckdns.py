@@ -26,6 +26,7 @@ As DuckDNS documents it:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,7 +54,7 @@ class DuckDnsEmulator(DdnsEmulator):
         self.tokens: dict[str, set[str]] = {}
         self.domains: dict[str, Domain] = {}
 
-    def add_account(self, token: str, domains: list[str]) -> None:
+    def add_account(self, token: str, domains: Sequence[str]) -> None:
         with self.lock:
             self.tokens[token] = {d.lower() for d in domains}
             for name in domains:

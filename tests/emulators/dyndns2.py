@@ -35,8 +35,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .ddns_base import Answer, DdnsEmulator, Request, is_fqdn, parse_address
 
@@ -88,7 +90,7 @@ class Dyndns2Emulator(DdnsEmulator):
         self.paths = {"/nic/update"} | ({"/v3/update"} if flavour == "dyn" else set())
 
     # ---- test controls ------------------------------------------------------------------------------
-    def add_account(self, username: str, password: str, hosts: list[str] = (), donator: bool = False) -> Account:
+    def add_account(self, username: str, password: str, hosts: Sequence[str] = (), donator: bool = False) -> Account:
         account = Account(username, password, donator)
         for name in hosts:
             account.hosts[name.lower()] = Host(name.lower())
@@ -112,6 +114,10 @@ class Dyndns2Emulator(DdnsEmulator):
         found = self.host(name)
         with self.lock:
             found.ipv4, found.ipv6 = ipv4, ipv6
+
+    def log_extra(self, request: Request) -> dict[str, Any]:
+        credentials = _basic_credentials(request.header("Authorization"))
+        return {"user": credentials[0] if credentials else None}
 
     # ---- the protocol -------------------------------------------------------------------------------
     def answer(self, request: Request) -> Answer:

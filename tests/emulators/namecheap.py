@@ -24,6 +24,7 @@ UTF-8 bytes, as the real service does (clients must cope), and the content type 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,7 +51,7 @@ class NamecheapEmulator(DdnsEmulator):
         super().__init__(tls_dir)
         self.domains: dict[str, DomainEntry] = {}
 
-    def add_domain(self, domain: str, password: str, hosts: list[str] = ("@",)) -> None:
+    def add_domain(self, domain: str, password: str, hosts: Sequence[str] = ("@",)) -> None:
         with self.lock:
             self.domains[domain.lower()] = DomainEntry(password, {h.lower(): None for h in hosts})
 

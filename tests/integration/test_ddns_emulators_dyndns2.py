@@ -60,7 +60,7 @@ def test_ddclient_noip_sets_the_address(noip, tmp_path):
         "https", "/nic/update", 200, "good 192.0.2.4"
     )  # fmt: skip
     assert request["query"] == {"system": "noip", "hostname": HOME, "myip": "192.0.2.4"}
-    assert request["user_agent"] == "ddclient/3.10.0"
+    assert (request["user_agent"], request["user"]) == ("ddclient/3.10.0", USER)
 
 
 def test_ddclient_noip_unchanged_address_is_nochg_which_ddclient_warns_about(noip, tmp_path):
@@ -187,3 +187,17 @@ def test_ddns_client_does_not_trust_the_emulator_without_the_test_ca(noip, tmp_p
                       ipv4=(HOME, "192.0.2.9"))  # fmt: skip
     assert result.returncode != 0
     assert noip.address(HOME) == (None, None)
+
+
+def test_ddns_client_repeating_an_unchanged_address_gets_the_host_blocked(tmp_path):
+    """The rule No-IP and Dyn state: excessive nochg gets a client blocked (`abuse`), which ddns reports."""
+    with Dyndns2Emulator(tls_dir=tmp_path / "tls", flavour="noip", nochg_limit=1) as noip:
+        noip.add_account(USER, PASSWORD, hosts=[HOME])
+        outputs = []
+        for _unused in range(3):
+            result = run_ddns(tmp_path, "noip", noip.https_url, noip.ca_file, USER, PASSWORD, ipv4=(HOME, "192.0.2.9"))
+            outputs.append((result.returncode, result.stdout + result.stderr))
+        answers = [r["answer"] for r in noip.requests if r["status"] == 200]
+    assert answers == ["good 192.0.2.9", "nochg 192.0.2.9", "abuse"]
+    assert [code for code, _output in outputs] == [0, 0, 1]
+    assert "No-IP account blocked due to abuse" in outputs[2][1]
