@@ -310,7 +310,7 @@ def _make_handler(emulator: DdnsEmulator) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
             query = dict(parse_qsl(url.query, keep_blank_values=True))
-            if method == "POST" and body:  # form posts are "permitted" by dyndns2 (reference §2.1)
+            if method == "POST" and body:  # Dyn "permits" form posts to /nic/update
                 query.update(parse_qsl(body, keep_blank_values=True))
             request = Request(
                 method=method,

@@ -18,8 +18,8 @@ As DuckDNS documents it:
   (the ACME DNS-01 use clients make of it).
 - Answers: `OK` or `KO`, text/plain; with `verbose=true` an OK is four lines: `OK`, the current IPv4,
   the current IPv6 (either may be blank) and `UPDATED` or `NOCHANGE`. For a TXT update the verbose
-  form is `OK`, the TXT value, `UPDATED`/`NOCHANGE` (the wording of this form is not in the documents
-  reachable here; it mirrors the address form).
+  form is `OK`, the TXT value, `UPDATED`/`NOCHANGE` (DuckDNS does not document this form; it
+  mirrors the address form).
 - The path form for basic routers, `GET /update/<domain>/<token>[/<ip>]`, is the same update for a
   single domain.
 """

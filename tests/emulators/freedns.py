@@ -18,8 +18,8 @@ As documented and observed:
 - listing: `GET /api/?action=getdyndns&v=2&sha=<sha1_hex(login|password)>` → one line per host of the
   account, `host|address|update_url`, the address `NULL` when unset; without `v=2` IPv6 records are
   left out. The update URL is this emulator's `/dynamic/update.php?<KEY>`, the v1 form (the key is the
-  whole query). A wrong `sha` answers `ERROR: Could not authenticate.` (the real text is not in the
-  documents reachable here).
+  whole query). A wrong `sha` answers `ERROR: Could not authenticate.` (FreeDNS does not document this
+  text; chosen here).
 - v1: `GET /dynamic/update.php?<KEY>[&address=<ip>]` → the same `Updated … from … to …` answer (so
   ddclient's check `/Updated.*<host>.*to.*<ip>/` holds); unchanged → `ERROR: Address <ip> has not
   changed.` (observed to exist, exact words unconfirmed); a bad key → `ERROR: Invalid update URL (2)`.
