@@ -45,9 +45,19 @@ units-py312: venv-py312
 
 # What Galaxy and Automation Controller users check on the built collection: lean tarball,
 # galaxy-importer, ansible-lint (production), antsibull-docs, changelog, execution-environment metadata.
-.PHONY: collection-checks
-collection-checks:
-	scripts/collection-checks
+# Their tools live in a venv of their own: ansible-lint and galaxy-importer pull in much the test
+# venv does not need.
+VENV_COLLECTION ?= .venv-collection
+.PHONY: venv-collection collection-checks
+venv-collection: $(VENV_COLLECTION)/.installed
+
+$(VENV_COLLECTION)/.installed: scripts/collection-requirements.txt constraints.txt
+	$(PYTHON) -m venv $(VENV_COLLECTION)
+	$(VENV_COLLECTION)/bin/pip install -q --disable-pip-version-check -c constraints.txt -r scripts/collection-requirements.txt
+	touch $@
+
+collection-checks: venv-collection
+	scripts/collection-checks $(VENV_COLLECTION)
 
 # Molecule (podman) scenarios of every role; installs podman, builds the local test image and the
 # Molecule venv first when they are missing (scripts/molecule-setup). ROLES=/SCENARIOS= narrow it.
@@ -73,12 +83,14 @@ unit: venv
 	$(BIN)/pytest tests/unit
 
 # Everything CI checks: style, the pytest suite (real BIND, ddclient, ansible-playbook, emulators),
-# ansible-test sanity and units on both ansible-core versions, and the roles' Molecule scenarios.
+# ansible-test sanity and units on both ansible-core versions, the collection checks (Galaxy,
+# ansible-lint, docs, changelog, execution environment), and the roles' Molecule scenarios.
 # MOLECULE=0 leaves out Molecule (only for `make fresh-check`'s container, which cannot run podman).
 MOLECULE ?= 1
 test: system-packages venv lint
 	$(BIN)/pytest
 	$(MAKE) sanity units
+	$(MAKE) collection-checks
 	$(if $(filter 0,$(MOLECULE)),@echo "molecule: left out (MOLECULE=0)",$(MAKE) molecule)
 
 # The README's two commands (`make demo`, `make test MOLECULE=0`) on a bare Debian 12 container built

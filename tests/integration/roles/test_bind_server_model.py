@@ -24,7 +24,7 @@ PLAYBOOK = """
             name: fleetdns.ddns.bind_server
             tasks_from: model.yml
         - ansible.builtin.copy:
-            content: "{{ {'model': _bind_server} | to_json }}"
+            content: "{{ {'model': _bind_server_model} | to_json }}"
             dest: "{{ results_dir }}/{{ inventory_hostname }}.json"
       rescue:
         - ansible.builtin.copy:
