@@ -34,7 +34,8 @@ GLOBAL_VARS = ("fleetdns_owner", "fleetdns_providers", "fleetdns_zones")
 HOST_VARS = ("fleetdns_names", "fleetdns_agent", "fleetdns_acme")
 ZONE_KEYS = ("provider", "default_ttl", "ownership", "records")
 RECORD_KEYS = ("name", "type", "value", "values", "ttl")
-_OWNER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+# Matched whole (fullmatch): `$` would also match before a final newline.
+_OWNER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 
 
 @dataclass
@@ -201,7 +202,7 @@ def validate_records(
 
 def validate_owner(owner: Any, path: str = "owner") -> str:
     """An owner id, checked as fleetdns_owner is."""
-    if not isinstance(owner, str) or not _OWNER_RE.match(owner):
+    if not isinstance(owner, str) or not _OWNER_RE.fullmatch(owner):
         ProblemList([Problem(f"owner id {owner!r} is not valid", path, _OWNER_HINT)]).raise_if_any()
     return owner
 
@@ -227,7 +228,7 @@ def _used_providers(all_vars: dict) -> set[Any]:
 
 def _owner(all_vars: dict, check: _Checker) -> str:
     owner = all_vars.get("fleetdns_owner", DEFAULT_OWNER)
-    if not isinstance(owner, str) or not _OWNER_RE.match(owner):
+    if not isinstance(owner, str) or not _OWNER_RE.fullmatch(owner):
         check.add(all_vars, "fleetdns_owner", "fleetdns_owner", f"owner id {owner!r} is not valid", _OWNER_HINT)
         return DEFAULT_OWNER
     return owner

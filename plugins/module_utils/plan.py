@@ -204,13 +204,11 @@ def make_zone_plan(
                 "remove it, or run with --adopt to take it over"
             )
 
-    for key in sorted(desired.registered - desired.records.keys(), key=sort_key):
-        holder = current.owners.get(key)
-        if holder is not None and holder != owner:
-            conflicts.append(f"{_label(key, zone)} is owned by '{holder}', not by '{owner}'")
-        elif holder is None and not whole_zone:  # (a zone owned whole needs no marker for it)
-            have = current.records.get(key)
-            changes.append(Change("register", *key, have, have, False, True))
+    registered, in_the_way = device_name_changes(
+        desired.registered - desired.records.keys(), current, owner, adopt, not whole_zone, "run with --adopt"
+    )
+    changes.extend(registered)
+    conflicts.extend(in_the_way)
 
     for key, holder in current.owners.items():
         if holder == owner and key not in desired.records and key not in desired.registered:
@@ -222,6 +220,43 @@ def make_zone_plan(
         raise PlanConflictError(zone, conflicts, "fleetdns never changes record sets it does not own")
     plan.changes = sorted(changes, key=lambda c: sort_key(c.key))
     return plan
+
+
+def device_name_changes(
+    keys: set[RecordKey], current: ZoneState, owner: str, adopt: bool, marked: bool, adopt_how: str
+) -> tuple[list[Change], list[str]]:
+    """The ownership rule for device names (the A/AAAA a host's agent sets), for every front.
+
+    A device name's record set becomes fleetdns's like a declared one does: one that does not exist
+    yet is registered (its marker written, so the agent's first address is ours); one that exists
+    without our marker is someone else's, a conflict unless adopted (`adopt_how` says how, in the
+    front's words); one marked by another owner id is always a conflict. Under zone ownership
+    (`marked` false) every record set is ours already and nothing is written for it.
+
+    Returns the changes in `keys`' display order and the conflicts."""
+    zone = current.zone
+    changes: list[Change] = []
+    conflicts: list[str] = []
+    for key in sorted(keys, key=sort_key):
+        holder = current.owners.get(key)
+        if holder == owner:
+            continue
+        if holder is not None:
+            conflicts.append(f"{_label(key, zone)} is owned by '{holder}', not by '{owner}'")
+            continue
+        if not marked:
+            continue
+        have = current.records.get(key)
+        if have is None:
+            changes.append(Change("register", *key, None, None, False, True))
+        elif adopt:
+            changes.append(Change("adopt", *key, have, have, False, True))
+        else:
+            conflicts.append(
+                f"{_label(key, zone)} exists ({_summary(have)}) and is not owned by fleetdns, but "
+                f"{relative_name(key[0], zone)} is a device name; remove the record, or {adopt_how} to take it over"
+            )
+    return changes, conflicts
 
 
 def _cname_conflicts(current: ZoneState, changes: list[Change], zone: str) -> list[str]:

@@ -40,7 +40,7 @@ from .config import (
 from .errors import ConfigError, FleetDNSError, PlanConflictError, Problem, SafetyError
 from .names import NameError_, normalize_zone, relative_name, zone_for_name
 from .ownership import MARKER_OWNERSHIP, OWNERSHIP_MODES, ZONE_OWNERSHIP, ZoneState, claim_zone
-from .plan import Change, ZonePlan, check_delete_safety, orphaned_targets
+from .plan import Change, ZonePlan, check_delete_safety, device_name_changes, orphaned_targets
 from .providers import zone_provider_class, zone_provider_type_names
 from .rdata import HAS_DNSPYTHON, ValueError_, check_ttl
 from .records import RecordKey, RecordSet, cname_conflicts, sort_key
@@ -290,7 +290,7 @@ class _Planner:
                 self._present(key, want, have, holder == self.owner)
             else:
                 self._absent(key, want, have, holder == self.owner)
-        if self.task.state == "present" and not self.whole_zone:  # (a zone owned whole needs no marker)
+        if self.task.state == "present":
             self._register()
         if self.task.prune:
             self._prune(owned_count)
@@ -353,13 +353,16 @@ class _Planner:
         self._add("update" if after else "delete", key, have, after, owned, owned and after is not None)
 
     def _register(self) -> None:
-        for key in sorted(self.prep.registered - self.prep.wanted.keys(), key=sort_key):
-            holder = self.current.owners.get(key)
-            if holder is not None and holder != self.owner:
-                self.conflicts.append(f"{self._label(key)} is owned by '{holder}', not by '{self.owner}'")
-            elif holder is None:
-                have = self.current.records.get(key)
-                self._add("register", key, have, have, False, True)
+        changes, conflicts = device_name_changes(
+            self.prep.registered - self.prep.wanted.keys(),
+            self.current,
+            self.owner,
+            self.task.adopt,
+            not self.whole_zone,
+            "set adopt: true",
+        )
+        self.changes.extend(changes)
+        self.conflicts.extend(conflicts)
 
     def _prune(self, owned_count: int) -> None:
         if not self.current.complete:

@@ -11,6 +11,7 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.config import (
     DEFAULT_TTL,
     FleetConfig,
     validate,
+    validate_owner,
 )
 from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import ConfigError, Location
 from ansible_collections.fleetdns.ddns.plugins.module_utils.records import RecordSet
@@ -166,6 +167,15 @@ def test_every_problem_is_reported_at_once() -> None:
     )
     assert len(found) == 6
     assert found[0].startswith("fleetdns_owner: owner id 'bad owner' is not valid")
+
+
+@pytest.mark.parametrize("owner", ["fleet-main\n", "fleet-main\r\n", "fleet\nmain", " fleet-main"])
+def test_an_owner_id_is_matched_whole(owner: str) -> None:
+    # a YAML `|` block ends in a newline, which `$` in a pattern would have let through
+    found = problems(fleet(fleetdns_owner=owner))
+    assert len(found) == 1 and found[0].startswith("fleetdns_owner: owner id") and "is not valid" in found[0]
+    with pytest.raises(ConfigError, match="is not valid"):
+        validate_owner(owner)
 
 
 def test_values_and_value_together() -> None:

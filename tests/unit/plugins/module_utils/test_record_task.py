@@ -498,3 +498,23 @@ def test_zone_ownership_run_on_zone_files_writes_no_marker_and_prunes(tmp_path) 
     assert [(c.action, c.name) for c in pruned.changes] == [("delete", "stray.example.test.")]
     assert "stray" not in path.read_text() and "_fleetdns" not in path.read_text()
     assert run_task(RecordTask(**{**t.__dict__, "prune": True})).changes == []
+
+
+def test_a_device_name_over_an_unowned_address_is_a_conflict_unless_adopt() -> None:
+    theirs = rs("mail", "A", "192.0.2.25")
+    current = state([theirs])
+    with pytest.raises(PlanConflictError) as info:
+        plan([], current, device_names=["mail.example.test"])
+    assert info.value.conflicts == [
+        "mail A exists (ttl 300: 192.0.2.25) and is not owned by fleetdns, but mail is a device name; remove the "
+        "record, or set adopt: true to take it over"
+    ]
+    adopted = plan([], current, device_names=["mail.example.test"], adopt=True)
+    assert summary(adopted) == [("adopt", "mail", "A", ["192.0.2.25"], True), ("register", "mail", "AAAA", None, True)]
+    # prune without the device name deletes nothing that is not ours
+    assert plan([], current, prune=True).changes == []
+
+
+def test_device_names_under_zone_ownership_register_nothing() -> None:
+    theirs = rs("mail", "A", "192.0.2.25")
+    assert plan([], state([theirs]), device_names=["mail.example.test"], ownership="zone").changes == []
