@@ -120,7 +120,7 @@ def record_set_problems(rrset: RecordSet, zone: str, limits: ProviderLimits, pro
     message = owner_wire + sum(_POINTER + _RR_FIXED + size for size in sizes.values())
     if message + MESSAGE_RESERVE > MAX_MESSAGE:
         problems.append(
-            f"the {len(sizes)} values take {message:,} bytes on the wire; with a message's header and signature "
+            f"the record set takes {message:,} bytes on the wire; with a message's header and signature "
             f"({MESSAGE_RESERVE:,} bytes kept for them) a record set must fit one DNS message of {MAX_MESSAGE:,} "
             "bytes; use fewer or shorter values"
         )

@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - exercised by ansible-test's import san
     HAS_DNSPYTHON = False
     DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 
-from .errors import shorten
+from .errors import SHORT_VALUE_LIMIT, shorten
 
 # Types a user may declare. SOA belongs to the server; DNSSEC types belong to the signer.
 MANAGED_TYPES = (
@@ -76,7 +76,7 @@ def check_ttl(ttl: object) -> int:
 def normalize_value(rtype: str, value: object, origin: str) -> str:
     """Canonical text of one value of type `rtype`; relative names inside resolve against `origin`."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValueError_(f"{rtype} value {shorten(repr(value))} is not a string")
+        raise ValueError_(f"{rtype} value {_shown(value)} is not a string")
     if isinstance(value, int):
         raise ValueError_(
             f"{rtype} value {shorten(value)} is a number; quote it if you mean the text {shorten(repr(str(value)))}"
@@ -107,11 +107,11 @@ def _normalize_ipv4(value: str) -> str:
         packed = socket.inet_pton(socket.AF_INET, text)
     except OSError:
         raise ValueError_(
-            f"{shorten(repr(value))} is not an IPv4 address (write four numbers 0-255, like 192.0.2.10)"
+            f"{_shown(value)} is not an IPv4 address (write four numbers 0-255, like 192.0.2.10)"
         ) from None
     canonical = socket.inet_ntop(socket.AF_INET, packed)
     if canonical != text:
-        raise ValueError_(f"{shorten(repr(value))} is not a plain dotted-quad IPv4 address; write {canonical}")
+        raise ValueError_(f"{_shown(value)} is not a plain dotted-quad IPv4 address; write {canonical}")
     return canonical
 
 
@@ -122,7 +122,7 @@ def _normalize_ipv6(value: str) -> str:
     try:
         packed = socket.inet_pton(socket.AF_INET6, text)
     except OSError:
-        raise ValueError_(f"{shorten(repr(value))} is not an IPv6 address (like 2001:db8::10)") from None
+        raise ValueError_(f"{_shown(value)} is not an IPv6 address (like 2001:db8::10)") from None
     return ipv6_text(packed)
 
 
@@ -169,7 +169,7 @@ def _normalize_generic(rtype: str, value: str, origin: str) -> str:
         else:
             problem = _type_problem(rdata)
     if problem is not None:
-        raise ValueError_(f"{shorten(repr(value))} is not a valid {rtype} value: {problem}{_example(rtype)}")
+        raise ValueError_(f"{_shown(value)} is not a valid {rtype} value: {problem}{_example(rtype)}")
     return canonical_text(rdata)
 
 
@@ -281,6 +281,12 @@ VALUE_EXAMPLES = {
 def _example(rtype: str) -> str:
     example = VALUE_EXAMPLES.get(rtype)
     return f"; expected something like {example!r}" if example else ""
+
+
+def _shown(value: object) -> str:
+    """A value as messages quote it: its repr (line breaks visible), or a shortened head of a long one."""
+    text = repr(value)
+    return text if len(text) <= SHORT_VALUE_LIMIT else shorten(value)
 
 
 def _describe(exc: BaseException) -> str:
