@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConfigError, Location, Problem, ProblemList
+from .errors import ConfigError, Location, Problem, ProblemList, shorten
 from .limits import NO_LIMITS, ProviderLimits, marker_problem, record_set_problems
 from .names import NameError_, normalize_name, normalize_zone, relative_name, zone_for_name
 from .ownership import MARKER_LABEL, MARKER_OWNERSHIP, OWNERSHIP_MODES, ZONE_OWNERSHIP
@@ -585,7 +585,9 @@ def _record(
         return None
     marker = marker_problem(name, rtype, zone) if rules.marker_records else None
     if marker:
-        check.add(item, "name", f"{path}.name", f"{relative_name(name, zone)} {rtype}: {marker}", _MARKER_HINT)
+        check.add(
+            item, "name", f"{path}.name", f"{shorten(relative_name(name, zone), 40)} {rtype}: {marker}", _MARKER_HINT
+        )
         return None
     if value_key not in item:  # allowed only without values_required
         return RecordSet(name, rtype, ttl, frozenset())
@@ -604,9 +606,7 @@ def _record(
 _TTL_HINT = "a TTL is a whole number of seconds from 0 to 2147483647, like 300"
 _RECORD_HINT = "a record looks like {name: www, type: A, value: 192.0.2.1} (value may be a list)"
 _NAME_HINT = "names are relative to the zone (www, '@' for the apex) or absolute with a final dot"
-_MARKER_HINT = (
-    "fleetdns marks what it owns with a TXT record named <type>.<name>._fleetdns.<zone>; choose a shorter name"
-)
+_MARKER_HINT = "fleetdns marks what it owns with a TXT record <type>.<name>._fleetdns.<zone>"
 _SIZE_HINT = "use shorter or fewer values: the sizes that fit are in the message"
 
 
@@ -684,7 +684,7 @@ def _hosts(hosts: dict[str, dict[str, Any]], zones: dict[str, ZoneConfig], check
                 continue
             marker = marker_problem(name, "AAAA", zone) if zones[zone].ownership == MARKER_OWNERSHIP else None
             if marker:
-                check.add(*_item(items, index), item_path, f"device name {name}: {marker}", _MARKER_HINT)
+                check.add(*_item(items, index), item_path, f"device name {shorten(name, 40)}: {marker}", _MARKER_HINT)
                 continue
             claimed[name] = host
             names.append(name)

@@ -89,8 +89,8 @@ def marker_problem(name: str, rtype: str, zone: str) -> str | None:
     if length <= MAX_NAME:
         return None
     return (
-        f"its ownership marker {shorten(marker)} would be {length} octets, more than the {MAX_NAME} a DNS name can "
-        f"hold; shorten the name by {length - MAX_NAME} characters"
+        f"its ownership marker {shorten(marker, 40)} would be {length} octets, more than the {MAX_NAME} a DNS "
+        f"name can hold; shorten the name by {length - MAX_NAME} characters"
     )
 
 

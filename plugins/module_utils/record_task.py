@@ -242,7 +242,7 @@ def _registered(
             continue
         marker = marker_problem(name, "AAAA", zone) if marked else None
         if marker:
-            problems.append(Problem(f"device name {name}: {marker}", path, "choose a shorter name"))
+            problems.append(Problem(f"device name {shorten(name, 40)}: {marker}", path, "choose a shorter name"))
             continue
         clash = [t for t in ("A", "AAAA", "CNAME") if (name, t) in wanted]
         if clash:

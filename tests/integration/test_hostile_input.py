@@ -58,12 +58,14 @@ def validate(directory: Path, *extra: str) -> subprocess.CompletedProcess:
     return result
 
 
-def refused(directory: Path, *extra: str) -> str:
-    """The stderr of a run that must fail with located, short problems."""
+def refused(directory: Path, *extra: str, line: int | None = None) -> str:
+    """The stderr of a run that must fail with located, short problems (all on `line`, when given)."""
     result = validate(directory, *extra)
     assert result.returncode == 1, result.stderr[-2000:]
     assert LOCATED.search(result.stderr), result.stderr[-2000:]
     assert len(result.stderr) < 4000, f"{len(result.stderr)} characters of messages"
+    lines = {int(found) for found in re.findall(r"^error: [^:\s]+:(\d+):", result.stderr, re.MULTILINE)}
+    assert line is None or lines == {line}, result.stderr
     return result.stderr
 
 
@@ -197,3 +199,101 @@ def test_a_secret_yaml_cannot_type_is_not_quoted(tmp_path: Path) -> None:
     stderr = refused(tmp_path)
     assert "hosts.yml:8:20" in stderr and "cannot be read as written (not shown: it is a secret)" in stderr
     assert secret not in stderr
+
+
+# ---- oversized and malformed records: located at validation, on every provider, before anything is sent
+
+PROVIDERS = """\
+all:
+  vars:
+    fleetdns_providers:
+      lab: {type: rfc2136, server: 127.0.0.1, tsig_key_name: the-key-name, tsig_secret: "SECRET_HERE"}
+      cf: {type: cloudflare, api_token: t0ken-t0ken-t0ken}
+      files: {type: zonefile, directory: zones}
+    fleetdns_zones:
+      example.test:
+        provider: {provider}
+        records:
+"""
+# 233 characters: the name is valid, its marker a.<name>._fleetdns.example.test. is not
+LONG_NAME = ".".join(["a" * 63] * 3) + "." + "b" * 41
+
+
+def _records(provider: str, *records: str) -> str:
+    return PROVIDERS.replace("{provider}", provider).replace("SECRET_HERE", SECRET) + "".join(
+        f"          - {r}\n" for r in records
+    )
+
+
+@pytest.mark.parametrize("provider", ["lab", "cf", "files"])
+@pytest.mark.parametrize(
+    ("record", "line", "message"),
+    [
+        ("{name: big, type: TXT, value: " + "x" * 200_000 + "}", 11, "more than the 65,535 one record can hold"),
+        (
+            "{name: big, type: TXT, value: [" + ", ".join(c * 30_000 for c in "xyz") + "]}",
+            11,
+            {"*": "a record set must fit one DNS message of 65,535 bytes", "cf": "'cf' takes at most 4,096"},
+        ),
+        ('{name: "@", type: TXT, value: \'"' + "x" * 300 + "\"'}", 11, "a quoted string holds at most 255 bytes"),
+        ("{name: c, type: CNAME, value: " + ".".join(["a" * 63] * 4) + "}", 11, "255 octets"),
+        ("{name: " + "a" * 64 + ", type: A, value: 192.0.2.1}", 11, "longer than 63 characters"),
+        ('{name: e164, type: NAPTR, value: \'100 10 "u" "E2U+sip" "garbage" .\'}', 11, "the regexp 'garbage'"),
+        ('{name: "@", type: MX, value: "10 mail ; 20 backup"}', 11, "text after ';' is a zone-file comment"),
+        ('{name: "@", type: MX, value: "10 mail\\n$INCLUDE /etc/passwd"}', 11, "holds a line break"),
+    ],
+    ids=["rdata", "message", "txt-string", "target-name", "label", "naptr", "comment", "newline"],
+)
+def test_oversized_and_malformed_records_are_refused(
+    tmp_path: Path, provider: str, record: str, line: int, message: str | dict[str, str]
+) -> None:
+    (tmp_path / "hosts.yml").write_text(_records(provider, record))
+    stderr = refused(tmp_path, line=line)
+    expected = message.get(provider, message["*"]) if isinstance(message, dict) else message
+    assert f"error: hosts.yml:{line}:" in stderr and expected in stderr, stderr
+    assert "$INCLUDE /etc/passwd" not in stderr or "holds a line break" in stderr
+
+
+@pytest.mark.parametrize("provider", ["lab", "files"])
+def test_a_name_whose_ownership_marker_cannot_exist_is_refused(tmp_path: Path, provider: str) -> None:
+    (tmp_path / "hosts.yml").write_text(_records(provider, "{name: " + LONG_NAME + ", type: A, value: 192.0.2.1}"))
+    stderr = refused(tmp_path, line=11)
+    assert "its ownership marker a.aaaa" in stderr and "would be 260 octets" in stderr
+
+
+def test_cloudflare_declares_its_own_limits(tmp_path: Path) -> None:
+    (tmp_path / "hosts.yml").write_text(_records("cf", "{name: t, type: TXT, value: " + "x" * 5000 + "}"))
+    assert "the cloudflare provider 'cf' takes at most 4,096" in refused(tmp_path, line=11)
+    (tmp_path / "hosts.yml").write_text(_records("files", "{name: t, type: TXT, value: " + "x" * 5000 + "}"))
+    assert validate(tmp_path).returncode == 0
+    # Cloudflare marks ownership in a comment: a name near the limit has no marker record to fit
+    (tmp_path / "hosts.yml").write_text(_records("cf", "{name: " + LONG_NAME + ", type: A, value: 192.0.2.1}"))
+    assert validate(tmp_path).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("fleetdns_owner: |\n      fleet-main\n", "owner id 'fleet-main\\n' is not valid"),
+        ('fleetdns_owner: "fleet main"\n', "owner id 'fleet main' is not valid"),
+        ("fleetdns_providers: {files: {type: zonefile, soa_email: 'a;b@example.test'}}\n", "soa_email"),
+        ('fleetdns_providers: {files: {type: zonefile, soa_email: "a@example.test\\n"}}\n', "soa_email"),
+    ],
+    ids=["owner-newline", "owner-space", "soa-semicolon", "soa-newline"],
+)
+def test_every_value_that_reaches_a_zone_file_is_checked(tmp_path: Path, setting: str, message: str) -> None:
+    provider = "files" if "fleetdns_providers" in setting else "default"
+    (tmp_path / "hosts.yml").write_text(
+        "all:\n  vars:\n    " + setting + f"    fleetdns_zones:\n      example.test: {{provider: {provider}}}\n"
+    )
+    stderr = refused(tmp_path, line=3)
+    assert message in stderr, stderr
+
+
+def test_a_device_name_whose_marker_cannot_exist_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "hosts.yml").write_text(
+        _records("files")
+        + f"  children:\n    fleetdns_clients:\n      hosts:\n        gw: {{fleetdns_names: [{LONG_NAME}.example.test]}}\n"
+    )
+    stderr = refused(tmp_path, line=14)
+    assert "device name" in stderr and "ownership marker" in stderr
