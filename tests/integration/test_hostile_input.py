@@ -293,7 +293,8 @@ def test_every_value_that_reaches_a_zone_file_is_checked(tmp_path: Path, setting
 def test_a_device_name_whose_marker_cannot_exist_is_refused(tmp_path: Path) -> None:
     (tmp_path / "hosts.yml").write_text(
         _records("files")
-        + f"  children:\n    fleetdns_clients:\n      hosts:\n        gw: {{fleetdns_names: [{LONG_NAME}.example.test]}}\n"
+        + "  children:\n    fleetdns_clients:\n      hosts:\n"
+        + f"        gw: {{fleetdns_names: [{LONG_NAME}.example.test]}}\n"
     )
     stderr = refused(tmp_path, line=14)
     assert "device name" in stderr and "ownership marker" in stderr
