@@ -375,6 +375,11 @@ def test_a_device_name_never_takes_over_an_unowned_record_on_bind(tmp_path: Path
     assert left.returncode == 0, left.stderr
     assert bind.query("mail.example.test.", "A") == {"192.0.2.25"}
     assert bind.query("a.mail._fleetdns.example.test.", "TXT") == set()
+    (tmp_path / "hosts.yml").write_text(head + DEVICE)  # --adopt takes it over, its address kept
+    adopted = fleetdns(tmp_path, "apply", "-i", "hosts.yml", "--yes", "--adopt", env=env)
+    assert adopted.returncode == 0 and "1 adopted, 1 registered" in adopted.stdout, adopted.stdout + adopted.stderr
+    assert bind.query("mail.example.test.", "A") == {"192.0.2.25"}
+    assert bind.query("a.mail._fleetdns.example.test.", "TXT") == {'"fleetdns-owner=fleetdns"'}
 
 
 DEVICE_TASKS = """\
