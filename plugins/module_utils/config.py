@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConfigError, Location, Problem, ProblemList
+from .errors import ConfigError, Location, Problem, ProblemList, shorten
+from .limits import NO_LIMITS, ProviderLimits, marker_problem, record_set_problems
 from .names import NameError_, normalize_name, normalize_zone, relative_name, zone_for_name
 from .ownership import MARKER_LABEL, MARKER_OWNERSHIP, OWNERSHIP_MODES, ZONE_OWNERSHIP
 from .plan import ZoneDesired
@@ -34,7 +35,30 @@ GLOBAL_VARS = ("fleetdns_owner", "fleetdns_providers", "fleetdns_zones")
 HOST_VARS = ("fleetdns_names", "fleetdns_agent", "fleetdns_acme")
 ZONE_KEYS = ("provider", "default_ttl", "ownership", "records")
 RECORD_KEYS = ("name", "type", "value", "values", "ttl")
-_OWNER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+# Matched whole (fullmatch): `$` would also match before a final newline.
+_OWNER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+
+
+@dataclass(frozen=True)
+class RecordRules:
+    """What a zone's backend adds to DNS's own limits: its LIMITS, its name in messages about them,
+    and whether each declared record set gets a TXT marker record whose name must fit as well."""
+
+    limits: ProviderLimits = NO_LIMITS
+    provider: str = ""
+    marker_records: bool = True
+
+
+DNS_RULES = RecordRules()  # DNS's own limits, a marker record per record set
+
+
+def record_rules(provider: ProviderConfig | None, ownership: str) -> RecordRules:
+    """The rules for the records of a zone behind `provider` (None: not known) with this ownership."""
+    cls = zone_provider_class(provider.type) if provider is not None else None
+    if provider is None or cls is None:
+        return RecordRules(marker_records=ownership == MARKER_OWNERSHIP)
+    label = f"the {provider.type} provider '{provider.name}'"
+    return RecordRules(cls.LIMITS, label, ownership == MARKER_OWNERSHIP and cls.MARKER_RECORDS)
 
 
 @dataclass
@@ -189,19 +213,20 @@ def provider_secrets(settings: Any) -> list[str]:
 
 
 def validate_records(
-    raw: Any, zone: str, default_ttl: int = DEFAULT_TTL, values_required: bool = True
+    raw: Any, zone: str, default_ttl: int = DEFAULT_TTL, values_required: bool = True, rules: RecordRules | None = None
 ) -> dict[RecordKey, RecordSet]:
     """A list of record entries of one zone, checked as fleetdns_zones.<zone>.records is (problems
-    name `records[N]`). Without `values_required`, an entry without values gives an empty set."""
+    name `records[N]`), within `rules` (record_rules of the zone's provider; default: DNS's own
+    limits and markers). Without `values_required`, an entry without values gives an empty set."""
     check = _Checker(None)
-    records = _records(raw, {"records": raw}, zone, default_ttl, "", check, values_required)
+    records = _records(raw, {"records": raw}, zone, default_ttl, "", check, values_required, rules or DNS_RULES)
     check.problems.raise_if_any()
     return records
 
 
 def validate_owner(owner: Any, path: str = "owner") -> str:
     """An owner id, checked as fleetdns_owner is."""
-    if not isinstance(owner, str) or not _OWNER_RE.match(owner):
+    if not isinstance(owner, str) or not _OWNER_RE.fullmatch(owner):
         ProblemList([Problem(f"owner id {owner!r} is not valid", path, _OWNER_HINT)]).raise_if_any()
     return owner
 
@@ -227,7 +252,7 @@ def _used_providers(all_vars: dict) -> set[Any]:
 
 def _owner(all_vars: dict, check: _Checker) -> str:
     owner = all_vars.get("fleetdns_owner", DEFAULT_OWNER)
-    if not isinstance(owner, str) or not _OWNER_RE.match(owner):
+    if not isinstance(owner, str) or not _OWNER_RE.fullmatch(owner):
         check.add(all_vars, "fleetdns_owner", "fleetdns_owner", f"owner id {owner!r} is not valid", _OWNER_HINT)
         return DEFAULT_OWNER
     return owner
@@ -416,8 +441,10 @@ def _zones(all_vars: dict, providers: dict[str, ProviderConfig], check: _Checker
                 default_ttl = check_ttl(settings["default_ttl"])
             except ValueError_ as exc:
                 check.add(settings, "default_ttl", f"{path}.default_ttl", str(exc), _TTL_HINT)
-        ownership = _ownership(settings, providers.get(provider) if isinstance(provider, str) else None, path, check)
-        records = _records(settings.get("records", []), settings, zone, default_ttl, path, check)
+        provider_config = providers.get(provider) if isinstance(provider, str) else None
+        ownership = _ownership(settings, provider_config, path, check)
+        rules = record_rules(provider_config, ownership)
+        records = _records(settings.get("records", []), settings, zone, default_ttl, path, check, True, rules)
         zones[zone] = ZoneConfig(zone, provider if isinstance(provider, str) else "", default_ttl, records, ownership)
     return zones
 
@@ -445,7 +472,14 @@ def _ownership(settings: dict, provider: ProviderConfig | None, path: str, check
 
 
 def _records(
-    raw: Any, parent: dict, zone: str, default_ttl: int, path: str, check: _Checker, values_required: bool = True
+    raw: Any,
+    parent: dict,
+    zone: str,
+    default_ttl: int,
+    path: str,
+    check: _Checker,
+    values_required: bool = True,
+    rules: RecordRules = DNS_RULES,
 ) -> dict[RecordKey, RecordSet]:
     path = f"{path}.records" if path else "records"
     if raw is None:
@@ -460,7 +494,7 @@ def _records(
         if not isinstance(item, dict):
             check.add(raw, index, item_path, "a record must be a mapping", _RECORD_HINT)
             continue
-        record = _record(item, zone, default_ttl, item_path, check, values_required)
+        record = _record(item, zone, default_ttl, item_path, check, values_required, rules)
         if record is None:
             continue
         if record.key in records:
@@ -492,7 +526,13 @@ def _records(
 
 
 def _record(
-    item: dict, zone: str, default_ttl: int, path: str, check: _Checker, values_required: bool = True
+    item: dict,
+    zone: str,
+    default_ttl: int,
+    path: str,
+    check: _Checker,
+    values_required: bool = True,
+    rules: RecordRules = DNS_RULES,
 ) -> RecordSet | None:
     """One record entry; without `values_required` an entry may leave out its values (then the
     record set has none: the whole set, for a front that deletes)."""
@@ -543,6 +583,12 @@ def _record(
             "give the apex A/AAAA records instead, or put the CNAME on a name below it (www)",
         )  # fmt: skip
         return None
+    marker = marker_problem(name, rtype, zone) if rules.marker_records else None
+    if marker:
+        check.add(
+            item, "name", f"{path}.name", f"{shorten(relative_name(name, zone), 40)} {rtype}: {marker}", _MARKER_HINT
+        )
+        return None
     if value_key not in item:  # allowed only without values_required
         return RecordSet(name, rtype, ttl, frozenset())
     try:
@@ -550,12 +596,18 @@ def _record(
     except ValueError_ as exc:
         check.add(item, value_key, f"{path}.{value_key}", str(exc), _value_hint(rtype))
         return None
-    return RecordSet(name, rtype, ttl, values)
+    record = RecordSet(name, rtype, ttl, values)
+    too_big = record_set_problems(record, zone, rules.limits, rules.provider)
+    for message in too_big:
+        check.add(item, value_key, f"{path}.{value_key}", message, _SIZE_HINT)
+    return None if too_big else record
 
 
 _TTL_HINT = "a TTL is a whole number of seconds from 0 to 2147483647, like 300"
 _RECORD_HINT = "a record looks like {name: www, type: A, value: 192.0.2.1} (value may be a list)"
 _NAME_HINT = "names are relative to the zone (www, '@' for the apex) or absolute with a final dot"
+_MARKER_HINT = "fleetdns marks what it owns with a TXT record <type>.<name>._fleetdns.<zone>"
+_SIZE_HINT = "use shorter or fewer values: the sizes that fit are in the message"
 
 
 def _value_hint(rtype: str) -> str:
@@ -629,6 +681,10 @@ def _hosts(hosts: dict[str, dict[str, Any]], zones: dict[str, ZoneConfig], check
                     f"{name} is a device name but fleetdns_zones also declares {'/'.join(clash)} for it",
                     "a device's agent sets its A/AAAA; remove the static record or the device name",
                 )  # fmt: skip
+                continue
+            marker = marker_problem(name, "AAAA", zone) if zones[zone].ownership == MARKER_OWNERSHIP else None
+            if marker:
+                check.add(*_item(items, index), item_path, f"device name {shorten(name, 40)}: {marker}", _MARKER_HINT)
                 continue
             claimed[name] = host
             names.append(name)

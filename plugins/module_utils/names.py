@@ -16,8 +16,9 @@ except ImportError:  # pragma: no cover - exercised by ansible-test's import san
     DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 
 _LABEL = r"(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)"
-_PLAIN_NAME = re.compile(rf"^(?:\*|{_LABEL})(?:\.{_LABEL})*$")
-_ANY_LABEL = re.compile(r"^[a-z0-9_*-]+$")
+# Both are matched whole (fullmatch): `$` would also match before a final newline.
+_PLAIN_NAME = re.compile(rf"(?:\*|{_LABEL})(?:\.{_LABEL})*")
+_ANY_LABEL = re.compile(r"[a-z0-9_*-]+")
 
 
 class NameError_(ValueError):
@@ -65,7 +66,7 @@ def normalize_name(name: str, zone: str) -> str:
 def _check_labels(text: str, allow_wildcard: bool) -> None:
     if len(text) + 1 > 254:
         raise NameError_(f"{text!r} is longer than 253 characters")
-    if _PLAIN_NAME.match(text) and ("*" not in text or allow_wildcard):
+    if _PLAIN_NAME.fullmatch(text) and ("*" not in text or allow_wildcard):
         return
     for index, label in enumerate(text.split(".")):
         if label == "":
@@ -76,7 +77,7 @@ def _check_labels(text: str, allow_wildcard: bool) -> None:
             if label != "*" or index != 0 or not allow_wildcard:
                 raise NameError_(f"{text!r}: '*' is only allowed as the whole leftmost label (a wildcard)")
             continue
-        if not _ANY_LABEL.match(label):
+        if not _ANY_LABEL.fullmatch(label):
             bad = sorted({c for c in label if not re.match(r"[a-z0-9_-]", c)})
             raise NameError_(f"{text!r}: label {label!r} contains {''.join(bad)!r}; use letters, digits, '-' and '_'")
         if label.startswith("-") or label.endswith("-"):

@@ -327,13 +327,31 @@ class _Planner:
         self._add("update" if after else "delete", key, have, after, owned, owned and after is not None)
 
     def _register(self) -> None:
+        """Device names (the A/AAAA a host's agent sets) follow the rules of declared record sets: one
+        that does not exist yet is registered (its marker written, so the agent's first address is
+        ours); one that exists without our marker is someone else's, a conflict unless adopted; one
+        marked by another owner id is always a conflict. In a zone owned whole every record set is
+        ours already and nothing is written for it."""
         for key in sorted(self.intent.registered - self.intent.wanted.keys(), key=sort_key):
             holder = self.current.owners.get(key)
-            if holder is not None and holder != self.owner:
+            if holder == self.owner:
+                continue
+            if holder is not None:
                 self.conflicts.append(f"{self._label(key)} is owned by '{holder}', not by '{self.owner}'")
-            elif holder is None and not self.intent.whole_zone:  # (a zone owned whole needs no marker)
-                have = self.current.records.get(key)
-                self._add("register", key, have, have, False, True)
+                continue
+            if self.intent.whole_zone:
+                continue
+            have = self.current.records.get(key)
+            if have is None:
+                self._add("register", key, None, None, False, True)
+            elif self.intent.adopt:
+                self._add("adopt", key, have, have, False, True)
+            else:
+                self.conflicts.append(
+                    f"{self._label(key)} exists ({values_summary(have)}) and is not owned by fleetdns, but "
+                    f"{relative_name(key[0], self.zone)} is a device name; remove the record, or "
+                    f"{self.words.set_adopt} to take it over"
+                )
 
     def _prune(self) -> None:
         if not self.current.complete:

@@ -18,12 +18,15 @@ try:
     import dns.rdataclass
     import dns.rdatatype
     import dns.rdtypes.ANY.TXT
+    import dns.tokenizer
 
     HAS_DNSPYTHON = True
     DNSPYTHON_IMPORT_ERROR = None
 except ImportError:  # pragma: no cover - exercised by ansible-test's import sanity test
     HAS_DNSPYTHON = False
     DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
+
+from .errors import SHORT_VALUE_LIMIT, shorten
 
 # Types a user may declare. SOA belongs to the server; DNSSEC types belong to the signer.
 MANAGED_TYPES = (
@@ -73,9 +76,11 @@ def check_ttl(ttl: object) -> int:
 def normalize_value(rtype: str, value: object, origin: str) -> str:
     """Canonical text of one value of type `rtype`; relative names inside resolve against `origin`."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValueError_(f"{rtype} value {value!r} is not a string")
+        raise ValueError_(f"{rtype} value {_shown(value)} is not a string")
     if isinstance(value, int):
-        raise ValueError_(f"{rtype} value {value!r} is a number; quote it if you mean the text {str(value)!r}")
+        raise ValueError_(
+            f"{rtype} value {shorten(value)} is a number; quote it if you mean the text {shorten(repr(str(value)))}"
+        )
     if rtype == "A":
         return _normalize_ipv4(value)
     if rtype == "AAAA":
@@ -101,10 +106,12 @@ def _normalize_ipv4(value: str) -> str:
     try:
         packed = socket.inet_pton(socket.AF_INET, text)
     except OSError:
-        raise ValueError_(f"{value!r} is not an IPv4 address (write four numbers 0-255, like 192.0.2.10)") from None
+        raise ValueError_(
+            f"{_shown(value)} is not an IPv4 address (write four numbers 0-255, like 192.0.2.10)"
+        ) from None
     canonical = socket.inet_ntop(socket.AF_INET, packed)
     if canonical != text:
-        raise ValueError_(f"{value!r} is not a plain dotted-quad IPv4 address; write {canonical}")
+        raise ValueError_(f"{_shown(value)} is not a plain dotted-quad IPv4 address; write {canonical}")
     return canonical
 
 
@@ -115,7 +122,7 @@ def _normalize_ipv6(value: str) -> str:
     try:
         packed = socket.inet_pton(socket.AF_INET6, text)
     except OSError:
-        raise ValueError_(f"{value!r} is not an IPv6 address (like 2001:db8::10)") from None
+        raise ValueError_(f"{_shown(value)} is not an IPv6 address (like 2001:db8::10)") from None
     return ipv6_text(packed)
 
 
@@ -148,13 +155,95 @@ def _split_utf8(data: bytes, size: int) -> list[bytes]:
 
 
 def _normalize_generic(rtype: str, value: str, origin: str) -> str:
-    try:
-        rdata = dns.rdata.from_text(
-            dns.rdataclass.IN, rtype, value.strip(), origin=dns.name.from_text(origin), relativize=False
-        )
-    except (dns.exception.DNSException, ValueError, UnicodeError) as exc:
-        raise ValueError_(f"{value!r} is not a valid {rtype} value: {_describe(exc)}{_example(rtype)}") from None
+    """A value in zone-file syntax, parsed by dnspython for its type and then checked for what the
+    parser lets through but a server or a zone file would not take (see _type_problem)."""
+    text = value.strip()
+    problem = _syntax_problem(text)
+    if problem is None:
+        try:
+            rdata = dns.rdata.from_text(
+                dns.rdataclass.IN, rtype, text, origin=dns.name.from_text(origin), relativize=False
+            )
+        except (dns.exception.DNSException, ValueError, UnicodeError) as exc:
+            problem = _describe(exc)
+        else:
+            problem = _type_problem(rdata)
+    if problem is not None:
+        raise ValueError_(f"{_shown(value)} is not a valid {rtype} value: {problem}{_example(rtype)}")
     return canonical_text(rdata)
+
+
+def _syntax_problem(text: str) -> str | None:
+    """Zone-file syntax that would silently change a value: a line break ends a record in a zone
+    file (what follows would be a record of its own), and ';' outside quotes starts a comment (what
+    follows would be dropped). The parser itself reports everything else."""
+    if "\n" in text or "\r" in text:
+        return "it holds a line break; give one value per list item (value: [a, b])"
+    tokens = dns.tokenizer.Tokenizer(text)
+    try:
+        while True:
+            token = tokens.get(want_leading=False, want_comment=True)
+            if token.is_eof():
+                return None
+            if token.is_comment():
+                return (
+                    "text after ';' is a zone-file comment and would be dropped; put the text in double "
+                    "quotes or write \\; for a literal ';'"
+                )
+    except dns.exception.DNSException:
+        return None  # (the parser says what is wrong)
+
+
+def _type_problem(rdata: dns.rdata.Rdata) -> str | None:
+    """What is wrong with a parsed value that its parser accepted, or None. (dnspython checks
+    digest and fingerprint lengths of DS, SSHFP and TLSA itself.)"""
+    if rdata.rdtype == dns.rdatatype.NAPTR:
+        return _naptr_problem(rdata)
+    return None
+
+
+_NAPTR_FLAGS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def _naptr_problem(rdata: dns.rdata.Rdata) -> str | None:
+    """RFC 3403 §4.1: flags are single letters or digits; the regexp is empty or
+    <delim>ere<delim>replacement<delim>[i]; a regexp and a replacement exclude each other."""
+    if not set(rdata.flags.decode("latin-1")) <= _NAPTR_FLAGS:
+        return f'the flags {shorten(rdata.flags.decode("latin-1"))!r} must be letters or digits (like "U" or "S")'
+    regexp = rdata.regexp.decode("utf-8", errors="replace")
+    if not regexp:
+        return None
+    if rdata.replacement != dns.name.root:
+        return "a NAPTR has a regexp or a replacement, not both; write '.' as the replacement"
+    delim = regexp[0]
+    if delim.isdigit() or delim == "\\" or delim == "i":
+        return f"the regexp must start with its delimiter (like '!'), not {delim!r}"
+    parts = _split_unescaped(regexp[1:], delim)
+    if len(parts) != 3 or not parts[0] or parts[2] not in ("", "i"):
+        return (
+            f"the regexp {shorten(regexp)!r} is not a delimiter, a pattern, the delimiter, a replacement and the "
+            "delimiter again, optionally followed by 'i' (like \"!^.*$!sip:info@example.com!\")"
+        )
+    return None
+
+
+def _split_unescaped(text: str, delim: str) -> list[str]:
+    """`text` split at every `delim` that no backslash escapes."""
+    parts, current, escaped = [], [], False
+    for char in text:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\":
+            current.append(char)
+            escaped = True
+        elif char == delim:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
 
 
 def canonical_text(rdata: dns.rdata.Rdata) -> str:
@@ -194,6 +283,14 @@ def _example(rtype: str) -> str:
     return f"; expected something like {example!r}" if example else ""
 
 
+def _shown(value: object) -> str:
+    """A value as messages quote it: its repr (line breaks visible), or a shortened head of a long one."""
+    text = repr(value)
+    return text if len(text) <= SHORT_VALUE_LIMIT else shorten(value)
+
+
 def _describe(exc: BaseException) -> str:
     text = str(exc).strip()
-    return text if text else type(exc).__name__
+    if text == "string too long":
+        return "a quoted string holds at most 255 bytes; split the text into several quoted strings"
+    return shorten(text) if text else type(exc).__name__

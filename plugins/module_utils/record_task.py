@@ -33,12 +33,14 @@ from .config import (
     DEFAULT_OWNER,
     DEFAULT_TTL,
     ProviderConfig,
+    record_rules,
     validate_owner,
     validate_provider,
     validate_records,
 )
-from .errors import ConfigError, FleetDNSError, PlanConflictError, Problem, SafetyError
-from .names import NameError_, normalize_zone, zone_for_name
+from .errors import ConfigError, FleetDNSError, PlanConflictError, Problem, SafetyError, shorten
+from .limits import marker_problem
+from .names import NameError_, normalize_name, normalize_zone, zone_for_name
 from .ownership import MARKER_OWNERSHIP, OWNERSHIP_MODES, ZONE_OWNERSHIP, ZoneState
 from .plan import Change, Intent, Wording, ZonePlan, check_delete_safety, plan_zone
 from .providers import zone_provider_class, zone_provider_type_names
@@ -182,14 +184,15 @@ def prepare(task: RecordTask) -> Prepared:
     if zone:
         entries = _entries(task.records, problems)
         if entries is not None:
-            found = _collect(problems, validate_records, entries, zone, default_ttl, task.state == "present")
+            rules = record_rules(provider, task.ownership)
+            found = _collect(problems, validate_records, entries, zone, default_ttl, task.state == "present", rules)
             if found is not None:
                 wanted = found
                 # every entry passed, so the dict holds them in order, one per entry
                 explicit = {
                     key for key, entry in zip(found, entries, strict=True) if "ttl" in entry or task.ttl is not None
                 }
-        registered = _registered(task.device_names, zone, wanted, problems)
+        registered = _registered(task.device_names, zone, wanted, problems, task.ownership == MARKER_OWNERSHIP)
     if task.single:
         problems = [_unprefixed(p) for p in problems]
     if problems or provider is None or owner is None:  # (without problems, both are set)
@@ -213,8 +216,11 @@ def _entries(records: Any, problems: list[Problem]) -> list[dict] | None:
     return [{k: v for k, v in item.items() if v is not None} if isinstance(item, dict) else item for item in records]
 
 
-def _registered(names: Any, zone: str, wanted: dict[RecordKey, RecordSet], problems: list[Problem]) -> set[RecordKey]:
-    """A and AAAA of device names in this zone: owned by fleetdns, their values set by each agent."""
+def _registered(
+    names: Any, zone: str, wanted: dict[RecordKey, RecordSet], problems: list[Problem], marked: bool
+) -> set[RecordKey]:
+    """A and AAAA of device names in this zone: owned by fleetdns, their values set by each agent.
+    Checked as fleetdns_names are: a valid name of the zone whose markers (`marked`) fit DNS."""
     result: set[RecordKey] = set()
     if not isinstance(names, list):
         problems.append(Problem("device_names must be a list of fully qualified names", "device_names"))
@@ -222,11 +228,20 @@ def _registered(names: Any, zone: str, wanted: dict[RecordKey, RecordSet], probl
     for index, raw in enumerate(names):
         path = f"device_names[{index}]"
         if not isinstance(raw, str) or not raw.strip("."):
-            problems.append(Problem(f"{raw!r} is not a name", path, "write a name like gw.example.com"))
+            problems.append(Problem(f"{shorten(repr(raw))} is not a name", path, "write a name like gw.example.com"))
             continue
-        name = raw.lower() if raw.endswith(".") else raw.lower() + "."
-        if zone_for_name(name, [zone]) is None:
-            problems.append(Problem(f"{raw} is not in the zone {zone}", path, "list only names of this zone"))
+        absolute = raw.lower() if raw.endswith(".") else raw.lower() + "."
+        if zone_for_name(absolute, [zone]) is None:
+            problems.append(Problem(f"{shorten(raw)} is not in the zone {zone}", path, "list only names of this zone"))
+            continue
+        try:
+            name = normalize_name(absolute, zone)
+        except NameError_ as exc:
+            problems.append(Problem(str(exc), path, "write a fully qualified name like gw.example.com"))
+            continue
+        marker = marker_problem(name, "AAAA", zone) if marked else None
+        if marker:
+            problems.append(Problem(f"device name {shorten(name, 40)}: {marker}", path, "choose a shorter name"))
             continue
         clash = [t for t in ("A", "AAAA", "CNAME") if (name, t) in wanted]
         if clash:

@@ -78,7 +78,7 @@ def normalize_algorithm(algorithm: str) -> str:
 def check_key_name(name: str) -> str:
     """The key name, stripped, when it is a valid domain name (what BIND accepts as a key name)."""
     text = name.strip() if isinstance(name, str) else ""
-    if not text or len(text.rstrip(".")) > 253 or not _KEY_NAME.match(text):
+    if not text or len(text.rstrip(".")) > 253 or not _KEY_NAME.fullmatch(text):
         raise TsigKeyError(
             f"{name!r} is not a valid TSIG key name",
             "use a domain name: labels of letters, digits, '-' and '_' separated by dots, like host1.example.test",

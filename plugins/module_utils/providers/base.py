@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from ..limits import NO_LIMITS, ProviderLimits
 from ..ownership import ZoneState
 from ..plan import Change
 from ..records import RecordKey
@@ -41,6 +42,11 @@ class ZoneProvider(ABC):
     TYPE: ClassVar[str]
     OPTIONS: ClassVar[dict[str, Option]]
     SUPPORTS_ZONE_OWNERSHIP: ClassVar[bool] = True  # can apply a plan without markers (owner None)
+    # Limits below DNS's own (limits.py checks them at validation, for every front, before anything is sent).
+    LIMITS: ClassVar[ProviderLimits] = NO_LIMITS
+    # Whether a declared record set's ownership is a TXT marker record (ownership.marker_name), whose
+    # name must fit DNS's limits too. (A device name without an address is marked that way everywhere.)
+    MARKER_RECORDS: ClassVar[bool] = True
 
     def __init__(self, name: str, options: dict[str, Any], base_dir: str = ".") -> None:
         self.name = name

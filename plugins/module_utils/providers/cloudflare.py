@@ -39,6 +39,7 @@ from typing import Any, ClassVar
 
 from ..deadline import check_deadline
 from ..errors import ChangedSinceReadError, ProviderError, shorten
+from ..limits import ProviderLimits
 from ..names import relative_name
 from ..ownership import ZoneState, marker_name, marker_value, parse_marker, parse_owner
 from ..plan import Change
@@ -130,6 +131,10 @@ class CloudflareProvider(ZoneProvider):
 
     TYPE = "cloudflare"
     SUPPORTS_ZONE_OWNERSHIP = False  # comments mark ownership at no cost; a zone owned whole is not built here
+    MARKER_RECORDS = False  # a record's comment says who owns it
+    # Cloudflare documents these: a record of at most 4,096 bytes in wire format, and the records of
+    # one name and type at most 8,192 characters of content together.
+    LIMITS = ProviderLimits(record_wire=4096, rrset_content=8192)
     OPTIONS: ClassVar[dict[str, Option]] = {
         "api_token": Option(
             str, secret=True, description="API token sent as 'Authorization: Bearer'; needs Zone:Read and DNS:Edit"

@@ -11,6 +11,7 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.config import (
     DEFAULT_TTL,
     FleetConfig,
     validate,
+    validate_owner,
 )
 from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import ConfigError, Location
 from ansible_collections.fleetdns.ddns.plugins.module_utils.records import RecordSet
@@ -168,6 +169,15 @@ def test_every_problem_is_reported_at_once() -> None:
     assert found[0].startswith("fleetdns_owner: owner id 'bad owner' is not valid")
 
 
+@pytest.mark.parametrize("owner", ["fleet-main\n", "fleet-main\r\n", "fleet\nmain", " fleet-main"])
+def test_an_owner_id_is_matched_whole(owner: str) -> None:
+    # a YAML `|` block ends in a newline, which `$` in a pattern would have let through
+    found = problems(fleet(fleetdns_owner=owner))
+    assert len(found) == 1 and found[0].startswith("fleetdns_owner: owner id") and "is not valid" in found[0]
+    with pytest.raises(ConfigError, match="is not valid"):
+        validate_owner(owner)
+
+
 def test_values_and_value_together() -> None:
     (problem,) = problems(
         fleet(fleetdns_zones={"example.test": {"records": [{"name": "a", "type": "A", "value": "1", "values": "2"}]}})
@@ -301,3 +311,64 @@ def test_declared_a_records_become_exactly_these_record_sets(records: dict, ttl:
         for name, values in records.items()
     }
     assert config.zones[ZONE].records == expected
+
+
+LONG = ".".join(["a" * 60] * 3) + "." + "b" * 44  # 227 characters: in example.test its AAAA marker needs 257 octets
+CLOUDFLARE = {"type": "cloudflare", "api_token": "t0ken-t0ken-t0ken"}
+
+
+def test_records_are_held_to_dns_limits_on_every_provider() -> None:
+    huge = {"name": "big", "type": "TXT", "value": "x" * 200_000}
+    for provider in ({}, {"provider": "cf"}):
+        found = problems(
+            fleet(
+                fleetdns_providers={"cf": CLOUDFLARE}, fleetdns_zones={"example.test": {**provider, "records": [huge]}}
+            )
+        )
+        assert len(found) == 1 and found[0].startswith("fleetdns_zones.example.test.records[0].value: the value")
+        assert "200,785 bytes on the wire, more than the 65,535 one record can hold" in found[0]
+        assert len(found[0]) < 400
+
+
+def test_a_provider_with_tighter_limits_declares_them() -> None:
+    wide = {"name": "t", "type": "TXT", "value": ["x" * 3000, "y" * 3000, "z" * 3000]}
+    assert validate(fleet(fleetdns_zones={"example.test": {"records": [wide]}}), {})  # a zone file takes it
+    found = problems(
+        fleet(
+            fleetdns_providers={"cf": CLOUDFLARE},
+            fleetdns_zones={"example.test": {"provider": "cf", "records": [wide]}},
+        )
+    )
+    assert found == [
+        "fleetdns_zones.example.test.records[0].value: the values hold 9,105 characters together; the cloudflare "
+        "provider 'cf' takes at most 8,192 per record set (hint: use shorter or fewer values: the sizes that fit "
+        "are in the message)"
+    ]
+
+
+def test_ownership_marker_names_must_fit_too() -> None:
+    record = {"name": LONG, "type": "AAAA", "value": "2001:db8::1"}
+    found = problems(fleet(fleetdns_zones={"example.test": {"records": [record]}}))
+    assert len(found) == 1 and found[0].startswith("fleetdns_zones.example.test.records[0].name: ")
+    assert "ownership marker aaaa.aaaa" in found[0] and "would be 257 octets" in found[0]
+    # without markers (a zone owned whole, or Cloudflare's comments) the name itself fits
+    assert validate(fleet(fleetdns_zones={"example.test": {"ownership": "zone", "records": [record]}}), {})
+    cf = {"provider": "cf", "records": [record]}
+    assert validate(fleet(fleetdns_providers={"cf": CLOUDFLARE}, fleetdns_zones={"example.test": cf}), {})
+    # a device name gets markers on every provider that uses them
+    found = problems(fleet(fleetdns_zones={"example.test": {}}), {"gw": {"fleetdns_names": [f"{LONG}.example.test"]}})
+    assert len(found) == 1 and found[0].startswith("gw.fleetdns_names[0]: device name ") and "257 octets" in found[0]
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("10 mail ; 20 backup", "text after ';' is a zone-file comment"),
+        ("10 mail\n20 backup", "holds a line break"),
+    ],
+)
+def test_zone_syntax_that_would_be_cut_is_refused(value: str, fragment: str) -> None:
+    record = {"name": "@", "type": "MX", "value": value}
+    found = problems(fleet(fleetdns_zones={"example.test": {"records": [record]}}))
+    assert len(found) == 1 and found[0].startswith("fleetdns_zones.example.test.records[0].value: ")
+    assert fragment in found[0]

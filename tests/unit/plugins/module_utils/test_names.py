@@ -44,6 +44,8 @@ def test_normalize_name(raw: str, expected: str) -> None:
         ("www example", "contains ' '"),
         ("-www", "starts or ends with '-'"),
         (".".join(["abcdefgh"] * 30), "longer than 253"),
+        ("a\n.www", "contains '\\n'"),  # `$` in a pattern would have let a label end in a newline
+        ("www\n.example.test.", "contains '\\n'"),
     ],
 )
 def test_bad_names_are_rejected_with_reason(raw: str, fragment: str) -> None:

@@ -1,16 +1,20 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import PlanConflictError, SafetyError
 from ansible_collections.fleetdns.ddns.plugins.module_utils.ownership import ZoneState
 from ansible_collections.fleetdns.ddns.plugins.module_utils.plan import (
+    CLI_WORDING,
     Change,
+    Intent,
     Plan,
     ZoneDesired,
     check_delete_safety,
     make_zone_plan,
+    plan_zone,
 )
 from ansible_collections.fleetdns.ddns.plugins.module_utils.records import RecordSet
 from hypothesis import given
@@ -83,8 +87,12 @@ def test_another_owner_is_a_conflict_even_with_adopt() -> None:
 def test_registered_device_names_get_a_marker_and_keep_their_values() -> None:
     agent_set = rs("gw", "A", "198.51.100.4")
     want = desired([], {(agent_set.name, "A"), (agent_set.name, "AAAA")})
-    plan = make_zone_plan(want, state([agent_set]), ME, "files")
-    assert actions(plan) == [("register", agent_set.name, "A"), ("register", agent_set.name, "AAAA")]
+    fresh = make_zone_plan(want, state([]), ME, "files")
+    assert actions(fresh) == [("register", agent_set.name, "A"), ("register", agent_set.name, "AAAA")]
+    assert all(not c.changes_data and c.changes_owner and c.before is None for c in fresh.changes)
+    # an address already there without our marker is adopted only when asked to, values kept
+    plan = make_zone_plan(want, state([agent_set]), ME, "files", adopt=True)
+    assert actions(plan) == [("adopt", agent_set.name, "A"), ("register", agent_set.name, "AAAA")]
     assert all(not c.changes_data and c.changes_owner for c in plan.changes)
     # once registered, nothing to do; when the device leaves, its owned values go
     owners = {(agent_set.name, "A"): ME, (agent_set.name, "AAAA"): ME}
@@ -92,6 +100,45 @@ def test_registered_device_names_get_a_marker_and_keep_their_values() -> None:
     leaving = make_zone_plan(desired([]), state([agent_set], owners), ME, "files")
     assert actions(leaving) == [("delete", agent_set.name, "A"), ("delete", agent_set.name, "AAAA")]
     assert leaving.changes[1].before is None  # the AAAA marker existed without a value
+
+
+def test_a_device_name_over_an_unowned_address_is_a_conflict_and_never_deleted() -> None:
+    theirs = rs("mail", "A", "192.0.2.25")
+    want = desired([], {(theirs.name, "A"), (theirs.name, "AAAA")})
+    with pytest.raises(PlanConflictError) as info:
+        make_zone_plan(want, state([theirs]), ME, "files")
+    assert info.value.conflicts == [
+        "mail A exists (ttl 300: 192.0.2.25) and is not owned by fleetdns, but mail is a device name; remove the "
+        "record, or run with --adopt to take it over"
+    ]
+    # the host leaving the inventory deletes nothing it does not own
+    assert make_zone_plan(desired([]), state([theirs]), ME, "files").changes == []
+    # another owner's address stays a conflict, with or without --adopt
+    with pytest.raises(PlanConflictError, match="owned by 'fleet-other'"):
+        make_zone_plan(want, state([theirs], {theirs.key: "fleet-other"}), ME, "files", adopt=True)
+
+
+def test_device_names_follow_the_rules_of_declared_record_sets_in_any_front_wording() -> None:
+    theirs, ours = rs("a", "A", "192.0.2.1"), rs("b", "A", "192.0.2.2")
+    current = state([theirs, ours], {ours.key: ME})
+    keys = frozenset({theirs.key, ours.key, (f"c.{ZONE}", "A")})
+    words = replace(CLI_WORDING, set_adopt="say yes")
+
+    def planned(adopt: bool = False, whole_zone: bool = False) -> list:
+        intent = Intent({}, keys, prune=False, adopt=adopt, whole_zone=whole_zone)
+        return plan_zone(intent, current, ZONE, ME, words).changes
+
+    with pytest.raises(PlanConflictError) as info:
+        planned()
+    assert len(info.value.conflicts) == 1
+    assert info.value.conflicts[0].startswith("a A exists") and info.value.conflicts[0].endswith(
+        "say yes to take it over"
+    )
+    assert [(c.action, c.name, c.before) for c in planned(adopt=True)] == [
+        ("adopt", theirs.name, theirs),
+        ("register", f"c.{ZONE}", None),
+    ]
+    assert planned(whole_zone=True) == []  # a zone owned whole: every record set is ours already
 
 
 def test_cname_beside_unowned_data_is_a_conflict_but_owned_data_is_replaced() -> None:
@@ -286,8 +333,8 @@ def test_zone_ownership_keeps_device_addresses_without_registering_them() -> Non
     devices = {(gw.name, "A"), (gw.name, "AAAA")}
     plan = zone_plan(desired([], devices), state([gw]))
     assert plan.changes == [] and plan.owned_count == 1
-    marked = make_zone_plan(desired([], devices), state([gw]), ME, "files")
-    assert [c.action for c in marked.changes] == ["register", "register"]
+    marked = make_zone_plan(desired([], devices), state([gw]), ME, "files", adopt=True)
+    assert [c.action for c in marked.changes] == ["adopt", "register"]
     leaving = zone_plan(desired([]), state([gw]))  # the device left the inventory: its address goes
     assert actions(leaving) == [("delete", gw.name, "A")]
 

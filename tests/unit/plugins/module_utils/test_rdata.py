@@ -64,12 +64,70 @@ def test_long_txt_is_split_at_255_bytes_without_cutting_utf8() -> None:
         ("A", 5, "is a number"),
         ("TXT", 12, "quote it"),
         ("A", None, "not a string"),
+        ("TXT", '"' + "x" * 256 + '"', "a quoted string holds at most 255 bytes"),
+        ("CNAME", ".".join(["a" * 60] * 4), "> 255 octets"),
+        ("CNAME", "a" * 64, "> 63 octets"),
+        ("DS", "1 13 2 abcd", "digest length"),
+        ("SSHFP", "4 2 abcd", "fingerprint length"),
+        ("TLSA", "3 1 1 abcd", "length inconsistent"),
+        ("NAPTR", '100 10 "u" "E2U+sip" "garbage" .', "is not a delimiter, a pattern"),
+        ("NAPTR", '100 10 "u" "E2U+sip" "!^.*$" .', "is not a delimiter, a pattern"),
+        ("NAPTR", '100 10 "u" "E2U+sip" "!^.*$!sip:x@example.test!g" .', "optionally followed by 'i'"),
+        ("NAPTR", '100 10 "u" "E2U+sip" "!!x!" .', "is not a delimiter, a pattern"),  # no pattern
+        ("NAPTR", '100 10 "u" "E2U+sip" "1^.*1x1" .', "must start with its delimiter"),
+        ("NAPTR", '100 10 "u" "E2U+sip" "!^.*$!sip:x@example.test!" sip', "a regexp or a replacement, not both"),
+        ("NAPTR", '100 10 "u;x" "E2U+sip" "" sip', "must be letters or digits"),
     ],
 )
 def test_bad_values_explain_themselves(rtype: str, raw: object, fragment: str) -> None:
     with pytest.raises(ValueError_) as info:
         normalize_value(rtype, raw, ZONE)
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("rtype", "raw"),
+    [
+        ("NAPTR", '100 10 "u" "E2U+sip" "!^.*$!sip:info@example.test!" .'),
+        ("NAPTR", '100 10 "u" "E2U+sip" "!^(.*)$!\\\\1@example.test!i" .'),
+        ("NAPTR", '100 10 "u" "E2U+sip" "/a\\\\/b/c/" .'),  # an escaped delimiter inside the pattern
+        ("NAPTR", '100 10 "S" "SIP+D2U" "" _sip._udp'),
+        ("TXT", '"a;b" "c\\;d"'),  # ';' inside quotes, or escaped, is text
+        ("CAA", '0 issue "ca.example; account=1"'),
+    ],
+)
+def test_values_the_checks_must_let_through(rtype: str, raw: str) -> None:
+    assert normalize_value(rtype, raw, ZONE)
+
+
+@pytest.mark.parametrize(
+    ("rtype", "raw"),
+    [
+        ("MX", "10 mail ; 20 backup"),
+        ("TXT", '"v=spf1" ; "-all"'),
+        ("SRV", "10 5 5060 sip;comment"),
+    ],
+)
+def test_a_comment_in_zone_syntax_is_refused_not_cut(rtype: str, raw: str) -> None:
+    with pytest.raises(ValueError_, match="text after ';' is a zone-file comment"):
+        normalize_value(rtype, raw, ZONE)
+
+
+@pytest.mark.parametrize("raw", ["10 mail\n20 backup", "10 mail\n$INCLUDE /etc/passwd", "10 mail\r20 x"])
+def test_a_line_break_in_zone_syntax_is_refused(raw: str) -> None:
+    with pytest.raises(ValueError_, match="holds a line break"):
+        normalize_value("MX", raw, ZONE)
+    assert normalize_value("MX", "10 mail\n", ZONE) == "10 mail.example.test."  # (a YAML block's final newline)
+
+
+def test_plain_txt_keeps_semicolons_and_line_breaks_as_text() -> None:
+    assert normalize_value("TXT", "a; b\nc", ZONE) == '"a; b\\010c"'
+
+
+def test_value_messages_are_short() -> None:
+    with pytest.raises(ValueError_) as info:
+        normalize_value("MX", "x" * 100_000, ZONE)
+    assert len(str(info.value)) < 300 and "(100000 characters)" in str(info.value)
 
 
 def test_value_lists_collapse_and_cname_takes_one_value() -> None:

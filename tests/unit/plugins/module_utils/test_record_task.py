@@ -550,3 +550,52 @@ def test_the_module_and_the_cli_share_every_rule(have, want, owners, devices, ad
     got = plan_task(t, prepare(t), current)
     assert got.changes == expected.changes
     assert got.owned_count == expected.owned_count
+
+
+def test_a_device_name_over_an_unowned_address_is_a_conflict_unless_adopt() -> None:
+    theirs = rs("mail", "A", "192.0.2.25")
+    current = state([theirs])
+    with pytest.raises(PlanConflictError) as info:
+        plan([], current, device_names=["mail.example.test"])
+    assert info.value.conflicts == [
+        "mail A exists (ttl 300: 192.0.2.25) and is not owned by fleetdns, but mail is a device name; remove the "
+        "record, or set adopt: true to take it over"
+    ]
+    adopted = plan([], current, device_names=["mail.example.test"], adopt=True)
+    assert summary(adopted) == [("adopt", "mail", "A", ["192.0.2.25"], True), ("register", "mail", "AAAA", None, True)]
+    # prune without the device name deletes nothing that is not ours
+    assert plan([], current, prune=True).changes == []
+
+
+def test_device_names_under_zone_ownership_register_nothing() -> None:
+    theirs = rs("mail", "A", "192.0.2.25")
+    assert plan([], state([theirs]), device_names=["mail.example.test"], ownership="zone").changes == []
+
+
+LONG = ".".join(["a" * 60] * 3) + "." + "b" * 44  # 227 characters: in example.test its AAAA marker needs 257 octets
+
+
+def test_the_task_is_held_to_dns_limits_and_the_providers_own() -> None:
+    huge = [{"name": "big", "type": "TXT", "value": "x" * 70_000}]
+    with pytest.raises(ConfigError) as info:
+        prepare(task(huge))
+    assert [p.path for p in info.value.problems] == ["records[0].value"]
+    assert "more than the 65,535 one record can hold" in info.value.problems[0].message
+    wide = [{"name": "t", "type": "TXT", "value": "x" * 5000}]
+    prepare(task(wide))  # a zone file takes it, Cloudflare does not
+    with pytest.raises(ConfigError) as info:
+        prepare(RecordTask(provider=dict(CLOUDFLARE), zone="example.test", records=wide, owner=ME))
+    assert "the cloudflare provider 'dns_record' takes at most 4,096" in info.value.problems[0].message
+
+
+def test_marker_names_must_fit_where_markers_are_written() -> None:
+    records = [{"name": LONG, "type": "AAAA", "value": "2001:db8::1"}]
+    with pytest.raises(ConfigError) as info:
+        prepare(task(records))
+    assert info.value.problems[0].path == "records[0].name" and "ownership marker" in str(info.value)
+    prepare(task(records, ownership="zone"))  # no markers: the name itself fits
+    prepare(RecordTask(provider=dict(CLOUDFLARE), zone="example.test", records=records, owner=ME))  # comments
+    with pytest.raises(ConfigError) as info:
+        prepare(task([], device_names=[f"{LONG}.example.test", "x..example.test", "a\nb.example.test"]))
+    assert [p.path for p in info.value.problems] == ["device_names[0]", "device_names[1]", "device_names[2]"]
+    assert "ownership marker" in info.value.problems[0].message
