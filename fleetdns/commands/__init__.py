@@ -2,8 +2,9 @@
 the inventory.
 
 A command is one module in this package that defines NAME (the word typed), ORDER (its place in
---help), `add_parser(subparsers, parents)` and `run(ctx) -> exit code`; LONG_RUNNING = True keeps the
-cyclic garbage collector on while it runs. Adding a command is adding that file.
+--help), `add_parser(subparsers, parents)` and `run(ctx) -> exit code` (COMMAND_PARTS); modules
+named `_*` are helpers; LONG_RUNNING = True keeps the cyclic garbage collector on while it runs.
+Adding a command is adding that file.
 
 Validation always runs first and completely; a command reads or changes DNS only after it passed.
 """
@@ -31,13 +32,25 @@ INVENTORY_ENV = "FLEETDNS_INVENTORY"
 DEFAULT_INVENTORY = "hosts.yml"
 
 
+COMMAND_PARTS = ("NAME", "ORDER", "add_parser", "run")
+
+
 def registry() -> list[ModuleType]:
-    """Every command module of this package, in --help order."""
+    """Every command module of this package, in --help order. A module with some of the parts of a
+    command but not all is a mistake worth stopping for, not a module to skip silently."""
     found = []
     for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_"):
+            continue
         module = importlib.import_module(f"{__name__}.{info.name}")
-        if hasattr(module, "NAME"):
+        present = [part for part in COMMAND_PARTS if hasattr(module, part)]
+        if len(present) == len(COMMAND_PARTS):
             found.append(module)
+        elif "NAME" in present or "run" in present:
+            missing = ", ".join(part for part in COMMAND_PARTS if part not in present)
+            raise ImportError(f"command module {module.__name__} lacks {missing}")
+    if not found:
+        raise ImportError(f"no command modules found in {__name__}")
     return sorted(found, key=lambda module: (module.ORDER, module.NAME))
 
 

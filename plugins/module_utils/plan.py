@@ -355,7 +355,7 @@ class _Planner:
 
     def _prune(self) -> None:
         if not self.current.complete:
-            self.warnings.append(self.words.incomplete)
+            self.warnings.insert(0, self.words.incomplete)  # first: it limits everything below it
         listed = self.intent.wanted.keys() | self.intent.registered
         for key, holder in self.current.owners.items():
             if holder == self.owner and key not in listed:
@@ -368,7 +368,8 @@ class _Planner:
 
     def _cname_conflicts(self) -> list[str]:
         """A CNAME beside other data after the plan (RFC 1034 §3.6.2), at a name the plan writes: a
-        server would refuse or silently drop part of it, so say so before anything is sent."""
+        server would refuse or silently drop part of it, so say so before anything is sent. Where the
+        zone already holds one at a name the plan does not write, a warning says so."""
         after = set(self.current.records)
         for change in self.changes:
             if change.after is None:
@@ -376,11 +377,17 @@ class _Planner:
             else:
                 after.add(change.key)
         touched = {c.name for c in self.changes if c.after is not None}
-        return [
-            f"{relative_name(name, self.zone)} would hold a CNAME beside {', '.join(others)}; a CNAME must stand alone"
-            for name, others in cname_conflicts(after)
-            if name in touched
-        ]
+        conflicts = []
+        for name, others in cname_conflicts(after):
+            where = f"{relative_name(name, self.zone)} {'would hold' if name in touched else 'holds'} a CNAME beside"
+            if name in touched:
+                conflicts.append(f"{where} {', '.join(others)}; a CNAME must stand alone")
+            else:  # already so, and not ours to change: the plan neither causes nor fixes it
+                self.warnings.append(
+                    f"{where} {', '.join(others)}, which a server refuses (and a zone file with it does not "
+                    "load); fleetdns leaves it as it is: fix it by hand"
+                )
+        return conflicts
 
     def _label(self, key: RecordKey) -> str:
         return key_label(key, self.zone)

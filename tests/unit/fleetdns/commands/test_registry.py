@@ -49,3 +49,12 @@ def test_a_new_file_is_a_new_command(
     assert cli.main(["--help"]) == 0
     assert "say hello" in capsys.readouterr().out
     assert gc.isenabled()
+
+
+def test_a_module_with_only_some_parts_of_a_command_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "halfdone.py").write_text('NAME = "halfdone"\n\ndef run(ctx):\n    return 0\n')
+    monkeypatch.setattr(commands, "__path__", [*commands.__path__, str(tmp_path)])
+    with pytest.raises(ImportError, match="halfdone lacks ORDER, add_parser"):
+        commands.registry()

@@ -150,10 +150,21 @@ def test_cname_beside_unowned_data_is_a_conflict_but_owned_data_is_replaced() ->
     assert sorted(actions(plan)) == [("create", cname.name, "CNAME"), ("delete", a.name, "A")]
 
 
-def test_incomplete_read_is_explained() -> None:
-    current = ZoneState(ZONE, complete=False)
+def test_a_cname_conflict_the_plan_does_not_write_is_a_warning_not_a_conflict() -> None:
+    cname = RecordSet(f"x.{ZONE}", "CNAME", 300, frozenset({f"www.{ZONE}"}))
+    txt = RecordSet(f"x.{ZONE}", "TXT", 300, frozenset({'"hand edit"'}))
+    plan = make_zone_plan(desired([rs("www")]), state([cname, txt]), ME, "files")
+    assert actions(plan) == [("create", f"www.{ZONE}", "A")]
+    assert plan.notes == [
+        "x holds a CNAME beside TXT, which a server refuses (and a zone file with it does not load); fleetdns "
+        "leaves it as it is: fix it by hand"
+    ]
+
+
+def test_incomplete_read_is_explained_first() -> None:
+    current = ZoneState(ZONE, complete=False, warnings=["the key uses hmac-md5"])
     plan = make_zone_plan(desired([rs("a")]), current, ME, "rfc")
-    assert any("AXFR" in n for n in plan.notes)
+    assert "AXFR" in plan.notes[0] and plan.notes[1] == "the key uses hmac-md5"
 
 
 def test_delete_safety_threshold() -> None:
