@@ -33,7 +33,6 @@ apply with a clear error. Errors name the Cloudflare code and message and the re
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -45,14 +44,7 @@ from ..plan import Change
 from ..rdata import ValueError_
 from ..records import RecordKey, RecordSet
 from .base import COMMENT_STORE, Capabilities, Option, Progress, ValueLimits, ZoneProvider
-from .cloudflare_api import (
-    DEFAULT_BASE_URL,
-    REQUEST_DEADLINE,
-    AmbiguousWriteError,
-    CloudflareApiError,
-    CloudflareClient,
-    check_base_url,
-)
+from .cloudflare_api import DEFAULT_BASE_URL, REQUEST_DEADLINE, CloudflareApiError, CloudflareClient
 from .cloudflare_records import (
     WRITABLE_TYPES,
     CfRecord,
@@ -61,6 +53,7 @@ from .cloudflare_records import (
     canonical_value,
     with_owner,
 )
+from .http_api import AmbiguousWriteError, check_base_url, resolve_ca_bundle
 
 READ_PAGE_SIZE = 50_000
 MAX_PAGES = 10_000
@@ -207,14 +200,7 @@ class CloudflareProvider(ZoneProvider):
                 headers = {"Authorization": f"Bearer {opts['api_token']}"}
             else:
                 headers = {"X-Auth-Email": str(opts["api_email"]), "X-Auth-Key": str(opts["api_key"])}
-            verify: bool | str = True
-            if opts.get("ca_bundle"):
-                verify = os.path.join(self.base_dir, str(opts["ca_bundle"]))
-                if not os.path.isfile(verify):
-                    raise ProviderError(
-                        f"provider '{self.name}': ca_bundle {verify} does not exist",
-                        "give the path of a PEM CA certificate file (relative paths are relative to the inventory)",
-                    )
+            verify = resolve_ca_bundle(self.base_dir, opts.get("ca_bundle"), self.name)
             self._client = CloudflareClient(
                 str(opts.get("base_url") or DEFAULT_BASE_URL),
                 headers,
