@@ -18,8 +18,8 @@ from .limits import NO_LIMITS, ProviderLimits, marker_problem, record_set_proble
 from .names import NameError_, normalize_name, normalize_zone, relative_name, zone_for_name
 from .ownership import MARKER_LABEL, MARKER_OWNERSHIP, OWNERSHIP_MODES, ZONE_OWNERSHIP
 from .plan import ZoneDesired
-from .providers import zone_provider_class, zone_provider_type_names
-from .providers.base import Option
+from .providers import provider_class, provider_type_names, zone_provider_class, zone_provider_type_names
+from .providers.base import MARKER_STORE, Capabilities, Option
 from .rdata import VALUE_EXAMPLES, ValueError_, check_ttl, check_type, normalize_values
 from .records import RecordKey, RecordSet, cname_conflicts
 from .redact import Redactor
@@ -41,12 +41,14 @@ _OWNER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 
 @dataclass(frozen=True)
 class RecordRules:
-    """What a zone's backend adds to DNS's own limits: its LIMITS, its name in messages about them,
-    and whether each declared record set gets a TXT marker record whose name must fit as well."""
+    """What a zone's backend declares beyond DNS's own rules: the record types it can manage (None:
+    any), its limits, its name in messages about them, and whether each declared record set gets a
+    TXT marker record whose name must fit as well."""
 
     limits: ProviderLimits = NO_LIMITS
     provider: str = ""
     marker_records: bool = True
+    record_types: tuple[str, ...] | None = None
 
 
 DNS_RULES = RecordRules()  # DNS's own limits, a marker record per record set
@@ -54,11 +56,12 @@ DNS_RULES = RecordRules()  # DNS's own limits, a marker record per record set
 
 def record_rules(provider: ProviderConfig | None, ownership: str) -> RecordRules:
     """The rules for the records of a zone behind `provider` (None: not known) with this ownership."""
-    cls = zone_provider_class(provider.type) if provider is not None else None
-    if provider is None or cls is None:
+    capabilities = _capabilities(provider)
+    if provider is None or capabilities is None:
         return RecordRules(marker_records=ownership == MARKER_OWNERSHIP)
     label = f"the {provider.type} provider '{provider.name}'"
-    return RecordRules(cls.LIMITS, label, ownership == MARKER_OWNERSHIP and cls.MARKER_RECORDS)
+    marked = ownership == MARKER_OWNERSHIP and capabilities.ownership_store == MARKER_STORE
+    return RecordRules(capabilities.limits, label, marked, capabilities.record_types)
 
 
 @dataclass
@@ -194,6 +197,13 @@ def validate_provider(settings: Any, path: str = "provider", name: str = "") -> 
     the provider's own messages call it `name` (default: `path`)."""
     check = _Checker(None)
     config = _provider(path, settings, path, check)
+    if config is not None and zone_provider_class(config.type) is None:
+        check.add(
+            settings, "type", f"{path}.type",
+            f"the {config.type} provider can only set the addresses of single names; this needs a zone provider",
+            f"use one of: {', '.join(zone_provider_type_names())}",
+        )  # fmt: skip
+        config = None
     if config is not None and name:
         config.name = name
     check.scrub(provider_secrets(settings))
@@ -206,7 +216,7 @@ def provider_secrets(settings: Any) -> list[str]:
     """The secret option values of a raw provider entry, known before it is validated."""
     if not isinstance(settings, dict) or not isinstance(settings.get("type"), str):
         return []
-    cls = zone_provider_class(settings["type"])
+    cls = provider_class(settings["type"])
     if cls is None:
         return []
     return [str(settings[k]) for k, spec in cls.OPTIONS.items() if spec.secret and settings.get(k)]
@@ -301,7 +311,7 @@ def _providers(all_vars: dict, used: set[Any], check: _Checker, notes: list[str]
 
 
 def _defaults_for(type_name: str, given: dict) -> dict:
-    cls = zone_provider_class(type_name)
+    cls = provider_class(type_name)
     options = {k: spec.default for k, spec in cls.OPTIONS.items()} if cls else {}
     options.update({k: v for k, v in given.items() if k != "type"})
     return options
@@ -315,9 +325,9 @@ def _provider(name: str, settings: Any, path: str, check: _Checker) -> ProviderC
         )  # fmt: skip
         return None
     type_name = settings.get("type")
-    cls = zone_provider_class(type_name) if isinstance(type_name, str) else None
+    cls = provider_class(type_name) if isinstance(type_name, str) else None
     if cls is None:
-        known = ", ".join(zone_provider_type_names())
+        known = ", ".join(provider_type_names())
         if "type" not in settings:
             check.add(settings, None, path, "provider has no 'type'", f"set type to one of: {known}")
         else:
@@ -441,12 +451,29 @@ def _zones(all_vars: dict, providers: dict[str, ProviderConfig], check: _Checker
                 default_ttl = check_ttl(settings["default_ttl"])
             except ValueError_ as exc:
                 check.add(settings, "default_ttl", f"{path}.default_ttl", str(exc), _TTL_HINT)
-        provider_config = providers.get(provider) if isinstance(provider, str) else None
-        ownership = _ownership(settings, provider_config, path, check)
-        rules = record_rules(provider_config, ownership)
-        records = _records(settings.get("records", []), settings, zone, default_ttl, path, check, True, rules)
+        served_by = providers.get(provider) if isinstance(provider, str) else None
+        ownership = _ownership(settings, served_by, path, check)
+        records: dict[RecordKey, RecordSet] = {}
+        capabilities = _capabilities(served_by)
+        if served_by and capabilities and not capabilities.lists_zone and settings.get("records"):
+            check.add(
+                settings, "records", f"{path}.records",
+                f"zone {zone} is served by the {served_by.type} provider '{served_by.name}', which can only set "
+                "the addresses of single names: it cannot hold records",
+                "declare these records in a zone served by a zone provider "
+                f"({', '.join(zone_provider_type_names())}); give the names of devices to their hosts as "
+                "fleetdns_names", True,
+            )  # fmt: skip
+        else:
+            rules = record_rules(served_by, ownership)
+            records = _records(settings.get("records", []), settings, zone, default_ttl, path, check, True, rules)
         zones[zone] = ZoneConfig(zone, provider if isinstance(provider, str) else "", default_ttl, records, ownership)
     return zones
+
+
+def _capabilities(provider: ProviderConfig | None) -> Capabilities | None:
+    cls = provider_class(provider.type) if provider is not None else None
+    return cls.CAPABILITIES if cls is not None else None
 
 
 def _ownership(settings: dict, provider: ProviderConfig | None, path: str, check: _Checker) -> str:
@@ -461,8 +488,8 @@ def _ownership(settings: dict, provider: ProviderConfig | None, path: str, check
         )  # fmt: skip
         return MARKER_OWNERSHIP
     if ownership == ZONE_OWNERSHIP and provider is not None:
-        cls = zone_provider_class(provider.type)
-        if cls is not None and not cls.SUPPORTS_ZONE_OWNERSHIP:
+        cls = provider_class(provider.type)
+        if cls is not None and not cls.CAPABILITIES.zone_ownership:
             check.add(
                 settings, "ownership", f"{path}.ownership",
                 f"ownership: zone is not available with the {provider.type} provider '{provider.name}'",
@@ -535,7 +562,8 @@ def _record(
     rules: RecordRules = DNS_RULES,
 ) -> RecordSet | None:
     """One record entry; without `values_required` an entry may leave out its values (then the
-    record set has none: the whole set, for a front that deletes)."""
+    record set has none: the whole set, for a front that deletes). `rules` (record_rules of the zone's
+    provider) refuse a type the provider cannot manage and values beyond its limits."""
     check.unknown_keys(item, RECORD_KEYS, path, "record")
     ok = True
     for key in ("name", "type"):
@@ -568,6 +596,14 @@ def _record(
         soa = isinstance(item["type"], str) and item["type"].strip().upper() == "SOA"
         hint = "remove this record; the server keeps the SOA" if soa else "write the type in capitals, like A or MX"
         check.add(item, "type", f"{path}.type", str(exc), hint)
+        return None
+    if rules.record_types is not None and rtype not in rules.record_types:
+        check.add(
+            item, "type", f"{path}.type",
+            f"{rules.provider} cannot manage {rtype} records",
+            f"it manages {', '.join(rules.record_types)}; serve this record from a zone with another "
+            "provider, or remove it",
+        )  # fmt: skip
         return None
     ttl = default_ttl
     if "ttl" in item:

@@ -4,7 +4,7 @@ The wire format fixes them for every backend (RFC 1035 §2.3.4, §3.2.1, §4.2.2
 most 255 octets and a label 63; a record's rdata carries a 16-bit length, so at most 65,535 bytes;
 a DNS message over TCP carries a 16-bit length too, so a record set must fit 65,535 bytes together
 with the header, the question or zone section and a signature. Providers with tighter limits
-declare them as `ZoneProvider.LIMITS` (a ProviderLimits), and they are checked here as well, once,
+declare them in their Capabilities (`limits`, a ProviderLimits), and they are checked here as well, once,
 for every front.
 
 Values are the canonical texts of rdata.normalize_value, names the absolute texts of names.py.

@@ -244,7 +244,11 @@ def _records(provider: str, *records: str) -> str:
         ('{name: "@", type: TXT, value: \'"' + "x" * 300 + "\"'}", 11, "a quoted string holds at most 255 bytes"),
         ("{name: c, type: CNAME, value: " + ".".join(["a" * 63] * 4) + "}", 11, "255 octets"),
         ("{name: " + "a" * 64 + ", type: A, value: 192.0.2.1}", 11, "longer than 63 characters"),
-        ('{name: e164, type: NAPTR, value: \'100 10 "u" "E2U+sip" "garbage" .\'}', 11, "the regexp 'garbage'"),
+        (
+            '{name: e164, type: NAPTR, value: \'100 10 "u" "E2U+sip" "garbage" .\'}',
+            11,
+            {"*": "the regexp 'garbage'", "cf": "the cloudflare provider 'cf' cannot manage NAPTR records"},
+        ),
         ('{name: "@", type: MX, value: "10 mail ; 20 backup"}', 11, "text after ';' is a zone-file comment"),
         ('{name: "@", type: MX, value: "10 mail\\n$INCLUDE /etc/passwd"}', 11, "holds a line break"),
     ],

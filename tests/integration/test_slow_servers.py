@@ -19,9 +19,9 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import Config
 from ansible_collections.fleetdns.ddns.plugins.module_utils.plan import Change
 from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.cloudflare import CloudflareProvider
 from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.cloudflare_api import (
-    AmbiguousWriteError,
     CloudflareClient,
 )
+from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.http_api import AmbiguousWriteError
 from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.rfc2136 import Rfc2136Provider
 from ansible_collections.fleetdns.ddns.plugins.module_utils.records import RecordSet
 from emulators.cloudflare import CloudflareEmulator

@@ -29,31 +29,26 @@ Failures: 429 waits `retry-after`; 5xx, timeouts and dropped connections are ret
 backoff. For a batch the outcome of such a failure is unknown, so the zone is re-read: if the batch
 went through it counts as done, if nothing of it is there it is sent again, anything else stops the
 apply with a clear error. Errors name the Cloudflare code and message and the record concerned.
+
+What any one-record-per-value API shares (the snapshot, pin checks, id reuse, batching, re-reading
+after an ambiguous write) is record_per_value's; the transport is http_api's; Cloudflare's envelope is
+cloudflare_api's and its record formats cloudflare_records'. What is here is how Cloudflare lists a
+zone, how a change becomes batch operations, and what its batch errors mean.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..deadline import check_deadline
 from ..errors import ChangedSinceReadError, ProviderError, shorten
 from ..limits import ProviderLimits
 from ..names import relative_name
-from ..ownership import ZoneState, marker_name, marker_value, parse_marker, parse_owner
+from ..ownership import marker_name, marker_value, parse_owner
 from ..plan import Change
 from ..rdata import ValueError_
-from ..records import RecordKey, RecordSet
-from .base import Option, Progress, ZoneProvider
-from .cloudflare_api import (
-    DEFAULT_BASE_URL,
-    REQUEST_DEADLINE,
-    AmbiguousWriteError,
-    CloudflareApiError,
-    CloudflareClient,
-    check_base_url,
-)
+from .base import COMMENT_STORE, Capabilities, Option
+from .cloudflare_api import DEFAULT_BASE_URL, REQUEST_DEADLINE, CloudflareApiError, CloudflareClient
 from .cloudflare_records import (
     WRITABLE_TYPES,
     CfRecord,
@@ -62,79 +57,30 @@ from .cloudflare_records import (
     canonical_value,
     with_owner,
 )
+from .http_api import check_base_url, resolve_ca_bundle
+from .record_per_value import Op, RecordPerValueProvider, Snapshot, label, reuse
 
 READ_PAGE_SIZE = 50_000
 MAX_PAGES = 10_000
 MAX_BATCH_SIZE = 3500  # Pro / Business / Enterprise limit (reference §1.5)
-CHANGED_HINT = "the zone changed on Cloudflare since it was read; run plan again and review the new plan"
 
 
-@dataclass
-class Op:
-    """One batch operation and the record set it belongs to (for error messages)."""
-
-    kind: str  # "delete" | "patch" | "post"
-    body: dict
-    key: RecordKey
-    label: str
-    before: CfRecord | None = None  # the record a delete/patch acts on, as read
-    expect: tuple[str, int, str | None] | None = None  # a patch's intended (value, ttl, comment)
-
-
-@dataclass
-class Snapshot:
-    """A zone as read: records grouped by record set, marker records, owners, warnings."""
-
-    zone: str
-    records: dict[RecordKey, list[CfRecord]] = field(default_factory=dict)
-    markers: dict[RecordKey, list[CfRecord]] = field(default_factory=dict)
-    by_id: dict[str, CfRecord] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-    def values(self, key: RecordKey) -> frozenset[str]:
-        return frozenset(r.value for r in self.records.get(key, ()))
-
-    def owner(self, key: RecordKey) -> str | None:
-        owners = sorted({r.owner for r in self.records.get(key, ()) if r.owner})
-        if owners:
-            return owners[0]
-        for marker in self.markers.get(key, ()):
-            owner = parse_owner(frozenset({marker.value}))
-            if owner:
-                return owner
-        return None
-
-    def state(self) -> ZoneState:
-        state = ZoneState(self.zone, warnings=list(self.warnings))
-        for key, records in self.records.items():
-            ttls = sorted({r.ttl for r in records})
-            if len(ttls) > 1:
-                state.warnings.append(
-                    f"{_label(key, self.zone)} has records with different TTLs ({', '.join(map(str, ttls))}); "
-                    "the next change to it evens them out"
-                )
-            state.records[key] = RecordSet(key[0], key[1], ttls[0], frozenset(r.value for r in records))
-            owners = sorted({r.owner for r in records if r.owner})
-            if len(owners) > 1:
-                state.warnings.append(
-                    f"{_label(key, self.zone)} carries several owner ids in its comments ({', '.join(owners)})"
-                )
-        for key in set(self.records) | set(self.markers):
-            owner = self.owner(key)
-            if owner:
-                state.owners[key] = owner
-        return state
-
-
-class CloudflareProvider(ZoneProvider):
+class CloudflareProvider(RecordPerValueProvider):
     """Cloudflare DNS through API v4 (token or e-mail + Global API key)."""
 
     TYPE = "cloudflare"
-    SUPPORTS_ZONE_OWNERSHIP = False  # comments mark ownership at no cost; a zone owned whole is not built here
-    MARKER_RECORDS = False  # a record's comment says who owns it
-    # Cloudflare documents these: a record of at most 4,096 bytes in wire format, and the records of
-    # one name and type at most 8,192 characters of content together.
-    LIMITS = ProviderLimits(record_wire=4096, rrset_content=8192)
+    SERVICE = "Cloudflare"
+    # Comments mark ownership at no cost, so a zone owned whole (no markers) is not built here. The
+    # limits are Cloudflare's: 4,096 bytes per record in wire format, 8,192 characters of content
+    # per record set.
+    CAPABILITIES = Capabilities(
+        record_types=WRITABLE_TYPES,
+        lists_zone=True,
+        ownership_store=COMMENT_STORE,
+        zone_ownership=False,
+        libraries=("requests",),
+        limits=ProviderLimits(record_wire=4096, rrset_content=8192),
+    )
     OPTIONS: ClassVar[dict[str, Option]] = {
         "api_token": Option(
             str, secret=True, description="API token sent as 'Authorization: Bearer'; needs Zone:Read and DNS:Edit"
@@ -159,8 +105,7 @@ class CloudflareProvider(ZoneProvider):
             check=check_deadline,
         ),
     }
-    # Retry policy (class attributes so tests can shorten the waits).
-    ATTEMPTS = 5
+    # Retry policy (class attributes so tests can shorten the waits); ATTEMPTS is the base's.
     BACKOFF = 0.5
     MAX_RETRY_AFTER = 300.0
 
@@ -202,14 +147,7 @@ class CloudflareProvider(ZoneProvider):
                 headers = {"Authorization": f"Bearer {opts['api_token']}"}
             else:
                 headers = {"X-Auth-Email": str(opts["api_email"]), "X-Auth-Key": str(opts["api_key"])}
-            verify: bool | str = True
-            if opts.get("ca_bundle"):
-                verify = os.path.join(self.base_dir, str(opts["ca_bundle"]))
-                if not os.path.isfile(verify):
-                    raise ProviderError(
-                        f"provider '{self.name}': ca_bundle {verify} does not exist",
-                        "give the path of a PEM CA certificate file (relative paths are relative to the inventory)",
-                    )
+            verify = resolve_ca_bundle(self.base_dir, opts.get("ca_bundle"), self.name)
             self._client = CloudflareClient(
                 str(opts.get("base_url") or DEFAULT_BASE_URL),
                 headers,
@@ -229,15 +167,6 @@ class CloudflareProvider(ZoneProvider):
             self._client = None
 
     # ---- reading ----------------------------------------------------------------------------------------
-    def read(self, zone: str, wanted: set[RecordKey]) -> ZoneState:
-        unsupported = sorted({key[1] for key in wanted if key[1] not in WRITABLE_TYPES})
-        if unsupported:
-            raise ProviderError(
-                f"zone {zone}: the cloudflare provider cannot manage {', '.join(unsupported)} records",
-                f"it manages {', '.join(WRITABLE_TYPES)}; move these records to another provider or remove them",
-            )
-        return self._snapshot(zone).state()
-
     def zone_id(self, zone: str) -> str:
         """The zone's id: from `zone_id`, else looked up by name once per run."""
         if zone in self._zone_ids:
@@ -300,117 +229,53 @@ class CloudflareProvider(ZoneProvider):
             snapshot.warnings.append(f"{relative_name(name, zone)} {rtype}: cannot read its value ({exc}); left alone")
             return
         comment = item.get("comment")
-        record = CfRecord(
-            str(item["id"]),
-            name,
-            rtype,
-            value,
-            int(item.get("ttl", 1)),
-            bool(item.get("proxied", False)),
-            comment if isinstance(comment, str) and comment else None,
-            list(item.get("tags") or []),
+        snapshot.add(
+            CfRecord(
+                str(item["id"]),
+                name,
+                rtype,
+                value,
+                int(item.get("ttl", 1)),
+                bool(item.get("proxied", False)),
+                comment if isinstance(comment, str) and comment else None,
+                list(item.get("tags") or []),
+            )
         )
-        snapshot.by_id[record.id] = record
-        marker_for = parse_marker(name, zone) if rtype == "TXT" else None
-        if marker_for is not None and parse_owner(frozenset({value})) is not None:
-            snapshot.markers.setdefault(marker_for, []).append(record)
-        elif name.endswith(f"._fleetdns.{zone}") or name == f"_fleetdns.{zone}":
-            snapshot.warnings.append(
-                f"{relative_name(name, zone)} {rtype} sits in the reserved _fleetdns subtree but is not a "
-                "fleetdns marker; left alone"
-            )
-        else:
-            snapshot.records.setdefault((name, rtype), []).append(record)
 
-    # ---- applying ---------------------------------------------------------------------------------------
-    def apply(self, zone: str, changes: list[Change], owner: str | None, progress: Progress | None = None) -> None:
-        if not changes:
-            return
-        if owner is None:  # validation refuses `ownership: zone` here; a hand-edited saved plan gets this
-            raise ProviderError(f"zone {zone}: ownership: zone is not available with the cloudflare provider")
-        zone_id = self.zone_id(zone)
-        snapshot = self._snapshot(zone)
-        conflicts = []
-        planned: list[tuple[Change, list[Op]]] = []
-        # Changes that remove a record set first: a CNAME can then replace an A across chunks.
-        for change in sorted(changes, key=lambda c: c.after is not None):
-            problem = self._pin_problem(change, snapshot, owner)
-            if problem:
-                conflicts.append(problem)
-                continue
-            planned.append((change, self._ops(change, snapshot, owner)))
-        if conflicts:
-            raise ChangedSinceReadError(
-                f"zone {zone}: {len(conflicts)} record set(s) changed on Cloudflare since the plan was made; "
-                "nothing was applied:\n" + "\n".join(f"  - {c}" for c in conflicts),
-                CHANGED_HINT,
-            )
-        total = len(changes)
-        done = 0
-        for applied_batches, (chunk, finished) in enumerate(self._chunks(planned)):
-            try:
-                self._send_batch(zone, zone_id, chunk, snapshot)
-            except ProviderError as exc:
-                if applied_batches:
-                    exc.message += (
-                        f" ({applied_batches} earlier batch(es) with {done} of the {total} changes were applied; "
-                        "run plan again to see what is left)"
-                    )
-                raise
-            done += finished
-            if progress:
-                progress(done, total)
-
-    def _pin_problem(self, change: Change, snapshot: Snapshot, owner: str) -> str | None:
-        label = _label(change.key, snapshot.zone)
-        expected = change.before.values if change.before else frozenset()
-        current = snapshot.values(change.key)
-        if current != expected:
-            shown = ", ".join(sorted(current)) or "nothing"
-            return f"{label}: the plan expected {', '.join(sorted(expected)) or 'nothing'}, Cloudflare now has {shown}"
-        holder = snapshot.owner(change.key)
-        if change.owned_before and holder != owner:
-            return f"{label}: no longer owned by '{owner}'" + (f" (now '{holder}')" if holder else "")
-        if not change.owned_before and holder is not None:
-            return f"{label}: now owned by '{holder}'"
-        return None
-
+    # ---- applying (the frame is RecordPerValueProvider's) -------------------------------------------------
     def _ops(self, change: Change, snapshot: Snapshot, owner: str) -> list[Op]:
         """Deletes, patches and posts that turn what Cloudflare has into `change.after` and ownership."""
         zone = snapshot.zone
         key = change.key
         name, rtype = key
-        label = _label(key, zone)
+        where = label(key, zone)
         records = snapshot.records.get(key, [])
         wanted = sorted(change.after.values) if change.after else []
         ttl = change.after.ttl if change.after else None
         new_owner = owner if change.owned_after else None
-        keep = [r for r in records if r.value in wanted]
-        stale = [r for r in records if r.value not in wanted]
-        missing = [v for v in wanted if v not in {r.value for r in keep}]
+        plan = reuse(records, wanted)
         ops: list[Op] = []
-        for record in stale[len(missing) :]:
-            ops.append(Op("delete", {"id": record.id}, key, f"{label} {shorten(record.value)}", record))
-        reused = list(zip(stale, missing, strict=False))
-        for record, value in reused:
-            body = {"id": record.id, **_fields(rtype, value, label)}
+        for record in plan.delete:
+            ops.append(Op("delete", {"id": record.id}, key, f"{where} {shorten(record.value)}", record))
+        for record, value in plan.update:
+            body = {"id": record.id, **_fields(rtype, value, where)}
             body.update(_settings(record, ttl, new_owner))
             expect = (value, ttl or record.ttl, with_owner(record.comment, new_owner))
-            ops.append(Op("patch", body, key, f"{label} {shorten(record.value)} -> {shorten(value)}", record, expect))
-        for record in keep:
+            ops.append(Op("patch", body, key, f"{where} {shorten(record.value)} -> {shorten(value)}", record, expect))
+        for record in plan.keep:
             body = _settings(record, ttl, new_owner)
             if body:
                 expect = (record.value, ttl or record.ttl, with_owner(record.comment, new_owner))
-                what = f"{label} {shorten(record.value)}"
+                what = f"{where} {shorten(record.value)}"
                 ops.append(Op("patch", {"id": record.id, **body}, key, what, record, expect))
         proxied = bool(records) and all(r.proxied for r in records)
-        for value in missing[len(stale) :]:
-            body = {"name": api_name(name), "type": rtype, **_fields(rtype, value, label), "ttl": ttl}
+        for value in plan.create:
+            body = {"name": api_name(name), "type": rtype, **_fields(rtype, value, where), "ttl": ttl}
             if proxied:
                 body["proxied"] = True
             if new_owner:
                 body["comment"] = with_owner(None, new_owner)
-            ops.append(Op("post", body, key, f"{label} {shorten(value)}"))
+            ops.append(Op("post", body, key, f"{where} {shorten(value)}"))
         ops.extend(self._marker_ops(change, snapshot, owner, bool(wanted)))
         return ops
 
@@ -418,9 +283,9 @@ class CloudflareProvider(ZoneProvider):
         """The TXT marker stands in for a comment only while an owned record set has no record."""
         zone = snapshot.zone
         markers = snapshot.markers.get(change.key, [])
-        label = f"{_label(change.key, zone)} ownership marker"
+        where = f"{label(change.key, zone)} ownership marker"
         need_marker = change.owned_after and not has_data
-        ops = [Op("delete", {"id": m.id}, change.key, label, m) for m in markers if not need_marker]
+        ops = [Op("delete", {"id": m.id}, change.key, where, m) for m in markers if not need_marker]
         if need_marker and not any(parse_owner(frozenset({m.value})) == owner for m in markers):
             name = marker_name(change.key, zone)
             body = {
@@ -430,86 +295,30 @@ class CloudflareProvider(ZoneProvider):
                 "ttl": 1,
                 "comment": with_owner(None, owner),
             }
-            ops.append(Op("post", body, change.key, label))
+            ops.append(Op("post", body, change.key, where))
         return ops
 
-    def _chunks(self, planned: list[tuple[Change, list[Op]]]) -> list[tuple[list[Op], int]]:
-        """Ops packed into batches of at most batch_size; each item says how many changes it completes."""
-        size = int(self.options.get("batch_size") or 200)
-        chunks: list[tuple[list[Op], int]] = []
-        current: list[Op] = []
-        finished = 0
-        for _change, ops in planned:
-            if current and len(current) + len(ops) > size:
-                chunks.append((current, finished))
-                current, finished = [], 0
-            while len(ops) > size:  # a change larger than a batch: split it, in order
-                chunks.append((ops[:size], 0))
-                ops = ops[size:]
-            current.extend(ops)
-            finished += 1
-        if current or finished:
-            chunks.append((current, finished))
-        return chunks
-
-    def _send_batch(self, zone: str, zone_id: str, chunk: list[Op], snapshot: Snapshot) -> None:
-        if not chunk:
-            return
+    def _send(self, zone: str, chunk: list[Op]) -> None:
         body: dict[str, list[dict]] = {}
         for op in chunk:
             body.setdefault(op.kind + ("es" if op.kind == "patch" else "s"), []).append(op.body)
-        path = f"/zones/{zone_id}/dns_records/batch"
-        for attempt in range(1, self.ATTEMPTS + 1):
-            try:
-                self.client.request("POST", path, body=body)
-                return
-            except AmbiguousWriteError as exc:
-                outcome = self._batch_outcome(zone, chunk, snapshot)
-                if outcome == "applied":
-                    return
-                if outcome == "changed":
-                    raise ChangedSinceReadError(
-                        f"zone {zone}: a batch of {len(chunk)} operation(s) failed ({exc.message}) and the zone no "
-                        "longer matches either the state before it or after it",
-                        CHANGED_HINT,
-                    ) from None
-                if attempt == self.ATTEMPTS:
-                    raise ProviderError(
-                        f"zone {zone}: Cloudflare kept failing a batch of {len(chunk)} operation(s) "
-                        f"({exc.message}); none of it was applied",
-                        "Cloudflare is having trouble; try again later",
-                    ) from None
-                self.client.sleep(self.client.backoff_for(attempt))
-            except CloudflareApiError as exc:
-                raise self._batch_error(zone, chunk, exc) from None
+        try:
+            self.client.request("POST", f"/zones/{self.zone_id(zone)}/dns_records/batch", body=body)
+        except CloudflareApiError as exc:
+            raise self._batch_error(zone, chunk, exc) from None
 
-    def _batch_outcome(self, zone: str, chunk: list[Op], before: Snapshot) -> str:
-        """After an ambiguous failure: 'applied', 'not_applied' or 'changed' (neither), by re-reading."""
-        now = self._snapshot(zone)
-        applied = not_applied = True
-        for op in chunk:
-            if op.kind == "delete":
-                present = op.body["id"] in now.by_id
-                applied &= not present
-                not_applied &= present
-            elif op.kind == "patch":
-                old, new = op.before, now.by_id.get(op.body["id"])
-                if new is None or old is None:
-                    applied = not_applied = False
-                    continue
-                applied &= (new.value, new.ttl, new.comment) == op.expect
-                not_applied &= (new.value, new.ttl, new.comment) == (old.value, old.ttl, old.comment)
-            else:
-                fresh = [
-                    r
-                    for r in now.records.get(op.key, []) + now.markers.get(op.key, [])
-                    if r.id not in before.by_id and _matches_post(r, op.body, zone)
-                ]
-                applied &= bool(fresh)
-                not_applied &= not fresh
-        if applied:
-            return "applied"
-        return "not_applied" if not_applied else "changed"
+    def _state(self, record: CfRecord) -> tuple[Any, ...]:
+        return (record.value, record.ttl, record.comment)
+
+    def _post_matches(self, record: CfRecord, op: Op, zone: str) -> bool:
+        try:
+            value = canonical_value(op.body, zone)
+        except (ValueError_, KeyError, TypeError, ValueError):
+            return False
+        return record.value == value and record.type == op.body["type"]
+
+    def _pause(self, attempt: int) -> None:
+        self.client.sleep(self.client.backoff_for(attempt))
 
     def _batch_error(self, zone: str, chunk: list[Op], exc: CloudflareApiError) -> ProviderError:
         problem = exc.problems[0] if exc.problems else None
@@ -524,13 +333,13 @@ class CloudflareProvider(ZoneProvider):
             return ChangedSinceReadError(
                 f"zone {zone}: a record fleetdns was changing was deleted or replaced on Cloudflare since it was "
                 f"read{where} ({_what(exc)}); nothing of this batch was applied",
-                CHANGED_HINT,
+                self.changed_hint,
             )
         if codes & {81057, 81058}:
             return ChangedSinceReadError(
                 f"zone {zone}: a record fleetdns was creating now exists on Cloudflare{where} "
                 f"({_what(exc)}); nothing of this batch was applied",
-                CHANGED_HINT,
+                self.changed_hint,
             )
         context = where or (
             f" in a batch of {len(chunk)} operations ({', '.join(o.label for o in chunk[:3])}"
@@ -553,10 +362,6 @@ def _what(exc: CloudflareApiError) -> str:
     return "; ".join(str(p) for p in exc.problems) or exc.message
 
 
-def _label(key: RecordKey, zone: str) -> str:
-    return f"{relative_name(key[0], zone)} {key[1]}"
-
-
 def _fields(rtype: str, value: str, label: str) -> dict:
     try:
         return api_fields(rtype, value)
@@ -573,14 +378,6 @@ def _settings(record: CfRecord, ttl: int | None, owner: str | None) -> dict:
     if comment != record.comment:
         body["comment"] = comment
     return body
-
-
-def _matches_post(record: CfRecord, body: dict, zone: str) -> bool:
-    try:
-        value = canonical_value(body, zone)
-    except (ValueError_, KeyError, TypeError, ValueError):
-        return False
-    return record.value == value and record.type == body["type"]
 
 
 def _op_at(chunk: list[Op], pointer: str) -> Op | None:

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..rdata import ValueError_, normalize_value, rdata_from_canonical
+from .record_per_value import ApiRecord
 
 # Types this provider reads and writes; other types in a zone are read where possible and left alone.
 WRITABLE_TYPES = ("A", "AAAA", "CAA", "CNAME", "MX", "NS", "PTR", "SRV", "TXT")
@@ -24,18 +25,13 @@ _OWNER_RE = re.compile(r"(?:(?<=\s)|^)fleetdns-owner=([A-Za-z0-9][A-Za-z0-9._-]{
 
 
 @dataclass
-class CfRecord:
-    """One Cloudflare record as fleetdns sees it: canonical value plus what it must preserve."""
+class CfRecord(ApiRecord):
+    """One Cloudflare record as fleetdns sees it: canonical value plus what it must preserve; its
+    owner comes from the comment, parsed once."""
 
-    id: str
-    name: str  # absolute, with the final dot
-    type: str
-    value: str  # canonical text
-    ttl: int
     proxied: bool = False
     comment: str | None = None
     tags: list[str] = field(default_factory=list)
-    owner: str | None = field(init=False, default=None)  # from the comment, parsed once
 
     def __post_init__(self) -> None:
         self.owner = comment_owner(self.comment)
