@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from .config import FleetConfig, ProviderConfig
 from .errors import FleetDNSError
 from .plan import Plan, ZonePlan, check_delete_safety, make_zone_plan
-from .providers import zone_provider_class
+from .providers import checks_targets, zone_provider_class
 from .providers.base import Progress, ZoneProvider
 
 Report = Callable[[str], None]
@@ -69,7 +69,8 @@ def make_plan(
         wanted = set(desired.records) | desired.registered
         current = providers.get(provider_name).read(zone, wanted)
         ownership = config.zones[zone].ownership
-        plan.zones.append(make_zone_plan(desired, current, config.owner, provider_name, adopt, ownership))
+        checks = checks_targets(config.providers[provider_name].type)
+        plan.zones.append(make_zone_plan(desired, current, config.owner, provider_name, adopt, ownership, checks))
     return plan
 
 

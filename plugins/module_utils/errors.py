@@ -82,14 +82,17 @@ class ChangedSinceReadError(ProviderError):
 
 
 class PlanConflictError(FleetDNSError):
-    """The desired state would change records fleetdns does not own."""
+    """The desired state cannot be reached as asked: it would change records fleetdns does not own,
+    or leave the zone in a state its server refuses."""
 
     def __init__(self, zone: str, conflicts: list[str], hint: str = "") -> None:
         self.zone = zone
         self.conflicts = list(conflicts)
         lines = "\n".join(f"  - {c}" for c in self.conflicts)
+        count = f"{len(self.conflicts)} problem{'s' if len(self.conflicts) != 1 else ''}"
         super().__init__(
-            f"zone {zone}: {len(self.conflicts)} record set(s) are in the way and not owned by us:\n{lines}", hint
+            f"zone {zone}: the plan is blocked ({count}):\n{lines}",
+            hint,
         )
 
 

@@ -8,6 +8,7 @@ from .errors import PlanConflictError, SafetyError
 from .names import relative_name
 from .ownership import MARKER_OWNERSHIP, OWNERSHIP_MODES, ZONE_OWNERSHIP, ZoneState, claim_zone
 from .records import RecordKey, RecordSet, cname_conflicts, key_label, sort_key, values_summary
+from .targets import check_targets
 
 # A plan may delete this share of the record sets we own in a zone without --allow-deletes ...
 DELETE_SHARE_LIMIT = 0.30
@@ -183,7 +184,8 @@ class Intent:
     set only where nothing else is there (`fail`); without it, the values to remove (none: the whole
     record set). `registered`: the A/AAAA of device names, owned by fleetdns, values set by agents.
     `ttl_kept`: wanted record sets that keep the TTL they have (the task gave none for them).
-    `prune`: delete the owned record sets the intent does not list."""
+    `prune`: delete the owned record sets the intent does not list. `server_checks_targets`: the
+    zone's server refuses MX/NS targets without an address (so the plan does, before sending)."""
 
     wanted: dict[RecordKey, RecordSet]
     registered: frozenset[RecordKey] = frozenset()
@@ -193,6 +195,7 @@ class Intent:
     prune: bool = True
     adopt: bool = False
     whole_zone: bool = False
+    server_checks_targets: bool = False
 
 
 @dataclass
@@ -212,13 +215,20 @@ def make_zone_plan(
     provider: str,
     adopt: bool = False,
     ownership: str = MARKER_OWNERSHIP,
+    server_checks_targets: bool = False,
 ) -> ZonePlan:
     """Diff one inventory zone (present, replace, prune). Raises PlanConflictError when reaching the
     desired state would change record sets that fleetdns does not own (or another owner id owns).
 
     Under zone ownership every record set of the zone is ours (ownership.claim_zone), so record
     sets the inventory does not list are deleted, and no markers are involved."""
-    intent = Intent(desired.records, frozenset(desired.registered), adopt=adopt, whole_zone=ownership == ZONE_OWNERSHIP)
+    intent = Intent(
+        desired.records,
+        frozenset(desired.registered),
+        adopt=adopt,
+        whole_zone=ownership == ZONE_OWNERSHIP,
+        server_checks_targets=server_checks_targets,
+    )
     planned = plan_zone(intent, current, desired.zone, owner, CLI_WORDING)
     return ZonePlan(
         desired.zone, provider, planned.changes, planned.owned_count, planned.warnings + planned.notes, ownership
@@ -263,9 +273,19 @@ class _Planner:
         if self.intent.prune:
             self._prune()
         self.conflicts.extend(self._cname_conflicts())
-        self.conflicts.extend(orphaned_targets(self.current, self.changes, self.zone))
+        changed = {c.key: c.after for c in self.changes if c.changes_data}
+        devices = {name for name, _rtype in self.intent.registered}
+        targets = check_targets(
+            self.current.records, changed, self.zone, devices, self.current.complete, self.intent.server_checks_targets
+        )
+        self.conflicts.extend(targets.conflicts)
+        self.warnings.extend(targets.warnings)
         if self.conflicts:
-            raise PlanConflictError(self.zone, self.conflicts, "fleetdns never changes record sets it does not own")
+            raise PlanConflictError(
+                self.zone,
+                self.conflicts,
+                "fleetdns never changes record sets it does not own, nor sends what a server refuses",
+            )
         changes = sorted(self.changes, key=lambda c: sort_key(c.key))
         return Planned(changes, owned_count, self.notes, self.warnings)
 
@@ -391,34 +411,6 @@ class _Planner:
 
     def _label(self, key: RecordKey) -> str:
         return key_label(key, self.zone)
-
-
-def orphaned_targets(current: ZoneState, changes: list[Change], zone: str) -> list[str]:
-    """Names whose last address the plan deletes while an NS or MX record set still points at them:
-    BIND refuses such an update whole ("has no address records") and named-checkzone rejects such
-    a file, so say so before anything is sent (typically: a zone owned whole that does not list the
-    address of its own name server)."""
-    gone = {c.name for c in changes if c.after is None and c.type in ("A", "AAAA")}
-    if not gone:
-        return []
-    changed = {c.key: c.after for c in changes}
-
-    def after(key: RecordKey) -> RecordSet | None:
-        return changed[key] if key in changed else current.records.get(key)
-
-    pointing: dict[str, list[str]] = {}
-    for key in current.records.keys() | changed.keys():
-        rrset = after(key) if key[1] in ("NS", "MX") else None
-        for value in rrset.values if rrset else ():
-            target = value.rsplit(" ", 1)[-1]
-            if target in gone:
-                pointing.setdefault(target, []).append(key_label(key, zone))
-    return [
-        f"{relative_name(name, zone)} would lose its last address while {', '.join(sorted(pointing[name]))} "
-        "points at it, which a server refuses; keep (list) the address, or change those records too"
-        for name in sorted(pointing)
-        if after((name, "A")) is None and after((name, "AAAA")) is None
-    ]
 
 
 def check_delete_safety(plan: ZonePlan, allow_deletes: bool) -> None:

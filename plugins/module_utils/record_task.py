@@ -43,7 +43,7 @@ from .limits import marker_problem
 from .names import NameError_, normalize_name, normalize_zone, zone_for_name
 from .ownership import MARKER_OWNERSHIP, OWNERSHIP_MODES, ZONE_OWNERSHIP, ZoneState
 from .plan import Change, Intent, Wording, ZonePlan, check_delete_safety, plan_zone
-from .providers import provider_libraries, zone_provider_class, zone_provider_type_names
+from .providers import checks_targets, provider_libraries, zone_provider_class, zone_provider_type_names
 from .rdata import HAS_DNSPYTHON, ValueError_, check_ttl
 from .records import RecordKey, RecordSet
 
@@ -291,6 +291,7 @@ def plan_task(task: RecordTask, prepared: Prepared, current: ZoneState) -> TaskP
         prune=task.prune,
         adopt=task.adopt,
         whole_zone=task.ownership == ZONE_OWNERSHIP,
+        server_checks_targets=checks_targets(prepared.provider.type),
     )
     planned = plan_zone(intent, current, prepared.zone, prepared.owner, MODULE_WORDING)
     if task.prune and not task.allow_deletes:

@@ -56,3 +56,9 @@ def provider_libraries(type_name: str) -> tuple[str, ...]:
     """Python packages a provider type needs besides dnspython; () for an unknown type."""
     cls = provider_class(type_name)
     return cls.CAPABILITIES.libraries if cls is not None else ()
+
+
+def checks_targets(type_name: str) -> bool:
+    """Whether the server behind this provider type refuses MX/NS targets without an address."""
+    cls = provider_class(type_name)
+    return cls.CAPABILITIES.checks_targets if cls is not None else True

@@ -58,7 +58,9 @@ class Capabilities:
     `lists_zone`: it can read a whole zone, so a zone it serves may hold `records:`.
     `ownership_store`: one of OWNERSHIP_STORES. `zone_ownership`: it can apply a plan for a zone the
     inventory owns whole, reading and writing no marker. `libraries`: Python packages it imports
-    besides dnspython (which every provider needs), by import name.
+    besides dnspython (which every provider needs), by import name. `checks_targets`: its server
+    refuses an MX or NS record whose target in the zone has no address (a plan refuses it first;
+    elsewhere it is a warning).
     """
 
     record_types: tuple[str, ...]
@@ -67,6 +69,7 @@ class Capabilities:
     zone_ownership: bool
     libraries: tuple[str, ...] = ()
     limits: ProviderLimits = NO_LIMITS  # below DNS's own; limits.py checks them at validation
+    checks_targets: bool = False
 
     def __post_init__(self) -> None:
         if self.ownership_store not in OWNERSHIP_STORES:

@@ -71,7 +71,11 @@ class Rfc2136Provider(ZoneProvider):
 
     TYPE: ClassVar[str] = "rfc2136"
     CAPABILITIES: ClassVar[Capabilities] = Capabilities(
-        record_types=MANAGED_TYPES, lists_zone=True, ownership_store=MARKER_STORE, zone_ownership=True
+        record_types=MANAGED_TYPES,
+        lists_zone=True,
+        ownership_store=MARKER_STORE,
+        zone_ownership=True,
+        checks_targets=True,  # BIND: "MX '...' has no address records"
     )
     OPTIONS: ClassVar[dict[str, Option]] = {
         "server": Option(str, required=True, description="host name or IP address of the primary server"),
