@@ -23,6 +23,15 @@ options:
       type:
         description:
         - 'The provider type: V(cloudflare), V(rfc2136), V(zonefile).'
+        - 'V(cloudflare): record types A, AAAA, CAA, CNAME, MX, NS, PTR, SRV, TXT; ownership
+          marked in the record''s comment; C(ownership: zone) not available; needs the Python
+          package(s) requests.'
+        - 'V(rfc2136): record types A, AAAA, CAA, CNAME, DNAME, DS, HTTPS, LOC, MX, NAPTR, NS,
+          PTR, SRV, SSHFP, SVCB, TLSA, TXT; ownership marked in a TXT marker record under C(_fleetdns.<zone>);
+          C(ownership: zone) available.'
+        - 'V(zonefile): record types A, AAAA, CAA, CNAME, DNAME, DS, HTTPS, LOC, MX, NAPTR,
+          NS, PTR, SRV, SSHFP, SVCB, TLSA, TXT; ownership marked in a TXT marker record under
+          C(_fleetdns.<zone>); C(ownership: zone) available.'
         type: str
         required: true
       api_token:

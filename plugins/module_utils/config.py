@@ -17,8 +17,8 @@ from .errors import ConfigError, Location, Problem, ProblemList
 from .names import NameError_, normalize_name, normalize_zone, relative_name, zone_for_name
 from .ownership import MARKER_LABEL, MARKER_OWNERSHIP, OWNERSHIP_MODES, ZONE_OWNERSHIP
 from .plan import ZoneDesired
-from .providers import zone_provider_class, zone_provider_type_names
-from .providers.base import Option
+from .providers import provider_class, provider_type_names, zone_provider_class, zone_provider_type_names
+from .providers.base import Capabilities, Option
 from .rdata import VALUE_EXAMPLES, ValueError_, check_ttl, check_type, normalize_values
 from .records import RecordKey, RecordSet, cname_conflicts
 from .redact import Redactor
@@ -170,6 +170,13 @@ def validate_provider(settings: Any, path: str = "provider", name: str = "") -> 
     the provider's own messages call it `name` (default: `path`)."""
     check = _Checker(None)
     config = _provider(path, settings, path, check)
+    if config is not None and zone_provider_class(config.type) is None:
+        check.add(
+            settings, "type", f"{path}.type",
+            f"the {config.type} provider can only set the addresses of single names; this needs a zone provider",
+            f"use one of: {', '.join(zone_provider_type_names())}",
+        )  # fmt: skip
+        config = None
     if config is not None and name:
         config.name = name
     check.scrub(provider_secrets(settings))
@@ -182,7 +189,7 @@ def provider_secrets(settings: Any) -> list[str]:
     """The secret option values of a raw provider entry, known before it is validated."""
     if not isinstance(settings, dict) or not isinstance(settings.get("type"), str):
         return []
-    cls = zone_provider_class(settings["type"])
+    cls = provider_class(settings["type"])
     if cls is None:
         return []
     return [str(settings[k]) for k, spec in cls.OPTIONS.items() if spec.secret and settings.get(k)]
@@ -194,7 +201,7 @@ def validate_records(
     """A list of record entries of one zone, checked as fleetdns_zones.<zone>.records is (problems
     name `records[N]`). Without `values_required`, an entry without values gives an empty set."""
     check = _Checker(None)
-    records = _records(raw, {"records": raw}, zone, default_ttl, "", check, values_required)
+    records = _records(raw, {"records": raw}, zone, default_ttl, "", check, None, values_required)
     check.problems.raise_if_any()
     return records
 
@@ -276,7 +283,7 @@ def _providers(all_vars: dict, used: set[Any], check: _Checker, notes: list[str]
 
 
 def _defaults_for(type_name: str, given: dict) -> dict:
-    cls = zone_provider_class(type_name)
+    cls = provider_class(type_name)
     options = {k: spec.default for k, spec in cls.OPTIONS.items()} if cls else {}
     options.update({k: v for k, v in given.items() if k != "type"})
     return options
@@ -290,9 +297,9 @@ def _provider(name: str, settings: Any, path: str, check: _Checker) -> ProviderC
         )  # fmt: skip
         return None
     type_name = settings.get("type")
-    cls = zone_provider_class(type_name) if isinstance(type_name, str) else None
+    cls = provider_class(type_name) if isinstance(type_name, str) else None
     if cls is None:
-        known = ", ".join(zone_provider_type_names())
+        known = ", ".join(provider_type_names())
         if "type" not in settings:
             check.add(settings, None, path, "provider has no 'type'", f"set type to one of: {known}")
         else:
@@ -416,10 +423,29 @@ def _zones(all_vars: dict, providers: dict[str, ProviderConfig], check: _Checker
                 default_ttl = check_ttl(settings["default_ttl"])
             except ValueError_ as exc:
                 check.add(settings, "default_ttl", f"{path}.default_ttl", str(exc), _TTL_HINT)
-        ownership = _ownership(settings, providers.get(provider) if isinstance(provider, str) else None, path, check)
-        records = _records(settings.get("records", []), settings, zone, default_ttl, path, check)
+        served_by = providers.get(provider) if isinstance(provider, str) else None
+        ownership = _ownership(settings, served_by, path, check)
+        records: dict[RecordKey, RecordSet] = {}
+        capabilities = _capabilities(served_by)
+        if served_by and capabilities and not capabilities.lists_zone and settings.get("records"):
+            check.add(
+                settings, "records", f"{path}.records",
+                f"zone {zone} is served by the {served_by.type} provider '{served_by.name}', which can only set "
+                "the addresses of single names: it cannot hold records",
+                "declare these records in a zone served by a zone provider "
+                f"({', '.join(zone_provider_type_names())}); give the names of devices to their hosts as "
+                "fleetdns_names", True,
+            )  # fmt: skip
+        else:
+            rule = (served_by, capabilities) if served_by and capabilities else None
+            records = _records(settings.get("records", []), settings, zone, default_ttl, path, check, rule)
         zones[zone] = ZoneConfig(zone, provider if isinstance(provider, str) else "", default_ttl, records, ownership)
     return zones
+
+
+def _capabilities(provider: ProviderConfig | None) -> Capabilities | None:
+    cls = provider_class(provider.type) if provider is not None else None
+    return cls.CAPABILITIES if cls is not None else None
 
 
 def _ownership(settings: dict, provider: ProviderConfig | None, path: str, check: _Checker) -> str:
@@ -434,8 +460,8 @@ def _ownership(settings: dict, provider: ProviderConfig | None, path: str, check
         )  # fmt: skip
         return MARKER_OWNERSHIP
     if ownership == ZONE_OWNERSHIP and provider is not None:
-        cls = zone_provider_class(provider.type)
-        if cls is not None and not cls.SUPPORTS_ZONE_OWNERSHIP:
+        cls = provider_class(provider.type)
+        if cls is not None and not cls.CAPABILITIES.zone_ownership:
             check.add(
                 settings, "ownership", f"{path}.ownership",
                 f"ownership: zone is not available with the {provider.type} provider '{provider.name}'",
@@ -445,7 +471,14 @@ def _ownership(settings: dict, provider: ProviderConfig | None, path: str, check
 
 
 def _records(
-    raw: Any, parent: dict, zone: str, default_ttl: int, path: str, check: _Checker, values_required: bool = True
+    raw: Any,
+    parent: dict,
+    zone: str,
+    default_ttl: int,
+    path: str,
+    check: _Checker,
+    served_by: tuple[ProviderConfig, Capabilities] | None = None,
+    values_required: bool = True,
 ) -> dict[RecordKey, RecordSet]:
     path = f"{path}.records" if path else "records"
     if raw is None:
@@ -460,7 +493,7 @@ def _records(
         if not isinstance(item, dict):
             check.add(raw, index, item_path, "a record must be a mapping", _RECORD_HINT)
             continue
-        record = _record(item, zone, default_ttl, item_path, check, values_required)
+        record = _record(item, zone, default_ttl, item_path, check, served_by, values_required)
         if record is None:
             continue
         if record.key in records:
@@ -492,10 +525,18 @@ def _records(
 
 
 def _record(
-    item: dict, zone: str, default_ttl: int, path: str, check: _Checker, values_required: bool = True
+    item: dict,
+    zone: str,
+    default_ttl: int,
+    path: str,
+    check: _Checker,
+    served_by: tuple[ProviderConfig, Capabilities] | None = None,
+    values_required: bool = True,
 ) -> RecordSet | None:
     """One record entry; without `values_required` an entry may leave out its values (then the
-    record set has none: the whole set, for a front that deletes)."""
+    record set has none: the whole set, for a front that deletes). `served_by` (the zone's provider
+    and what it declares) refuses a type the provider cannot manage; without it (the dns_record
+    module) the provider itself refuses the type when it reads the zone."""
     check.unknown_keys(item, RECORD_KEYS, path, "record")
     ok = True
     for key in ("name", "type"):
@@ -528,6 +569,15 @@ def _record(
         soa = isinstance(item["type"], str) and item["type"].strip().upper() == "SOA"
         hint = "remove this record; the server keeps the SOA" if soa else "write the type in capitals, like A or MX"
         check.add(item, "type", f"{path}.type", str(exc), hint)
+        return None
+    if served_by is not None and not served_by[1].supports(rtype):
+        provider, capabilities = served_by
+        check.add(
+            item, "type", f"{path}.type",
+            f"the {provider.type} provider '{provider.name}' cannot manage {rtype} records",
+            f"it manages {', '.join(capabilities.record_types)}; serve this record from a zone with another "
+            "provider, or remove it",
+        )  # fmt: skip
         return None
     ttl = default_ttl
     if "ttl" in item:

@@ -41,15 +41,13 @@ from .errors import ConfigError, FleetDNSError, PlanConflictError, Problem, Safe
 from .names import NameError_, normalize_zone, zone_for_name
 from .ownership import MARKER_OWNERSHIP, OWNERSHIP_MODES, ZONE_OWNERSHIP, ZoneState
 from .plan import Change, Intent, Wording, ZonePlan, check_delete_safety, plan_zone
-from .providers import zone_provider_class, zone_provider_type_names
+from .providers import provider_libraries, zone_provider_class, zone_provider_type_names
 from .rdata import HAS_DNSPYTHON, ValueError_, check_ttl
 from .records import RecordKey, RecordSet
 
 STATES = ("present", "absent")
 ON_EXISTING = ("replace", "keep", "fail")
 RECORD_OPTIONS = ("name", "type", "value", "values", "ttl")
-# Python packages a provider needs besides dnspython (which every task needs), by provider type.
-PROVIDER_LIBRARIES: dict[str, tuple[str, ...]] = {"cloudflare": ("requests",)}
 
 
 @dataclass
@@ -125,7 +123,7 @@ def missing_libraries(provider: Any) -> list[str]:
     """Python packages the task cannot run without that are not installed."""
     missing = [] if HAS_DNSPYTHON else ["dnspython"]
     type_name = provider.get("type") if isinstance(provider, dict) else None
-    for library in PROVIDER_LIBRARIES.get(type_name, ()) if isinstance(type_name, str) else ():
+    for library in provider_libraries(type_name) if isinstance(type_name, str) else ():
         if importlib.util.find_spec(library) is None:
             missing.append(library)
     return missing
@@ -160,7 +158,7 @@ def prepare(task: RecordTask) -> Prepared:
             problems.append(Problem("device_names work only with state: present", "device_names"))
     provider = _collect(problems, validate_provider, task.provider, "provider", task.provider_name)
     cls = zone_provider_class(provider.type) if provider is not None else None
-    if task.ownership == ZONE_OWNERSHIP and cls is not None and not cls.SUPPORTS_ZONE_OWNERSHIP:
+    if task.ownership == ZONE_OWNERSHIP and cls is not None and not cls.CAPABILITIES.zone_ownership:
         problems.append(
             Problem(f"ownership: zone is not available with the {provider.type} provider", "ownership", "use markers")
         )

@@ -44,7 +44,7 @@ from ..ownership import ZoneState, marker_name, marker_value, parse_marker, pars
 from ..plan import Change
 from ..rdata import ValueError_
 from ..records import RecordKey, RecordSet
-from .base import Option, Progress, ZoneProvider
+from .base import COMMENT_STORE, Capabilities, Option, Progress, ValueLimits, ZoneProvider
 from .cloudflare_api import (
     DEFAULT_BASE_URL,
     REQUEST_DEADLINE,
@@ -129,7 +129,17 @@ class CloudflareProvider(ZoneProvider):
     """Cloudflare DNS through API v4 (token or e-mail + Global API key)."""
 
     TYPE = "cloudflare"
-    SUPPORTS_ZONE_OWNERSHIP = False  # comments mark ownership at no cost; a zone owned whole is not built here
+    # Comments mark ownership at no cost, so a zone owned whole (no markers) is not built here. The
+    # limits are Cloudflare's: 4,096 bytes per record in wire format, 8,192 characters of content
+    # per record set.
+    CAPABILITIES = Capabilities(
+        record_types=WRITABLE_TYPES,
+        lists_zone=True,
+        ownership_store=COMMENT_STORE,
+        zone_ownership=False,
+        libraries=("requests",),
+        limits=ValueLimits(record_wire_bytes=4096, rrset_content_chars=8192),
+    )
     OPTIONS: ClassVar[dict[str, Option]] = {
         "api_token": Option(
             str, secret=True, description="API token sent as 'Authorization: Bearer'; needs Zone:Read and DNS:Edit"
@@ -225,11 +235,12 @@ class CloudflareProvider(ZoneProvider):
 
     # ---- reading ----------------------------------------------------------------------------------------
     def read(self, zone: str, wanted: set[RecordKey]) -> ZoneState:
-        unsupported = sorted({key[1] for key in wanted if key[1] not in WRITABLE_TYPES})
+        unsupported = sorted({key[1] for key in wanted if not self.CAPABILITIES.supports(key[1])})
         if unsupported:
             raise ProviderError(
                 f"zone {zone}: the cloudflare provider cannot manage {', '.join(unsupported)} records",
-                f"it manages {', '.join(WRITABLE_TYPES)}; move these records to another provider or remove them",
+                f"it manages {', '.join(self.CAPABILITIES.record_types)}; move these records to another provider "
+                "or remove them",
             )
         return self._snapshot(zone).state()
 

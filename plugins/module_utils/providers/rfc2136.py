@@ -37,8 +37,9 @@ from ..gcpause import paused_gc
 from ..names import relative_name
 from ..ownership import ZoneState, marker_name, marker_value, split_markers
 from ..plan import Change
+from ..rdata import MANAGED_TYPES
 from ..records import RecordKey, RecordSet
-from .base import Option, Progress, ZoneProvider
+from .base import MARKER_STORE, Capabilities, Option, Progress, ZoneProvider
 
 DEFAULT_MARKER_TTL = 300
 PIPELINE_WINDOW = 64  # queries in flight on one connection during a fallback read
@@ -69,6 +70,9 @@ class Rfc2136Provider(ZoneProvider):
     """A primary server that accepts AXFR and DNS UPDATE (BIND, Knot, PowerDNS, ...)."""
 
     TYPE: ClassVar[str] = "rfc2136"
+    CAPABILITIES: ClassVar[Capabilities] = Capabilities(
+        record_types=MANAGED_TYPES, lists_zone=True, ownership_store=MARKER_STORE, zone_ownership=True
+    )
     OPTIONS: ClassVar[dict[str, Option]] = {
         "server": Option(str, required=True, description="host name or IP address of the primary server"),
         "port": Option(int, default=53, description="TCP port of the server"),

@@ -74,9 +74,9 @@ from ..errors import ChangedSinceReadError, ProviderError, shorten
 from ..names import relative_name
 from ..ownership import MARKER_LABEL, ZoneState, marker_name, marker_value, split_markers
 from ..plan import Change
-from ..rdata import canonical_text, ipv6_text
+from ..rdata import MANAGED_TYPES, canonical_text, ipv6_text
 from ..records import RecordKey, RecordSet, sort_key
-from .base import Option, Progress, ZoneProvider
+from .base import MARKER_STORE, Capabilities, Option, Progress, ZoneProvider
 
 MARKER_TTL = 3600
 NEW_FILE_MODE = 0o644
@@ -173,6 +173,9 @@ class ZoneFileProvider(ZoneProvider):
     """RFC 1035 zone files in a directory, one per zone."""
 
     TYPE: ClassVar[str] = "zonefile"
+    CAPABILITIES: ClassVar[Capabilities] = Capabilities(
+        record_types=MANAGED_TYPES, lists_zone=True, ownership_store=MARKER_STORE, zone_ownership=True
+    )
     OPTIONS: ClassVar[dict[str, Option]] = {
         "directory": Option(
             str, default="zones", description="directory of the zone files; relative to the inventory's directory"

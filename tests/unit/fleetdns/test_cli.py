@@ -21,7 +21,13 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.ownership import (
     marker_value,
     split_markers,
 )
-from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.base import Option, ZoneProvider
+from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.base import (
+    MARKER_STORE,
+    Capabilities,
+    Option,
+    ZoneProvider,
+)
+from ansible_collections.fleetdns.ddns.plugins.module_utils.rdata import MANAGED_TYPES
 from ansible_collections.fleetdns.ddns.plugins.module_utils.records import RecordKey, RecordSet
 
 from fleetdns import cli, commands
@@ -35,6 +41,7 @@ class FakeProvider(ZoneProvider):
     """Zones in a class-level dict; markers stored like the real backends store them."""
 
     TYPE = "fake"
+    CAPABILITIES = Capabilities(MANAGED_TYPES, lists_zone=True, ownership_store=MARKER_STORE, zone_ownership=True)
     OPTIONS: ClassVar[dict[str, Option]] = {
         "secret": Option(str, default="", secret=True),
         "fail_read": Option(str, default=""),
@@ -104,7 +111,7 @@ def fake_loader(path: str, vault_password_file: str | None = None) -> types.Simp
 
 @pytest.fixture(autouse=True)
 def fake_backend(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(registry._ZONE_PROVIDERS, "fake", lambda: FakeProvider)
+    monkeypatch.setitem(registry._PROVIDERS, "fake", lambda: FakeProvider)
     monkeypatch.setattr(commands, "_load_inventory", fake_loader)
     monkeypatch.setattr(FakeProvider, "store", {})
     monkeypatch.setattr(FakeProvider, "applied", [])

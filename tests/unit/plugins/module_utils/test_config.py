@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+from ansible_collections.fleetdns.ddns.plugins.module_utils import providers as registry
 from ansible_collections.fleetdns.ddns.plugins.module_utils.config import (
     DEFAULT_OWNER,
     DEFAULT_TTL,
     FleetConfig,
     validate,
+    validate_provider,
 )
 from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import ConfigError, Location
+from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.base import (
+    NO_STORE,
+    Capabilities,
+    Option,
+    UpdateAnswer,
+    UpdateOnlyProvider,
+)
 from ansible_collections.fleetdns.ddns.plugins.module_utils.records import RecordSet
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -278,6 +287,82 @@ def test_zone_ownership_is_refused_for_a_cloudflare_provider() -> None:
     assert problem.startswith("fleetdns_zones.example.test.ownership: ownership: zone is not available")
     assert "cloudflare provider 'cf'" in problem and "ownership: markers" in problem
     assert "t0ken-value" not in problem
+
+
+# -- the providers' declared capabilities ----------------------------------------------------------------
+
+
+class DuckLike(UpdateOnlyProvider):
+    """An update-only provider type for these tests: a name's addresses, nothing else."""
+
+    TYPE = "ducklike"
+    OPTIONS: ClassVar[dict[str, Option]] = {"token": Option(str, required=True, secret=True)}
+    CAPABILITIES = Capabilities(("A", "AAAA"), lists_zone=False, ownership_store=NO_STORE, zone_ownership=False)
+
+    def update(self, name: str, addresses: Any) -> UpdateAnswer:
+        raise AssertionError("validation must not reach the network")
+
+
+@pytest.fixture
+def ducklike(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(registry._PROVIDERS, "ducklike", lambda: DuckLike)
+
+
+def test_a_record_type_the_provider_cannot_manage_is_located_at_its_type() -> None:
+    all_vars = fleet(
+        fleetdns_providers={"cf": {"type": "cloudflare", "api_token": "t0ken-value"}},
+        fleetdns_zones={
+            "example.test": {
+                "provider": "cf",
+                "records": [
+                    {"name": "www", "type": "A", "value": "192.0.2.1"},
+                    {"name": "_25._tcp.mail", "type": "TLSA", "value": "3 1 1 " + "ab" * 32},
+                ],
+            },
+            "other.test": {"records": [{"name": "_25._tcp.mail", "type": "TLSA", "value": "3 1 1 " + "ab" * 32}]},
+        },
+    )
+    with pytest.raises(ConfigError) as caught:
+        validate(all_vars, {}, FakeLocator())
+    (problem,) = caught.value.problems  # the zonefile default manages TLSA: other.test is fine
+    assert problem.path == "fleetdns_zones.example.test.records[1].type"
+    assert problem.location == Location("value.yml", 1, len("type"))
+    assert problem.message == "the cloudflare provider 'cf' cannot manage TLSA records"
+    assert "A, AAAA, CAA, CNAME, MX, NS, PTR, SRV, TXT" in problem.hint and "another provider" in problem.hint
+
+
+def test_records_in_a_zone_of_an_update_only_provider_are_located_at_the_key(ducklike: None) -> None:
+    all_vars = fleet(
+        fleetdns_providers={"duck": {"type": "ducklike", "token": "sekrit-token"}},
+        fleetdns_zones={
+            "dyn.test": {"provider": "duck", "records": [{"name": "gw", "type": "A", "value": "192.0.2.1"}]}
+        },
+    )
+    with pytest.raises(ConfigError) as caught:
+        validate(all_vars, {"gw": {"fleetdns_names": ["gw.dyn.test"]}}, FakeLocator())
+    (problem,) = caught.value.problems  # the host's name still finds its zone
+    assert problem.path == "fleetdns_zones.dyn.test.records"
+    assert problem.location == Location("key.yml", 2, len("records"))
+    assert "ducklike provider 'duck'" in problem.message and "cannot hold records" in problem.message
+    assert "zonefile" in problem.hint and "fleetdns_names" in problem.hint
+
+
+def test_an_update_only_provider_serves_device_names_without_records(ducklike: None) -> None:
+    all_vars = fleet(
+        fleetdns_providers={"duck": {"type": "ducklike", "token": "sekrit-token"}},
+        fleetdns_zones={"dyn.test": {"provider": "duck", "records": []}},
+    )
+    config = validate(all_vars, {"gw": {"fleetdns_names": ["gw.dyn.test"]}})
+    assert config.zones["dyn.test."].provider == "duck" and config.hosts["gw"].names == ["gw.dyn.test."]
+    assert config.secrets() == ["sekrit-token"]
+
+
+def test_a_front_that_needs_a_zone_provider_refuses_an_update_only_one(ducklike: None) -> None:
+    with pytest.raises(ConfigError) as caught:
+        validate_provider({"type": "ducklike", "token": "sekrit-token"})
+    (problem,) = caught.value.problems
+    assert problem.path == "provider.type" and "needs a zone provider" in problem.message
+    assert "cloudflare, rfc2136, zonefile" in problem.hint and "sekrit-token" not in str(problem)
 
 
 # -- properties -------------------------------------------------------------------------------------------
