@@ -27,7 +27,18 @@ def _cloudflare() -> type[Provider]:
     return CloudflareProvider
 
 
-_PROVIDERS = {"rfc2136": _rfc2136, "zonefile": _zonefile, "cloudflare": _cloudflare}
+def _dyndns2() -> type[Provider]:
+    from .dyndns2 import Dyndns2Provider
+
+    return Dyndns2Provider
+
+
+_PROVIDERS = {
+    "rfc2136": _rfc2136,
+    "zonefile": _zonefile,
+    "cloudflare": _cloudflare,
+    "dyndns2": _dyndns2,
+}
 
 
 def provider_type_names() -> list[str]:
