@@ -33,11 +33,30 @@ def _dyndns2() -> type[Provider]:
     return Dyndns2Provider
 
 
+def _duckdns() -> type[Provider]:
+    from .duckdns import DuckDnsProvider
+
+    return DuckDnsProvider
+
+
+def _freedns() -> type[Provider]:
+    from .freedns import FreeDnsProvider
+
+    return FreeDnsProvider
+
+
+def _namecheap() -> type[Provider]:
+    from .namecheap import NamecheapProvider
+
+    return NamecheapProvider
+
+
 _PROVIDERS = {
     "rfc2136": _rfc2136,
     "zonefile": _zonefile,
     "cloudflare": _cloudflare,
     "dyndns2": _dyndns2,
+    "duckdns": _duckdns,
 }
 
 

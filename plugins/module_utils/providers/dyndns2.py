@@ -15,7 +15,7 @@ import ipaddress
 from typing import Any, ClassVar
 
 from .base import NO_STORE, Addresses, Capabilities, Option, UpdateAnswer, UpdateOnlyProvider
-from .ddns_addresses import one_per_family, host_name
+from .ddns_addresses import host_name, one_per_family
 from .ddns_http import TRY_LATER, DdnsClient, http_options
 from .update_errors import UpdateDeferredError, UpdateRefusedError
 

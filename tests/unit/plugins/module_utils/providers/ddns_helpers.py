@@ -3,7 +3,6 @@ gives set_addresses, and a log capture to prove secrets never reach a log record
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 try:
@@ -11,7 +10,7 @@ try:
 except ImportError:  # under `ansible-test units` tests/ is part of the collection, not on sys.path
     from ansible_collections.fleetdns.ddns.tests.emulators import duckdns, dyndns2, freedns, namecheap
 
-__all__ = ["duckdns", "dyndns2", "freedns", "namecheap", "state_lookup", "no_sleep", "assert_hidden"]
+__all__ = ["assert_hidden", "duckdns", "dyndns2", "freedns", "namecheap", "state_lookup"]
 
 
 def state_lookup(read: Callable[[str, str], str | None]) -> Callable[[str, str], frozenset[str]]:
@@ -25,14 +24,6 @@ def state_lookup(read: Callable[[str, str], str | None]) -> Callable[[str, str],
     return lookup
 
 
-def no_sleep(seconds: float) -> None:
-    """Backoff waits, recorded instead of slept."""
-    no_sleep.waits.append(seconds)
-
-
-no_sleep.waits = []  # type: ignore[attr-defined]
-
-
 def assert_hidden(secret: str, *texts: str, caplog: object = None) -> None:
     """`secret` appears in none of `texts` nor in any log record captured (at DEBUG)."""
     for text in texts:
@@ -40,7 +31,3 @@ def assert_hidden(secret: str, *texts: str, caplog: object = None) -> None:
     if caplog is not None:
         for record in caplog.records:  # type: ignore[attr-defined]
             assert secret not in record.getMessage(), record.getMessage()
-
-
-def debug_logging(caplog: object) -> None:
-    caplog.set_level(logging.DEBUG)  # type: ignore[attr-defined]
