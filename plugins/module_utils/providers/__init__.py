@@ -57,6 +57,7 @@ _PROVIDERS = {
     "cloudflare": _cloudflare,
     "dyndns2": _dyndns2,
     "duckdns": _duckdns,
+    "freedns": _freedns,
 }
 
 

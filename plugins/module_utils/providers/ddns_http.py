@@ -151,13 +151,21 @@ class DdnsClient:
         """A service's answer as a message may show it: scrubbed, one line, short."""
         return shorten(self.scrub(text.strip()) or "(an empty answer)", 160)
 
+    def hide(self, secret: str) -> None:
+        """Scrub one more secret from now on (an update URL a service handed out, say)."""
+        self._redactor.add(secret)
+
     def get(self, path: str, params: list[tuple[str, str]] | None = None) -> Reply:
         """GET `path` under the server; retries a 5xx, a timeout or a dropped connection (see above)."""
-        host = urlsplit(self.server).netloc
+        return self.get_url(self.server + path, params)
+
+    def get_url(self, url: str, params: list[tuple[str, str]] | None = None) -> Reply:
+        """GET a whole URL (one the service handed out), with the same policy as `get`."""
+        host = urlsplit(url).netloc
         for attempt in range(1, self.ATTEMPTS + 1):
             last = attempt == self.ATTEMPTS
             try:
-                response = self._exchange(self.server + path, params)
+                response = self._exchange(url, params)
             except _DeadlinePassed:
                 raise UpdateDeferredError(
                     f"{self.service}: {host} did not finish its answer within the deadline of {self.deadline:g} s",
