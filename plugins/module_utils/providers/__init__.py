@@ -58,6 +58,7 @@ _PROVIDERS = {
     "dyndns2": _dyndns2,
     "duckdns": _duckdns,
     "freedns": _freedns,
+    "namecheap": _namecheap,
 }
 
 
