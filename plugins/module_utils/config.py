@@ -174,7 +174,8 @@ def validate_provider(settings: Any, path: str = "provider", name: str = "") -> 
         check.add(
             settings, "type", f"{path}.type",
             f"the {config.type} provider can only set the addresses of single names; this needs a zone provider",
-            f"use one of: {', '.join(zone_provider_type_names())}",
+            f"use one of: {', '.join(zone_provider_type_names())}; a name served by {config.type} is kept "
+            "current by the fleetdns agent of its host (fleetdns_names in the inventory)",
         )  # fmt: skip
         config = None
     if config is not None and name:

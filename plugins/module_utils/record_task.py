@@ -41,7 +41,7 @@ from .errors import ConfigError, FleetDNSError, PlanConflictError, Problem, Safe
 from .names import NameError_, normalize_zone, zone_for_name
 from .ownership import MARKER_OWNERSHIP, OWNERSHIP_MODES, ZONE_OWNERSHIP, ZoneState
 from .plan import Change, Intent, Wording, ZonePlan, check_delete_safety, plan_zone
-from .providers import provider_libraries, zone_provider_class, zone_provider_type_names
+from .providers import provider_class, provider_libraries, provider_type_names, zone_provider_class
 from .rdata import HAS_DNSPYTHON, ValueError_, check_ttl
 from .records import RecordKey, RecordSet
 
@@ -109,10 +109,12 @@ class TaskResult:
 def provider_argument_spec() -> dict[str, dict[str, Any]]:
     """Sub-options of a front's `provider` option: `type` plus the union of every registered
     provider's options, typed `raw` (config.py checks types per provider) and `no_log` exactly
-    for the secret ones, so Ansible hides them everywhere, even in its own invocation log."""
+    for the secret ones, so Ansible hides them everywhere, even in its own invocation log. The
+    update-only providers' options are there too: such a provider is then refused by config.py with
+    a clear message, its password hidden, instead of by Ansible as an unsupported parameter."""
     spec: dict[str, dict[str, Any]] = {"type": {"type": "str", "required": True}}
-    for type_name in zone_provider_type_names():
-        cls = zone_provider_class(type_name)
+    for type_name in provider_type_names():
+        cls = provider_class(type_name)
         for key, option in (cls.OPTIONS if cls else {}).items():
             entry = spec.setdefault(key, {"type": "raw", "no_log": False})
             entry["no_log"] = entry["no_log"] or option.secret
