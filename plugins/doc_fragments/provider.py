@@ -34,13 +34,20 @@ options:
           NS, PTR, SRV, SSHFP, SVCB, TLSA, TXT; ownership marked in a TXT marker record under
           C(_fleetdns.<zone>); C(ownership: zone) available.'
         - 'V(duckdns): update-only (it sets the A, AAAA addresses of single names and cannot
-          list a zone); the modules refuse it, the fleetdns agent keeps such names current.'
+          list a zone): M(fleetdns.ddns.dns_record) sets one name''s addresses through it with
+          O(state=present), asking DNS first and sending nothing when the name already holds
+          them.'
         - 'V(dyndns2): update-only (it sets the A, AAAA addresses of single names and cannot
-          list a zone); the modules refuse it, the fleetdns agent keeps such names current.'
+          list a zone): M(fleetdns.ddns.dns_record) sets one name''s addresses through it with
+          O(state=present), asking DNS first and sending nothing when the name already holds
+          them.'
         - 'V(freedns): update-only (it sets the A, AAAA addresses of single names and cannot
-          list a zone); the modules refuse it, the fleetdns agent keeps such names current.'
+          list a zone): M(fleetdns.ddns.dns_record) sets one name''s addresses through it with
+          O(state=present), asking DNS first and sending nothing when the name already holds
+          them.'
         - 'V(namecheap): update-only (it sets the A addresses of single names and cannot list
-          a zone); the modules refuse it, the fleetdns agent keeps such names current.'
+          a zone): M(fleetdns.ddns.dns_record) sets one name''s addresses through it with O(state=present),
+          asking DNS first and sending nothing when the name already holds them.'
         type: str
         required: true
       api_token:
@@ -191,6 +198,18 @@ options:
           Secret: never shown in output or logs.'
         - 'With O(provider.type=freedns): the A record''s v2 update token (one record per token).
           Secret: never shown in output or logs.'
+        type: raw
+      resolver:
+        description:
+        - 'With O(provider.type=duckdns): DNS server (address, or address:port; [v6]:port) asked
+          what a name holds before and after an update; default: the name''s authoritative servers.'
+        - 'With O(provider.type=dyndns2): DNS server (address, or address:port; [v6]:port) asked
+          what a name holds before and after an update; default: the name''s authoritative servers.'
+        - 'With O(provider.type=freedns): DNS server (address, or address:port; [v6]:port) asked
+          what a name holds before and after an update; default: the name''s authoritative servers.'
+        - 'With O(provider.type=namecheap): DNS server (address, or address:port; [v6]:port)
+          asked what a name holds before and after an update; default: the name''s authoritative
+          servers.'
         type: raw
       username:
         description:

@@ -33,6 +33,7 @@ from ..deadline import check_deadline
 from ..errors import ProviderError, shorten
 from ..redact import Redactor
 from .base import Option
+from .ddns_lookup import LOOKUP_OPTIONS
 from .update_errors import UpdateDeferredError, UpdateRefusedError
 
 try:
@@ -70,7 +71,7 @@ def check_server(url: Any) -> str | None:
 
 
 def http_options(default_server: str, what: str) -> dict[str, Option]:
-    """The options every DDNS provider has: where the service is, TLS, time limits."""
+    """The options every DDNS provider has: where the service is, TLS, time limits, where to look up."""
     return {
         "server": Option(
             str,
@@ -86,6 +87,7 @@ def http_options(default_server: str, what: str) -> dict[str, Option]:
             description="seconds one request may take in all, however slowly the service answers",
             check=check_deadline,
         ),
+        **LOOKUP_OPTIONS,
     }
 
 

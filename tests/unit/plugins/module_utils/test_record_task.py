@@ -553,3 +553,23 @@ def test_the_module_and_the_cli_share_every_rule(have, want, owners, devices, ad
     got = plan_task(t, prepare(t), current)
     assert got.changes == expected.changes
     assert got.owned_count == expected.owned_count
+
+
+def test_an_update_only_provider_takes_one_names_addresses_with_state_present() -> None:
+    noip = {"type": "dyndns2", "username": "u@example.test", "password": "Secret-Password-99"}
+    base = {"provider": noip, "zone": "example.test", "records": [{"name": "gw", "type": "A", "value": "192.0.2.1"}]}
+    prepared = prepare(RecordTask(**base))
+    assert prepared.provider.type == "dyndns2" and set(prepared.wanted) == {("gw.example.test.", "A")}
+    for extra, path in (
+        ({"state": "absent"}, "state"),
+        ({"prune": True}, "prune"),
+        ({"device_names": ["x.example.test"]}, "device_names"),
+        ({"on_existing": "keep"}, "on_existing"),
+        ({"ownership": "zone"}, "ownership"),
+        ({"records": [{"name": "gw", "type": "TXT", "value": "x"}]}, "records[0].type"),
+        ({"records": [{"name": n, "type": "A", "value": "192.0.2.1"} for n in ("a", "b")]}, "records"),
+    ):  # fmt: skip
+        with pytest.raises(ConfigError) as caught:
+            prepare(RecordTask(**{**base, **extra}))
+        assert path in [p.path for p in caught.value.problems], (extra, caught.value.problems)
+        assert "Secret-Password-99" not in error_message(caught.value)
