@@ -3,14 +3,17 @@ ansible-playbook: `validate` accepts an inventory whose device names live in the
 `records:` there at its line; `plan` and `apply` leave such zones out (they cannot be read; each
 host's agent keeps its names current) and still work on the zone-file zone beside them. No password
 or token is ever printed, not even with --debug. (The dns_record module with these providers:
-test_ddns_providers_dns.py.)"""
+test_ddns_providers_dns.py.) playbooks/records.yml leaves those zones out as apply does."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from .test_cli import ok, run
+from .playbook_runner import run_playbook_file
+from .test_cli import ROOT, ok, run
+
+RECORDS_PLAYBOOK = ROOT / "playbooks" / "records.yml"
 
 SECRETS = {
     "noip": "NoIp-Key-Secret-0001",
@@ -114,3 +117,15 @@ def test_a_bad_update_only_provider_entry_is_located_without_its_secret(tmp_path
     assert "missing required option 'username'" in failed.stderr
     assert "fleetdns_providers.noip.server: plain http to a non-loopback host" in failed.stderr
     no_secret(failed.stdout, failed.stderr)
+
+
+def test_records_playbook_leaves_update_only_zones_out(tmp_path: Path) -> None:
+    """playbooks/records.yml applies what `fleetdns apply` applies: the zone-file zone, not the others."""
+    inventory = write(tmp_path)
+    played = run_playbook_file(tmp_path, RECORDS_PLAYBOOK, inventory, "-vvvv")
+    assert played.returncode == 0, played.output[-3000:]
+    assert played.recap["failed"] == 0 and played.recap["changed"] == 1
+    assert "mail" in (tmp_path / "zones" / "example.test.zone").read_text()
+    for zone in ("ddns.example.org", "duckdns.org", "afraid.example.org", "example.net"):
+        assert f"skipping: [localhost] => (item={zone})" in played.output
+    no_secret(played.output)
