@@ -1,4 +1,4 @@
-"""Which inventory keys hold secrets: the secret options of every provider type (tsig_secret, api_token...).
+"""Which inventory keys hold secrets: the secret options of every provider type (tsig_secret, token...).
 
 Asked only when a value under such a key cannot be loaded or templated, so that the message can
 leave the value out: it fails before it could be known as a secret and added to the redactor.
@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import (
-    zone_provider_class,
-    zone_provider_type_names,
-)
+from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import provider_class, provider_type_names
 
 
 def is_secret_option(key: object) -> bool:
@@ -23,8 +20,8 @@ def is_secret_option(key: object) -> bool:
 @cache
 def _secret_option_names() -> frozenset[str]:
     names = set()
-    for type_name in zone_provider_type_names():
-        cls = zone_provider_class(type_name)
+    for type_name in provider_type_names():
+        cls = provider_class(type_name)
         if cls is not None:
             names.update(name.lower() for name, spec in cls.OPTIONS.items() if spec.secret)
     return frozenset(names)

@@ -22,7 +22,8 @@ options:
     suboptions:
       type:
         description:
-        - 'The provider type: V(cloudflare), V(rfc2136), V(zonefile).'
+        - 'The provider type: V(cloudflare), V(rfc2136), V(zonefile), V(duckdns), V(dyndns2),
+          V(freedns), V(namecheap).'
         - 'V(cloudflare): record types A, AAAA, CAA, CNAME, MX, NS, PTR, SRV, TXT; ownership
           marked in the record''s comment; C(ownership: zone) not available; needs the Python
           package(s) requests.'
@@ -32,6 +33,21 @@ options:
         - 'V(zonefile): record types A, AAAA, CAA, CNAME, DNAME, DS, HTTPS, LOC, MX, NAPTR,
           NS, PTR, SRV, SSHFP, SVCB, TLSA, TXT; ownership marked in a TXT marker record under
           C(_fleetdns.<zone>); C(ownership: zone) available.'
+        - 'V(duckdns): update-only (it sets the A, AAAA addresses of single names and cannot
+          list a zone): M(fleetdns.ddns.dns_record) sets one name''s addresses through it with
+          O(state=present), asking DNS first and sending nothing when the name already holds
+          them.'
+        - 'V(dyndns2): update-only (it sets the A, AAAA addresses of single names and cannot
+          list a zone): M(fleetdns.ddns.dns_record) sets one name''s addresses through it with
+          O(state=present), asking DNS first and sending nothing when the name already holds
+          them.'
+        - 'V(freedns): update-only (it sets the A, AAAA addresses of single names and cannot
+          list a zone): M(fleetdns.ddns.dns_record) sets one name''s addresses through it with
+          O(state=present), asking DNS first and sending nothing when the name already holds
+          them.'
+        - 'V(namecheap): update-only (it sets the A addresses of single names and cannot list
+          a zone): M(fleetdns.ddns.dns_record) sets one name''s addresses through it with O(state=present),
+          asking DNS first and sending nothing when the name already holds them.'
         type: str
         required: true
       api_token:
@@ -68,6 +84,14 @@ options:
         description:
         - 'With O(provider.type=cloudflare): CA certificate file (PEM) to verify the API''s
           TLS certificate with.'
+        - 'With O(provider.type=duckdns): CA certificate file (PEM) to verify the service''s
+          TLS certificate with.'
+        - 'With O(provider.type=dyndns2): CA certificate file (PEM) to verify the service''s
+          TLS certificate with.'
+        - 'With O(provider.type=freedns): CA certificate file (PEM) to verify the service''s
+          TLS certificate with.'
+        - 'With O(provider.type=namecheap): CA certificate file (PEM) to verify the service''s
+          TLS certificate with.'
         type: raw
       timeout:
         description:
@@ -75,6 +99,14 @@ options:
           Default V(30).'
         - 'With O(provider.type=rfc2136): seconds to wait for the server at each step. Default
           V(10).'
+        - 'With O(provider.type=duckdns): seconds to wait for the service at each network read.
+          Default V(30).'
+        - 'With O(provider.type=dyndns2): seconds to wait for the service at each network read.
+          Default V(30).'
+        - 'With O(provider.type=freedns): seconds to wait for the service at each network read.
+          Default V(30).'
+        - 'With O(provider.type=namecheap): seconds to wait for the service at each network
+          read. Default V(30).'
         type: raw
       deadline:
         description:
@@ -82,10 +114,27 @@ options:
           slowly the API answers. Default V(120).'
         - 'With O(provider.type=rfc2136): seconds one zone read or one apply may take in all,
           however slowly the server answers. Default V(300).'
+        - 'With O(provider.type=duckdns): seconds one request may take in all, however slowly
+          the service answers. Default V(60.0).'
+        - 'With O(provider.type=dyndns2): seconds one request may take in all, however slowly
+          the service answers. Default V(60.0).'
+        - 'With O(provider.type=freedns): seconds one request may take in all, however slowly
+          the service answers. Default V(60.0).'
+        - 'With O(provider.type=namecheap): seconds one request may take in all, however slowly
+          the service answers. Default V(60.0).'
         type: raw
       server:
         description:
         - 'With O(provider.type=rfc2136): host name or IP address of the primary server. Required.'
+        - 'With O(provider.type=duckdns): base URL of DuckDNS; https, or plain http to 127.0.0.1/::1/localhost
+          only. Default V(https://www.duckdns.org).'
+        - 'With O(provider.type=dyndns2): base URL of the dyndns2 service (No-IP''s by default;
+          Dyn: https://members.dyndns.org); https, or plain http to 127.0.0.1/::1/localhost
+          only. Default V(https://dynupdate.no-ip.com).'
+        - 'With O(provider.type=freedns): base URL of FreeDNS''s v2 token updates; https, or
+          plain http to 127.0.0.1/::1/localhost only. Default V(https://sync.afraid.org).'
+        - 'With O(provider.type=namecheap): base URL of Namecheap''s dynamic DNS; https, or
+          plain http to 127.0.0.1/::1/localhost only. Default V(https://dynamicdns.park-your-domain.com).'
         type: raw
       port:
         description:
@@ -142,5 +191,59 @@ options:
         description:
         - 'With O(provider.type=zonefile): SOA minimum (negative caching TTL) of a new file.
           Default V(300).'
+        type: raw
+      token:
+        description:
+        - 'With O(provider.type=duckdns): the account''s token (shown on duckdns.org). Required.
+          Secret: never shown in output or logs.'
+        - 'With O(provider.type=freedns): the A record''s v2 update token (one record per token).
+          Secret: never shown in output or logs.'
+        type: raw
+      resolver:
+        description:
+        - 'With O(provider.type=duckdns): DNS server (address, or address:port; [v6]:port) asked
+          what a name holds before and after an update; default: the name''s authoritative servers.'
+        - 'With O(provider.type=dyndns2): DNS server (address, or address:port; [v6]:port) asked
+          what a name holds before and after an update; default: the name''s authoritative servers.'
+        - 'With O(provider.type=freedns): DNS server (address, or address:port; [v6]:port) asked
+          what a name holds before and after an update; default: the name''s authoritative servers.'
+        - 'With O(provider.type=namecheap): DNS server (address, or address:port; [v6]:port)
+          asked what a name holds before and after an update; default: the name''s authoritative
+          servers.'
+        type: raw
+      username:
+        description:
+        - 'With O(provider.type=dyndns2): account user name (No-IP: the DDNS key''s username,
+          or the e-mail). Required.'
+        - 'With O(provider.type=freedns): account login, to update any record of the account
+          (with password).'
+        type: raw
+      password:
+        description:
+        - 'With O(provider.type=dyndns2): account password (No-IP: the DDNS key''s). Required.
+          Secret: never shown in output or logs.'
+        - 'With O(provider.type=freedns): account password (with username). Secret: never shown
+          in output or logs.'
+        - 'With O(provider.type=namecheap): the domain''s Dynamic DNS password (not the account''s).
+          Required. Secret: never shown in output or logs.'
+        type: raw
+      path:
+        description:
+        - 'With O(provider.type=dyndns2): path of the update URL (Dyn also serves /v3/update).
+          Default V(/nic/update).'
+        type: raw
+      ipv6_token:
+        description:
+        - 'With O(provider.type=freedns): the AAAA record''s v2 update token. Secret: never
+          shown in output or logs.'
+        type: raw
+      api_server:
+        description:
+        - 'With O(provider.type=freedns): base URL of FreeDNS''s account API (with username
+          and password). Default V(https://freedns.afraid.org).'
+        type: raw
+      domain:
+        description:
+        - 'With O(provider.type=namecheap): the registered domain, like example.com. Required.'
         type: raw
 """

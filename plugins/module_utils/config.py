@@ -192,16 +192,20 @@ def validate(all_vars: dict[str, Any], hosts: dict[str, dict[str, Any]], locate:
 # ---- the same checks for a front that takes one provider and one zone's records (dns_record module)
 
 
-def validate_provider(settings: Any, path: str = "provider", name: str = "") -> ProviderConfig:
+def validate_provider(
+    settings: Any, path: str = "provider", name: str = "", update_only: bool = False
+) -> ProviderConfig:
     """One provider entry, checked exactly as an entry of fleetdns_providers; problems name `path`,
-    the provider's own messages call it `name` (default: `path`)."""
+    the provider's own messages call it `name` (default: `path`). An update-only provider is refused
+    unless the front can use one (`update_only`: dns_record can, for one name's addresses)."""
     check = _Checker(None)
     config = _provider(path, settings, path, check)
-    if config is not None and zone_provider_class(config.type) is None:
+    if config is not None and not update_only and zone_provider_class(config.type) is None:
         check.add(
             settings, "type", f"{path}.type",
             f"the {config.type} provider can only set the addresses of single names; this needs a zone provider",
-            f"use one of: {', '.join(zone_provider_type_names())}",
+            f"use one of: {', '.join(zone_provider_type_names())}; a name served by {config.type} is kept "
+            "current by the fleetdns agent of its host (fleetdns_names in the inventory)",
         )  # fmt: skip
         config = None
     if config is not None and name:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from .config import FleetConfig, ProviderConfig
 from .errors import FleetDNSError
 from .plan import Plan, ZonePlan, check_delete_safety, make_zone_plan
-from .providers import checks_targets, zone_provider_class
+from .providers import checks_targets, provider_class, zone_provider_class
 from .providers.base import Progress, ZoneProvider
 
 Report = Callable[[str], None]
@@ -30,6 +30,12 @@ class Providers:
                 raise FleetDNSError(f"provider '{name}' has unknown type {provider.type!r}")
             self._open[name] = cls(name, provider.options, self._base_dir)
         return self._open[name]
+
+    def update_only(self, name: str) -> str | None:
+        """The type of provider `name` when it is update-only (it cannot list a zone), else None."""
+        provider = self._config.providers.get(name)
+        cls = provider_class(provider.type) if provider is not None else None
+        return provider.type if cls is not None and not cls.CAPABILITIES.lists_zone else None
 
     def close(self) -> None:
         for provider in self._open.values():
@@ -59,11 +65,20 @@ def select_zones(config: FleetConfig, only: list[str] | None) -> list[str]:
 def make_plan(
     config: FleetConfig, providers: Providers, zones: list[str], adopt: bool = False, report: Report | None = None
 ) -> Plan:
-    """Read every selected zone and diff it against the inventory."""
+    """Read every selected zone and diff it against the inventory. A zone of an update-only provider
+    is left out: it cannot be read, and its names are set one by one by the agents of their hosts."""
     plan = Plan(config.owner)
     for zone in zones:
         desired = config.desired(zone)
         provider_name = config.zones[zone].provider
+        update_only = providers.update_only(provider_name)
+        if update_only:
+            if report:
+                report(
+                    f"not planning {zone}: its {update_only} provider '{provider_name}' only sets the addresses of "
+                    "single names, which the agents of their hosts keep current"
+                )
+            continue
         if report:
             report(f"reading {zone} from {provider_name}")
         wanted = set(desired.records) | desired.registered

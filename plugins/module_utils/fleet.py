@@ -14,6 +14,7 @@ from typing import Any
 from .config import DEFAULT_PROVIDER_OPTIONS, FleetConfig, ProviderConfig, provider_secrets, validate
 from .errors import Problem
 from .names import NameError_, normalize_zone, zone_for_name
+from .providers import zone_provider_class
 from .tsig import TsigKeyError, check_key_name, key_name_id
 
 RFC2136 = "rfc2136"
@@ -110,7 +111,9 @@ class FleetModel:
 
     def zone_dict(self, zone: str) -> dict[str, Any]:
         """One zone as a playbook applies it: the provider by name (or the built-in default's
-        settings, which have no secret), the zone's own settings and its device names."""
+        settings, which have no secret), whether that provider is update-only (such a zone is not
+        applied: its device names are set by their hosts' agents), the zone's own settings and its
+        device names."""
         config = self.config.zones[zone]
         provider = self.config.providers[config.provider]
         return {
@@ -118,6 +121,7 @@ class FleetModel:
             "key": self.zone_keys.get(zone, zone.rstrip(".")),
             "provider": config.provider,
             "provider_type": provider.type,
+            "update_only": zone_provider_class(provider.type) is None,
             "builtin_provider": None if config.provider in self.declared_providers else dict(DEFAULT_PROVIDER_OPTIONS),
             "default_ttl": config.default_ttl,
             "ownership": config.ownership,

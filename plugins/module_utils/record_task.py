@@ -20,6 +20,10 @@ safety limit as `fleetdns apply` (allow_deletes lifts it). With ownership=zone e
 the zone counts as owned (ownership.claim_zone) and no marker is read or written, as for a zone
 with `ownership: zone` in the inventory.
 
+An update-only provider (dyndns2, duckdns, freedns, namecheap) takes one name's A/AAAA with state
+present: DNS is asked what the name holds (the provider's `resolver`, else the name's authoritative
+servers), the service is sent the addresses only when DNS differs, and DNS is asked again to verify.
+
 Plain Python without Ansible imports, so the agent or the CLI can run a task as well.
 """
 
@@ -43,7 +47,9 @@ from .limits import marker_problem
 from .names import NameError_, normalize_name, normalize_zone, zone_for_name
 from .ownership import MARKER_OWNERSHIP, OWNERSHIP_MODES, ZONE_OWNERSHIP, ZoneState
 from .plan import Change, Intent, Wording, ZonePlan, check_delete_safety, plan_zone
-from .providers import checks_targets, provider_libraries, zone_provider_class, zone_provider_type_names
+from .providers import checks_targets, provider_class, provider_libraries, provider_type_names, zone_provider_class
+from .providers.base import UpdateOnlyProvider
+from .providers.ddns_lookup import provider_lookup
 from .rdata import HAS_DNSPYTHON, ValueError_, check_ttl
 from .records import RecordKey, RecordSet
 
@@ -111,10 +117,12 @@ class TaskResult:
 def provider_argument_spec() -> dict[str, dict[str, Any]]:
     """Sub-options of a front's `provider` option: `type` plus the union of every registered
     provider's options, typed `raw` (config.py checks types per provider) and `no_log` exactly
-    for the secret ones, so Ansible hides them everywhere, even in its own invocation log."""
+    for the secret ones, so Ansible hides them everywhere, even in its own invocation log. The
+    update-only providers' options are there too (a task sets one name's addresses through them),
+    their passwords and tokens hidden."""
     spec: dict[str, dict[str, Any]] = {"type": {"type": "str", "required": True}}
-    for type_name in zone_provider_type_names():
-        cls = zone_provider_class(type_name)
+    for type_name in provider_type_names():
+        cls = provider_class(type_name)
         for key, option in (cls.OPTIONS if cls else {}).items():
             entry = spec.setdefault(key, {"type": "raw", "no_log": False})
             entry["no_log"] = entry["no_log"] or option.secret
@@ -158,7 +166,9 @@ def prepare(task: RecordTask) -> Prepared:
             problems.append(Problem("prune works only with state: present", "prune", "remove prune, or use present"))
         if task.device_names:
             problems.append(Problem("device_names work only with state: present", "device_names"))
-    provider = _collect(problems, validate_provider, task.provider, "provider", task.provider_name)
+    provider = _collect(problems, validate_provider, task.provider, "provider", task.provider_name, True)
+    if provider is not None and zone_provider_class(provider.type) is None:
+        problems.extend(_update_only_problems(task, provider))
     cls = zone_provider_class(provider.type) if provider is not None else None
     if task.ownership == ZONE_OWNERSHIP and cls is not None and not cls.CAPABILITIES.zone_ownership:
         problems.append(
@@ -191,11 +201,46 @@ def prepare(task: RecordTask) -> Prepared:
                     key for key, entry in zip(found, entries, strict=True) if "ttl" in entry or task.ttl is not None
                 }
         registered = _registered(task.device_names, zone, wanted, problems, task.ownership == MARKER_OWNERSHIP)
+    if provider is not None and zone_provider_class(provider.type) is None and len({n for n, _t in wanted}) > 1:
+        problems.append(
+            Problem(
+                f"the {provider.type} provider sets the addresses of one name per task; the task lists "
+                f"{len({n for n, _t in wanted})}",
+                "records",
+                "give one name (its A and/or AAAA) per task",
+            )
+        )
     if task.single:
         problems = [_unprefixed(p) for p in problems]
     if problems or provider is None or owner is None:  # (without problems, both are set)
         raise ConfigError(problems)
     return Prepared(provider, zone, owner, wanted, explicit, registered)
+
+
+def _update_only_problems(task: RecordTask, provider: ProviderConfig) -> list[Problem]:
+    """What a task may not ask of an update-only provider: it only sets one name's addresses."""
+    cls = provider_class(provider.type)
+    types = cls.CAPABILITIES.record_types if cls is not None else ()
+    what = f"the {provider.type} provider only sets the {'/'.join(types)} addresses of one name"
+    problems = []
+    for key, allowed, value in (
+        ("state", "present", task.state),
+        ("on_existing", "replace", task.on_existing),
+        ("ownership", MARKER_OWNERSHIP, task.ownership),
+    ):
+        if value != allowed:
+            problems.append(Problem(f"{what}: {key}: {value} is not available", key, f"use {key}: {allowed}"))
+    for key in ("prune", "device_names"):
+        if getattr(task, key):
+            problems.append(Problem(f"{what}: {key} is not available", key, f"remove {key}"))
+    entries = task.records if isinstance(task.records, list) else []
+    for index, entry in enumerate(entries):
+        rtype = entry.get("type") if isinstance(entry, dict) else None
+        if isinstance(rtype, str) and rtype.upper() not in types:
+            problems.append(
+                Problem(f"{what}: it cannot set {rtype} records", f"records[{index}].type", f"use {' or '.join(types)}")
+            )
+    return problems
 
 
 def _collect(problems: list[Problem], check: Any, *args: Any) -> Any:
@@ -312,8 +357,10 @@ def plan_task(task: RecordTask, prepared: Prepared, current: ZoneState) -> TaskP
 def run_task(task: RecordTask, check_mode: bool = False) -> TaskResult:
     """Validate, read the zone once, plan, and (unless check_mode) apply every change in one call."""
     prepared = prepare(task)
+    if zone_provider_class(prepared.provider.type) is None:
+        return _run_update(task, prepared, check_mode)
     cls = zone_provider_class(prepared.provider.type)
-    if cls is None:  # validate_provider rules this out
+    if cls is None:  # (ruled out above; keeps the type checker informed)
         raise FleetDNSError(f"unknown provider type {prepared.provider.type!r}")
     with cls(prepared.provider.name, prepared.provider.options, task.base_dir) as provider:
         current = provider.read(prepared.zone, set(prepared.wanted) | prepared.registered)
@@ -322,6 +369,44 @@ def run_task(task: RecordTask, check_mode: bool = False) -> TaskResult:
             marker_owner = None if task.ownership == ZONE_OWNERSHIP else prepared.owner
             provider.apply(prepared.zone, plan.changes, marker_owner)
     return TaskResult(prepared.zone, plan.changes, plan.notes, plan.warnings, bool(plan.changes) and not check_mode)
+
+
+def _run_update(task: RecordTask, prepared: Prepared, check_mode: bool) -> TaskResult:
+    """One name's addresses through an update-only provider: DNS is asked first, the service only
+    when DNS differs (set_addresses), DNS again after. Records without ownership: such a service
+    touches only the name it is given."""
+    cls = provider_class(prepared.provider.type)
+    if cls is None or not issubclass(cls, UpdateOnlyProvider):  # validate_provider rules this out
+        raise FleetDNSError(f"unknown provider type {prepared.provider.type!r}")
+    name = next(iter(prepared.wanted))[0]
+    wanted = {rtype: rrset.values for (_n, rtype), rrset in prepared.wanted.items()}
+    notes: list[str] = []
+    warnings: list[str] = []
+    with cls(prepared.provider.name, prepared.provider.options, task.base_dir) as provider:
+        lookup = provider_lookup(prepared.provider.options)
+        if check_mode:
+            before = {rtype: lookup(name, rtype) for rtype in wanted}
+        else:
+            result = provider.set_addresses(name, wanted, lookup)
+            before = dict(result.before)
+            if result.answer is not None:
+                notes.append(f"{prepared.provider.type} answered: {result.answer.text}")
+            if result.sent and not result.verified:
+                warnings.append(
+                    f"DNS does not give {name} the new address yet (the service's servers may take a moment)"
+                )
+    if prepared.explicit_ttl:
+        notes.append(f"the {prepared.provider.type} service sets the TTL itself; ttl was not sent")
+    changes = []
+    for rtype, values in wanted.items():
+        if before.get(rtype, frozenset()) == values:
+            continue
+        ttl = prepared.wanted[(name, rtype)].ttl
+        old = RecordSet(name, rtype, ttl, before[rtype]) if before.get(rtype) else None
+        changes.append(
+            Change("update" if old else "create", name, rtype, old, RecordSet(name, rtype, ttl, values), False, False)
+        )
+    return TaskResult(prepared.zone, changes, notes, warnings, bool(changes) and not check_mode)
 
 
 # ---- output --------------------------------------------------------------------------------------

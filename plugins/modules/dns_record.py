@@ -24,6 +24,11 @@ description:
     marks the C(fleetdns) command line uses, so both agree on what is owned. A record set that is not
     owned is never replaced or deleted unless O(adopt=true); O(on_existing=keep) may add values beside
     the ones already there.
+  - B(Update-only providers.) With a DDNS service (V(dyndns2), V(duckdns), V(freedns), V(namecheap)) a
+    task sets the A and/or AAAA of one name with O(state=present). DNS is asked what the name holds
+    first, and the service is sent nothing when it already holds the addresses (services block
+    clients that resend unchanged addresses), then DNS is asked again to verify. Such a service
+    keeps no ownership marks and sets the TTL itself.
   - Values are compared in canonical form (absolute lower-case names, compressed IPv6, TXT quoted and
     split), so a second run reports no change.
 author:

@@ -156,6 +156,12 @@ zones:
       description: Type of that provider.
       type: str
       sample: rfc2136
+    update_only:
+      description:
+        - Whether that provider is update-only (V(dyndns2), V(duckdns), V(freedns), V(namecheap)). Such a
+          zone holds no records; C(playbooks/records.yml) leaves it out, as C(fleetdns apply) does.
+      type: bool
+      sample: false
     builtin_provider:
       description:
         - Settings of the built-in C(default) provider when the zone uses it and C(fleetdns_providers)

@@ -27,7 +27,39 @@ def _cloudflare() -> type[Provider]:
     return CloudflareProvider
 
 
-_PROVIDERS = {"rfc2136": _rfc2136, "zonefile": _zonefile, "cloudflare": _cloudflare}
+def _dyndns2() -> type[Provider]:
+    from .dyndns2 import Dyndns2Provider
+
+    return Dyndns2Provider
+
+
+def _duckdns() -> type[Provider]:
+    from .duckdns import DuckDnsProvider
+
+    return DuckDnsProvider
+
+
+def _freedns() -> type[Provider]:
+    from .freedns import FreeDnsProvider
+
+    return FreeDnsProvider
+
+
+def _namecheap() -> type[Provider]:
+    from .namecheap import NamecheapProvider
+
+    return NamecheapProvider
+
+
+_PROVIDERS = {
+    "rfc2136": _rfc2136,
+    "zonefile": _zonefile,
+    "cloudflare": _cloudflare,
+    "dyndns2": _dyndns2,
+    "duckdns": _duckdns,
+    "freedns": _freedns,
+    "namecheap": _namecheap,
+}
 
 
 def provider_type_names() -> list[str]:

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fleetdns import yamlload
+from fleetdns.secret_options import is_secret_option
 from fleetdns.yamlload import MAX_DEPTH, Limits, Positions, Unsafe, VaultText, YamlProblems, load_yaml, read_file
 
 
@@ -343,3 +344,8 @@ def test_an_aliased_unsafe_container_is_marked_once() -> None:
     data, _positions = load("a: &a ['{{ x }}']\nb: !unsafe [*a, *a]\n")
     assert data["b"][0] is data["b"][1] is data["a"]
     assert isinstance(data["a"][0], Unsafe)
+
+
+def test_the_update_only_providers_secret_options_count_as_secret() -> None:
+    assert all(is_secret_option(k) for k in ("password", "token", "ipv6_token", "Tsig_Secret", "api_token"))
+    assert not any(is_secret_option(k) for k in ("username", "server", "domain"))

@@ -115,3 +115,13 @@ def test_host_names_that_cannot_be_key_names_are_problems(hosts: dict[str, Any],
 
 def test_hosts_with_sound_names_have_no_key_problems() -> None:
     assert build_fleet(inventory(), HOSTS).problems == []
+
+
+def test_a_zone_of_an_update_only_provider_is_marked_so() -> None:
+    all_vars = inventory(noip={"type": "dyndns2", "username": "u@example.test", "password": "Secret-Key-77"})
+    all_vars["fleetdns_zones"]["ddns.example.org"] = {"provider": "noip"}
+    fleet = build_fleet(all_vars, {"gw": {"fleetdns_names": ["gw.example.test", "home.ddns.example.org"]}})
+    assert fleet.zone_dict("ddns.example.org.")["update_only"] is True
+    assert fleet.zone_dict("ddns.example.org.")["device_names"] == ["home.ddns.example.org."]
+    assert fleet.zone_dict("example.test.")["update_only"] is False
+    assert "Secret-Key-77" not in str(fleet.zone_dict("ddns.example.org."))

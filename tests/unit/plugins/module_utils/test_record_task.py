@@ -12,8 +12,8 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import Config
 from ansible_collections.fleetdns.ddns.plugins.module_utils.ownership import ZoneState
 from ansible_collections.fleetdns.ddns.plugins.module_utils.plan import ZoneDesired, make_zone_plan
 from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import (
-    zone_provider_class,
-    zone_provider_type_names,
+    provider_class,
+    provider_type_names,
 )
 from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.zonefile import ZoneFileProvider
 from ansible_collections.fleetdns.ddns.plugins.module_utils.record_task import (
@@ -97,7 +97,8 @@ def test_every_problem_is_reported_at_once_with_its_path() -> None:
         prepare(t)
     paths = [p.path for p in info.value.problems]
     assert paths == ["provider.type", "owner", "zone", "ttl"]
-    assert "use one of: cloudflare, rfc2136, zonefile" in error_message(info.value)
+    known = "cloudflare, duckdns, dyndns2, freedns, namecheap, rfc2136, zonefile"
+    assert f"use one of: {known}" in error_message(info.value)
 
 
 def test_record_problems_name_the_entry() -> None:
@@ -425,12 +426,14 @@ def test_changes_and_diff_in_ansible_formats() -> None:
 def test_provider_argument_spec_covers_every_provider_and_hides_exactly_the_secrets() -> None:
     spec = provider_argument_spec()
     assert spec["type"] == {"type": "str", "required": True}
-    for type_name in zone_provider_type_names():
-        for key, option in zone_provider_class(type_name).OPTIONS.items():
+    for type_name in provider_type_names():  # update-only ones too: they are refused, their secrets hidden
+        for key, option in provider_class(type_name).OPTIONS.items():
             assert spec[key]["type"] == "raw"
             if option.secret:
                 assert spec[key]["no_log"] is True, key
     assert spec["tsig_secret"]["no_log"] and spec["api_token"]["no_log"]
+    assert spec["password"]["no_log"] and spec["token"]["no_log"] and spec["ipv6_token"]["no_log"]
+    assert spec["username"]["no_log"] is False
     assert spec["tsig_key_name"]["no_log"] is False and spec["server"]["no_log"] is False
 
 
@@ -599,3 +602,23 @@ def test_marker_names_must_fit_where_markers_are_written() -> None:
         prepare(task([], device_names=[f"{LONG}.example.test", "x..example.test", "a\nb.example.test"]))
     assert [p.path for p in info.value.problems] == ["device_names[0]", "device_names[1]", "device_names[2]"]
     assert "ownership marker" in info.value.problems[0].message
+
+
+def test_an_update_only_provider_takes_one_names_addresses_with_state_present() -> None:
+    noip = {"type": "dyndns2", "username": "u@example.test", "password": "Secret-Password-99"}
+    base = {"provider": noip, "zone": "example.test", "records": [{"name": "gw", "type": "A", "value": "192.0.2.1"}]}
+    prepared = prepare(RecordTask(**base))
+    assert prepared.provider.type == "dyndns2" and set(prepared.wanted) == {("gw.example.test.", "A")}
+    for extra, path in (
+        ({"state": "absent"}, "state"),
+        ({"prune": True}, "prune"),
+        ({"device_names": ["x.example.test"]}, "device_names"),
+        ({"on_existing": "keep"}, "on_existing"),
+        ({"ownership": "zone"}, "ownership"),
+        ({"records": [{"name": "gw", "type": "TXT", "value": "x"}]}, "records[0].type"),
+        ({"records": [{"name": n, "type": "A", "value": "192.0.2.1"} for n in ("a", "b")]}, "records"),
+    ):  # fmt: skip
+        with pytest.raises(ConfigError) as caught:
+            prepare(RecordTask(**{**base, **extra}))
+        assert path in [p.path for p in caught.value.problems], (extra, caught.value.problems)
+        assert "Secret-Password-99" not in error_message(caught.value)

@@ -95,6 +95,11 @@ def test_a_service_answer_of_no_change_is_not_a_change() -> None:
     assert unknown.changed is True  # sent, and the service did not say it changed nothing
 
 
+def construct(cls: type, *args: Any) -> Any:
+    """cls(*args), for a class that is meant to fail instantiating (pylint flags a direct call)."""
+    return cls(*args)
+
+
 def test_the_kinds_and_their_abstract_methods() -> None:
     assert ZoneProvider.KIND == ZONE_KIND and UpdateOnlyProvider.KIND == UPDATE_ONLY_KIND
 
@@ -103,7 +108,7 @@ def test_the_kinds_and_their_abstract_methods() -> None:
         OPTIONS: ClassVar[dict[str, Option]] = {}
 
     with pytest.raises(TypeError, match="update"):
-        Incomplete("x", {})  # type: ignore[abstract]  # pylint: disable=abstract-class-instantiated
+        construct(Incomplete, "x", {})
 
     class HalfZone(ZoneProvider):
         TYPE = "half"
@@ -113,7 +118,7 @@ def test_the_kinds_and_their_abstract_methods() -> None:
             return None
 
     with pytest.raises(TypeError, match="apply"):
-        HalfZone("x", {})  # type: ignore[abstract]  # pylint: disable=abstract-class-instantiated
+        construct(HalfZone, "x", {})
 
 
 def test_option_checks_are_reported_by_declared_problems() -> None:
