@@ -17,6 +17,7 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.engine import Provid
 from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import (
     ChangedSinceReadError,
     FleetDNSError,
+    PlanConflictError,
     ProviderError,
 )
 from ansible_collections.fleetdns.ddns.plugins.module_utils.ownership import marker_name
@@ -153,10 +154,14 @@ def test_ds_at_a_delegation(bind: BindLab) -> None:
 
 def test_mx_to_a_name_in_the_zone_needs_its_address(bind: BindLab) -> None:
     mx = {"name": "@", "type": "MX", "value": "10 mail"}
-    with pytest.raises(ProviderError, match="REFUSED") as caught:
-        converge(inventory(bind, [mx]))
+    with pytest.raises(PlanConflictError, match="@ MX points at mail, which would have no address record"):
+        make(inventory(bind, [mx]))  # the plan refuses it: nothing is sent
+    assert "has no address records" not in bind.log_text()
+    # sent anyway (bypassing the plan), BIND refuses it with its integrity check, not the key's policy
+    with pytest.raises(ProviderError, match="REFUSED") as caught, provider(bind) as lab:
+        lab.apply(ZONE, [create("@", "MX", "10 mail.example.test.")], OWNER)
     assert "server's log" in caught.value.hint
-    assert "has no address records" in bind.log_text()  # BIND's integrity check, not the key's policy
+    assert "has no address records" in bind.log_text()
     records = [mx, {"name": "mail", "type": "A", "value": "192.0.2.25"}]
     assert counts(converge(inventory(bind, records))) == {"create": 2}
     assert bind.query(ZONE, "MX") == {"10 mail.example.test."}
