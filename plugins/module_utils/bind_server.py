@@ -12,8 +12,8 @@ from typing import Any
 
 from .errors import Problem, shorten
 from .fleet import RFC2136, AdminKey, FleetModel
-from .names import NameError_, normalize_zone
-from .rdata import ValueError_, normalize_value, normalize_values
+from .names import InvalidNameError, normalize_zone
+from .rdata import InvalidValueError, normalize_value, normalize_values
 
 ZONE_OPTION_KEYS = ("allow_update", "allow_transfer", "nameservers", "extra_grants")
 
@@ -115,7 +115,7 @@ def _served_zones(fleet: FleetModel, settings: ServerSettings, problems: list[Pr
     for raw in settings.zones:
         try:
             zone = normalize_zone(raw)
-        except NameError_ as exc:
+        except InvalidNameError as exc:
             problems.append(Problem(str(exc), "bind_server_zones", "list zones of fleetdns_zones, like example.com"))
             continue
         if zone in config.zones:
@@ -140,7 +140,7 @@ def _zone_options(raw: Any, problems: list[Problem]) -> dict[str, dict[str, Any]
         path = f"bind_server_zone_options.{shorten(key)}"
         try:
             zone = normalize_zone(key)
-        except NameError_ as exc:
+        except InvalidNameError as exc:
             problems.append(Problem(str(exc), path, "key it by a zone of fleetdns_zones"))
             continue
         if not isinstance(value, dict):
@@ -234,7 +234,7 @@ def _nameservers(
     if given:
         try:
             return sorted(normalize_values("NS", list(given), zone))
-        except ValueError_ as exc:
+        except InvalidValueError as exc:
             problems.append(Problem(f"zone {zone.rstrip('.')}: {exc}", "nameservers", "write host names like ns1"))
     return [_own_name(settings.host, zone)]
 
@@ -289,7 +289,7 @@ def _contact(contact: str, zone: str, problems: list[Problem]) -> str:
         text = text.replace("@", ".", 1).rstrip(".") + "."
     try:
         return normalize_value("NS", text, zone)  # (a domain name in zone-file syntax, as an NS target is)
-    except ValueError_ as exc:
+    except InvalidValueError as exc:
         problems.append(
             Problem(str(exc), "bind_server_soa_contact", "write an e-mail address like hostmaster@example.com")
         )

@@ -15,12 +15,12 @@ from typing import Any
 
 from .errors import ConfigError, Location, Problem, ProblemList, shorten
 from .limits import NO_LIMITS, ProviderLimits, marker_problem, record_set_problems
-from .names import NameError_, normalize_name, normalize_zone, relative_name, zone_for_name
+from .names import InvalidNameError, normalize_name, normalize_zone, relative_name, zone_for_name
 from .ownership import MARKER_LABEL, MARKER_OWNERSHIP, OWNERSHIP_MODES, ZONE_OWNERSHIP
 from .plan import ZoneDesired
 from .providers import provider_class, provider_type_names, zone_provider_class, zone_provider_type_names
 from .providers.base import MARKER_STORE, Capabilities, Option
-from .rdata import VALUE_EXAMPLES, ValueError_, check_ttl, check_type, normalize_values
+from .rdata import VALUE_EXAMPLES, InvalidValueError, check_ttl, check_type, normalize_values
 from .records import RecordKey, RecordSet, cname_conflicts
 from .redact import Redactor
 
@@ -420,7 +420,7 @@ def _zones(all_vars: dict, providers: dict[str, ProviderConfig], check: _Checker
         path = f"fleetdns_zones.{zone_name}"
         try:
             zone = normalize_zone(zone_name)
-        except NameError_ as exc:
+        except InvalidNameError as exc:
             check.add(raw, zone_name, path, str(exc), "a zone is a domain name like example.com", True)
             continue
         if zone in zones:
@@ -453,7 +453,7 @@ def _zones(all_vars: dict, providers: dict[str, ProviderConfig], check: _Checker
         if "default_ttl" in settings:
             try:
                 default_ttl = check_ttl(settings["default_ttl"])
-            except ValueError_ as exc:
+            except InvalidValueError as exc:
                 check.add(settings, "default_ttl", f"{path}.default_ttl", str(exc), _TTL_HINT)
         served_by = providers.get(provider) if isinstance(provider, str) else None
         ownership = _ownership(settings, served_by, path, check)
@@ -584,7 +584,7 @@ def _record(
         return None
     try:
         name = normalize_name(item["name"], zone)
-    except NameError_ as exc:
+    except InvalidNameError as exc:
         check.add(item, "name", f"{path}.name", str(exc), _NAME_HINT)
         return None
     if name == f"{MARKER_LABEL}.{zone}" or name.endswith(f".{MARKER_LABEL}.{zone}"):
@@ -596,7 +596,7 @@ def _record(
         return None
     try:
         rtype = check_type(item["type"])
-    except ValueError_ as exc:
+    except InvalidValueError as exc:
         soa = isinstance(item["type"], str) and item["type"].strip().upper() == "SOA"
         hint = "remove this record; the server keeps the SOA" if soa else "write the type in capitals, like A or MX"
         check.add(item, "type", f"{path}.type", str(exc), hint)
@@ -613,7 +613,7 @@ def _record(
     if "ttl" in item:
         try:
             ttl = check_ttl(item["ttl"])
-        except ValueError_ as exc:
+        except InvalidValueError as exc:
             check.add(item, "ttl", f"{path}.ttl", str(exc), _TTL_HINT)
             return None
     value_key = "value" if "value" in item else "values"
@@ -633,7 +633,7 @@ def _record(
         return RecordSet(name, rtype, ttl, frozenset())
     try:
         values = normalize_values(rtype, item[value_key], zone)
-    except ValueError_ as exc:
+    except InvalidValueError as exc:
         check.add(item, value_key, f"{path}.{value_key}", str(exc), _value_hint(rtype))
         return None
     record = RecordSet(name, rtype, ttl, values)
@@ -705,7 +705,7 @@ def _hosts(hosts: dict[str, dict[str, Any]], zones: dict[str, ZoneConfig], check
                 continue
             try:
                 name = normalize_name(absolute, zone)
-            except NameError_ as exc:
+            except InvalidNameError as exc:
                 check.add(*_item(items, index), item_path, str(exc), "write a fully qualified name like gw.example.com")
                 continue
             if name in claimed and claimed[name] != host:

@@ -13,7 +13,7 @@ from typing import Any
 
 from .config import DEFAULT_PROVIDER_OPTIONS, FleetConfig, ProviderConfig, provider_secrets, validate
 from .errors import Problem
-from .names import NameError_, normalize_zone, zone_for_name
+from .names import InvalidNameError, normalize_zone, zone_for_name
 from .providers import zone_provider_class
 from .tsig import TsigKeyError, check_key_name, key_name_id
 
@@ -198,7 +198,7 @@ def _zone_keys(raw_zones: Any) -> dict[str, Any]:
     for key in raw_zones:
         try:
             found[normalize_zone(key)] = key
-        except NameError_:
+        except InvalidNameError:
             continue
     return found
 

@@ -21,7 +21,7 @@ _PLAIN_NAME = re.compile(rf"(?:\*|{_LABEL})(?:\.{_LABEL})*")
 _ANY_LABEL = re.compile(r"[a-z0-9_*-]+")
 
 
-class NameError_(ValueError):
+class InvalidNameError(ValueError):
     """A name that cannot be a DNS owner name; the message says why."""
 
 
@@ -33,13 +33,13 @@ def _to_ascii(name: str) -> str:
     try:
         return dns.name.from_unicode(lowered).to_text(omit_final_dot=not lowered.endswith(".")).lower()
     except (dns.exception.DNSException, UnicodeError) as exc:
-        raise NameError_(f"{name!r} is not a valid internationalised name ({exc})") from None
+        raise InvalidNameError(f"{name!r} is not a valid internationalised name ({exc})") from None
 
 
 def normalize_zone(zone: str) -> str:
     """Canonical zone name: 'Example.TEST' -> 'example.test.'."""
     if not isinstance(zone, str) or not zone.strip(". "):
-        raise NameError_(f"{zone!r} is not a zone name")
+        raise InvalidNameError(f"{zone!r} is not a zone name")
     text = _to_ascii(zone.strip())
     text = text[:-1] if text.endswith(".") else text
     _check_labels(text, allow_wildcard=False)
@@ -49,39 +49,41 @@ def normalize_zone(zone: str) -> str:
 def normalize_name(name: str, zone: str) -> str:
     """Absolute owner name for `name` in `zone` ('@' is the apex, a trailing dot means absolute).
 
-    Raises NameError_ when the name is malformed or outside the zone.
+    Raises InvalidNameError when the name is malformed or outside the zone.
     """
     if not isinstance(name, str) or name == "":
-        raise NameError_(f"{name!r} is not a name; use '@' for the zone apex")
+        raise InvalidNameError(f"{name!r} is not a name; use '@' for the zone apex")
     if name == "@":
         return zone
     text = _to_ascii(name.strip())
     absolute = text if text.endswith(".") else f"{text}.{zone}"
     if absolute != zone and not absolute.endswith("." + zone):
-        raise NameError_(f"{name!r} is outside the zone {zone}")
+        raise InvalidNameError(f"{name!r} is outside the zone {zone}")
     _check_labels(absolute[:-1], allow_wildcard=True)
     return absolute
 
 
 def _check_labels(text: str, allow_wildcard: bool) -> None:
     if len(text) + 1 > 254:
-        raise NameError_(f"{text!r} is longer than 253 characters")
+        raise InvalidNameError(f"{text!r} is longer than 253 characters")
     if _PLAIN_NAME.fullmatch(text) and ("*" not in text or allow_wildcard):
         return
     for index, label in enumerate(text.split(".")):
         if label == "":
-            raise NameError_(f"{text!r} has an empty label (two dots in a row?)")
+            raise InvalidNameError(f"{text!r} has an empty label (two dots in a row?)")
         if len(label) > 63:
-            raise NameError_(f"{text!r}: label {label[:20]!r}... is longer than 63 characters")
+            raise InvalidNameError(f"{text!r}: label {label[:20]!r}... is longer than 63 characters")
         if "*" in label:
             if label != "*" or index != 0 or not allow_wildcard:
-                raise NameError_(f"{text!r}: '*' is only allowed as the whole leftmost label (a wildcard)")
+                raise InvalidNameError(f"{text!r}: '*' is only allowed as the whole leftmost label (a wildcard)")
             continue
         if not _ANY_LABEL.fullmatch(label):
             bad = sorted({c for c in label if not re.match(r"[a-z0-9_-]", c)})
-            raise NameError_(f"{text!r}: label {label!r} contains {''.join(bad)!r}; use letters, digits, '-' and '_'")
+            raise InvalidNameError(
+                f"{text!r}: label {label!r} contains {''.join(bad)!r}; use letters, digits, '-' and '_'"
+            )
         if label.startswith("-") or label.endswith("-"):
-            raise NameError_(f"{text!r}: label {label!r} starts or ends with '-'")
+            raise InvalidNameError(f"{text!r}: label {label!r} starts or ends with '-'")
 
 
 def relative_name(name: str, zone: str) -> str:

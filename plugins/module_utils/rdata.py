@@ -40,7 +40,7 @@ MIN_TTL = 0
 MAX_TTL = 2147483647
 
 
-class ValueError_(ValueError):
+class InvalidValueError(ValueError):
     """A value that is not valid for its record type; the message says why and how to write it."""
 
 
@@ -49,36 +49,36 @@ def is_managed_type(rtype: str) -> bool:
 
 
 def check_type(rtype: object) -> str:
-    """Upper-cased type mnemonic, or ValueError_ naming the supported types."""
+    """Upper-cased type mnemonic, or InvalidValueError naming the supported types."""
     if not isinstance(rtype, str) or not rtype.strip():
-        raise ValueError_(f"record type {rtype!r} is not a string")
+        raise InvalidValueError(f"record type {rtype!r} is not a string")
     upper = rtype.strip().upper()
     if upper == "SOA":
-        raise ValueError_("SOA is managed by the server (serial, timers); it cannot be declared")
+        raise InvalidValueError("SOA is managed by the server (serial, timers); it cannot be declared")
     if upper not in _MANAGED:
-        raise ValueError_(f"record type {rtype!r} is not supported; use one of {', '.join(MANAGED_TYPES)}")
+        raise InvalidValueError(f"record type {rtype!r} is not supported; use one of {', '.join(MANAGED_TYPES)}")
     return upper
 
 
 def check_ttl(ttl: object) -> int:
     """TTL as int within RFC 2181 bounds; digit strings are accepted (templated values are strings)."""
     if isinstance(ttl, bool):
-        raise ValueError_(f"TTL {ttl!r} is a boolean; write a number of seconds")
+        raise InvalidValueError(f"TTL {ttl!r} is a boolean; write a number of seconds")
     if isinstance(ttl, str) and ttl.strip().isdigit():
         ttl = int(ttl.strip())
     if not isinstance(ttl, int):
-        raise ValueError_(f"TTL {ttl!r} is not a whole number of seconds")
+        raise InvalidValueError(f"TTL {ttl!r} is not a whole number of seconds")
     if not MIN_TTL <= ttl <= MAX_TTL:
-        raise ValueError_(f"TTL {ttl} is outside 0..{MAX_TTL} seconds")
+        raise InvalidValueError(f"TTL {ttl} is outside 0..{MAX_TTL} seconds")
     return ttl
 
 
 def normalize_value(rtype: str, value: object, origin: str) -> str:
     """Canonical text of one value of type `rtype`; relative names inside resolve against `origin`."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValueError_(f"{rtype} value {_shown(value)} is not a string")
+        raise InvalidValueError(f"{rtype} value {_shown(value)} is not a string")
     if isinstance(value, int):
-        raise ValueError_(
+        raise InvalidValueError(
             f"{rtype} value {shorten(value)} is a number; quote it if you mean the text {shorten(repr(str(value)))}"
         )
     if rtype == "A":
@@ -94,10 +94,10 @@ def normalize_values(rtype: str, values: object, origin: str) -> frozenset[str]:
     """Canonical set of values; a scalar is a one-element list. Duplicates collapse."""
     items = values if isinstance(values, list) else [values]
     if not items:
-        raise ValueError_("no values given; use state absent to remove a record set")
+        raise InvalidValueError("no values given; use state absent to remove a record set")
     result = frozenset(normalize_value(rtype, item, origin) for item in items)
     if rtype in ("CNAME", "DNAME") and len(result) > 1:
-        raise ValueError_(f"a {rtype} record set holds exactly one value, got {len(result)}")
+        raise InvalidValueError(f"a {rtype} record set holds exactly one value, got {len(result)}")
     return result
 
 
@@ -106,12 +106,12 @@ def _normalize_ipv4(value: str) -> str:
     try:
         packed = socket.inet_pton(socket.AF_INET, text)
     except OSError:
-        raise ValueError_(
+        raise InvalidValueError(
             f"{_shown(value)} is not an IPv4 address (write four numbers 0-255, like 192.0.2.10)"
         ) from None
     canonical = socket.inet_ntop(socket.AF_INET, packed)
     if canonical != text:
-        raise ValueError_(f"{_shown(value)} is not a plain dotted-quad IPv4 address; write {canonical}")
+        raise InvalidValueError(f"{_shown(value)} is not a plain dotted-quad IPv4 address; write {canonical}")
     return canonical
 
 
@@ -122,7 +122,7 @@ def _normalize_ipv6(value: str) -> str:
     try:
         packed = socket.inet_pton(socket.AF_INET6, text)
     except OSError:
-        raise ValueError_(f"{_shown(value)} is not an IPv6 address (like 2001:db8::10)") from None
+        raise InvalidValueError(f"{_shown(value)} is not an IPv6 address (like 2001:db8::10)") from None
     return ipv6_text(packed)
 
 
@@ -169,7 +169,7 @@ def _normalize_generic(rtype: str, value: str, origin: str) -> str:
         else:
             problem = _type_problem(rdata)
     if problem is not None:
-        raise ValueError_(f"{_shown(value)} is not a valid {rtype} value: {problem}{_example(rtype)}")
+        raise InvalidValueError(f"{_shown(value)} is not a valid {rtype} value: {problem}{_example(rtype)}")
     return canonical_text(rdata)
 
 

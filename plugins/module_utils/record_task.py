@@ -44,13 +44,13 @@ from .config import (
 )
 from .errors import ConfigError, FleetDNSError, PlanConflictError, Problem, SafetyError, shorten
 from .limits import marker_problem
-from .names import NameError_, normalize_name, normalize_zone, zone_for_name
+from .names import InvalidNameError, normalize_name, normalize_zone, zone_for_name
 from .ownership import MARKER_OWNERSHIP, OWNERSHIP_MODES, ZONE_OWNERSHIP, ZoneState
 from .plan import Change, Intent, Wording, ZonePlan, check_delete_safety, plan_zone
 from .providers import checks_targets, provider_class, provider_libraries, provider_type_names, zone_provider_class
 from .providers.base import UpdateOnlyProvider
 from .providers.ddns_lookup import provider_lookup
-from .rdata import HAS_DNSPYTHON, ValueError_, check_ttl
+from .rdata import HAS_DNSPYTHON, InvalidValueError, check_ttl
 from .records import RecordKey, RecordSet
 
 STATES = ("present", "absent")
@@ -178,13 +178,13 @@ def prepare(task: RecordTask) -> Prepared:
     zone = ""
     try:
         zone = normalize_zone(task.zone)
-    except NameError_ as exc:
+    except InvalidNameError as exc:
         problems.append(Problem(str(exc), "zone", "a zone is a domain name like example.com"))
     default_ttl = DEFAULT_TTL
     if task.ttl is not None:
         try:
             default_ttl = check_ttl(task.ttl)
-        except ValueError_ as exc:
+        except InvalidValueError as exc:
             problems.append(Problem(str(exc), "ttl", "a TTL is a whole number of seconds, like 300"))
     wanted: dict[RecordKey, RecordSet] = {}
     explicit: set[RecordKey] = set()
@@ -279,7 +279,7 @@ def _registered(
             continue
         try:
             name = normalize_name(absolute, zone)
-        except NameError_ as exc:
+        except InvalidNameError as exc:
             problems.append(Problem(str(exc), path, "write a fully qualified name like gw.example.com"))
             continue
         marker = marker_problem(name, "AAAA", zone) if marked else None

@@ -46,7 +46,7 @@ from ..limits import ProviderLimits
 from ..names import relative_name
 from ..ownership import marker_name, marker_value, parse_owner
 from ..plan import Change
-from ..rdata import ValueError_
+from ..rdata import InvalidValueError
 from .base import COMMENT_STORE, Capabilities, Option
 from .cloudflare_api import DEFAULT_BASE_URL, REQUEST_DEADLINE, CloudflareApiError, CloudflareClient
 from .cloudflare_records import (
@@ -62,7 +62,7 @@ from .record_per_value import Op, RecordPerValueProvider, Snapshot, label, reuse
 
 READ_PAGE_SIZE = 50_000
 MAX_PAGES = 10_000
-MAX_BATCH_SIZE = 3500  # Pro / Business / Enterprise limit (reference §1.5)
+MAX_BATCH_SIZE = 3500  # records per batch on the Pro, Business and Enterprise plans
 
 
 class CloudflareProvider(RecordPerValueProvider):
@@ -225,7 +225,7 @@ class CloudflareProvider(RecordPerValueProvider):
         rtype = str(item.get("type", ""))
         try:
             value = canonical_value(item, zone)
-        except (ValueError_, KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:
             snapshot.warnings.append(f"{relative_name(name, zone)} {rtype}: cannot read its value ({exc}); left alone")
             return
         comment = item.get("comment")
@@ -313,7 +313,7 @@ class CloudflareProvider(RecordPerValueProvider):
     def _post_matches(self, record: CfRecord, op: Op, zone: str) -> bool:
         try:
             value = canonical_value(op.body, zone)
-        except (ValueError_, KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError):
             return False
         return record.value == value and record.type == op.body["type"]
 
@@ -365,7 +365,7 @@ def _what(exc: CloudflareApiError) -> str:
 def _fields(rtype: str, value: str, label: str) -> dict:
     try:
         return api_fields(rtype, value)
-    except ValueError_ as exc:
+    except InvalidValueError as exc:
         raise ProviderError(f"{label}: {exc}") from None
 
 

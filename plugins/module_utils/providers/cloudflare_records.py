@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..rdata import ValueError_, normalize_value, rdata_from_canonical
+from ..rdata import InvalidValueError, normalize_value, rdata_from_canonical
 from .record_per_value import ApiRecord
 
 # Types this provider reads and writes; other types in a zone are read where possible and left alone.
@@ -67,7 +67,7 @@ def _caa_text(data: dict) -> str:
 
 
 def canonical_value(record: dict, zone: str) -> str:
-    """Canonical text of an API record's value; ValueError_ when it cannot be understood."""
+    """Canonical text of an API record's value; InvalidValueError when it cannot be understood."""
     rtype = record.get("type")
     content = record.get("content")
     data = record.get("data") if isinstance(record.get("data"), dict) else None
@@ -84,7 +84,7 @@ def canonical_value(record: dict, zone: str) -> str:
     if rtype == "CAA" and data:
         return normalize_value("CAA", _caa_text(data), zone)
     if not isinstance(content, str):
-        raise ValueError_(f"{rtype} record without content")
+        raise InvalidValueError(f"{rtype} record without content")
     return normalize_value(str(rtype), content, zone)
 
 
@@ -116,7 +116,9 @@ def api_fields(rtype: str, value: str) -> dict:
         }
     if rtype == "TXT":
         return {"content": _txt_content(rdata.strings, value)}
-    raise ValueError_(f"the cloudflare provider cannot write {rtype} records (it writes {', '.join(WRITABLE_TYPES)})")
+    raise InvalidValueError(
+        f"the cloudflare provider cannot write {rtype} records (it writes {', '.join(WRITABLE_TYPES)})"
+    )
 
 
 def _host(name: object) -> str:

@@ -14,7 +14,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any, ClassVar
 
-from ..names import NameError_, normalize_zone
+from ..names import InvalidNameError, normalize_zone
 from .base import NO_STORE, Addresses, Capabilities, Option, UpdateAnswer, UpdateOnlyProvider
 from .ddns_addresses import host_name, one_per_family
 from .ddns_http import DdnsClient, http_options
@@ -45,7 +45,7 @@ REFUSALS = (
 def _check_domain(value: Any) -> str | None:
     try:
         normalize_zone(value)
-    except NameError_ as exc:
+    except InvalidNameError as exc:
         return str(exc)
     return None
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.fleetdns.ddns.plugins.module_utils.names import (
-    NameError_,
+    InvalidNameError,
     normalize_name,
     normalize_zone,
     relative_name,
@@ -49,7 +49,7 @@ def test_normalize_name(raw: str, expected: str) -> None:
     ],
 )
 def test_bad_names_are_rejected_with_reason(raw: str, fragment: str) -> None:
-    with pytest.raises(NameError_, match=None) as info:
+    with pytest.raises(InvalidNameError, match=None) as info:
         normalize_name(raw, ZONE)
     assert fragment in str(info.value)
 
@@ -57,7 +57,7 @@ def test_bad_names_are_rejected_with_reason(raw: str, fragment: str) -> None:
 def test_normalize_zone_accepts_case_and_final_dot() -> None:
     assert normalize_zone("Example.TEST") == ZONE
     assert normalize_zone("example.test.") == ZONE
-    with pytest.raises(NameError_):
+    with pytest.raises(InvalidNameError):
         normalize_zone("*.example.test")
 
 

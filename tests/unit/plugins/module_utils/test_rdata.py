@@ -6,7 +6,7 @@ import dns.rdata
 import pytest
 from ansible_collections.fleetdns.ddns.plugins.module_utils.rdata import (
     MANAGED_TYPES,
-    ValueError_,
+    InvalidValueError,
     check_ttl,
     check_type,
     normalize_value,
@@ -80,7 +80,7 @@ def test_long_txt_is_split_at_255_bytes_without_cutting_utf8() -> None:
     ],
 )
 def test_bad_values_explain_themselves(rtype: str, raw: object, fragment: str) -> None:
-    with pytest.raises(ValueError_) as info:
+    with pytest.raises(InvalidValueError) as info:
         normalize_value(rtype, raw, ZONE)
     assert fragment in str(info.value)
 
@@ -109,13 +109,13 @@ def test_values_the_checks_must_let_through(rtype: str, raw: str) -> None:
     ],
 )
 def test_a_comment_in_zone_syntax_is_refused_not_cut(rtype: str, raw: str) -> None:
-    with pytest.raises(ValueError_, match="text after ';' is a zone-file comment"):
+    with pytest.raises(InvalidValueError, match="text after ';' is a zone-file comment"):
         normalize_value(rtype, raw, ZONE)
 
 
 @pytest.mark.parametrize("raw", ["10 mail\n20 backup", "10 mail\n$INCLUDE /etc/passwd", "10 mail\r20 x"])
 def test_a_line_break_in_zone_syntax_is_refused(raw: str) -> None:
-    with pytest.raises(ValueError_, match="holds a line break"):
+    with pytest.raises(InvalidValueError, match="holds a line break"):
         normalize_value("MX", raw, ZONE)
     assert normalize_value("MX", "10 mail\n", ZONE) == "10 mail.example.test."  # (a YAML block's final newline)
 
@@ -125,7 +125,7 @@ def test_plain_txt_keeps_semicolons_and_line_breaks_as_text() -> None:
 
 
 def test_value_messages_are_short() -> None:
-    with pytest.raises(ValueError_) as info:
+    with pytest.raises(InvalidValueError) as info:
         normalize_value("MX", "x" * 100_000, ZONE)
     assert len(str(info.value)) < 300 and "(100000 characters)" in str(info.value)
 
@@ -133,22 +133,22 @@ def test_value_messages_are_short() -> None:
 def test_value_lists_collapse_and_cname_takes_one_value() -> None:
     assert normalize_values("A", ["192.0.2.1", "192.0.2.1", "192.0.2.2"], ZONE) == {"192.0.2.1", "192.0.2.2"}
     assert normalize_values("A", "192.0.2.1", ZONE) == {"192.0.2.1"}
-    with pytest.raises(ValueError_, match="exactly one value"):
+    with pytest.raises(InvalidValueError, match="exactly one value"):
         normalize_values("CNAME", ["a", "b"], ZONE)
-    with pytest.raises(ValueError_, match="no values"):
+    with pytest.raises(InvalidValueError, match="no values"):
         normalize_values("A", [], ZONE)
 
 
 def test_types_and_ttls() -> None:
     assert check_type("aaaa") == "AAAA"
-    with pytest.raises(ValueError_, match="managed by the server"):
+    with pytest.raises(InvalidValueError, match="managed by the server"):
         check_type("SOA")
-    with pytest.raises(ValueError_, match="not supported"):
+    with pytest.raises(InvalidValueError, match="not supported"):
         check_type("RRSIG")
     assert check_ttl(300) == 300
     assert check_ttl("300") == 300
     for bad in (-1, 2**31, "abc", True, 1.5):
-        with pytest.raises(ValueError_):
+        with pytest.raises(InvalidValueError):
             check_ttl(bad)
     assert "SOA" not in MANAGED_TYPES
 
@@ -182,7 +182,7 @@ def test_txt_round_trips_content_and_is_fixed_point(content: str) -> None:
 
 def test_txt_with_leading_quote_is_zone_file_syntax() -> None:
     assert normalize_value("TXT", '"a b" "c"', ZONE) == '"a b" "c"'
-    with pytest.raises(ValueError_, match="not a valid TXT value"):
+    with pytest.raises(InvalidValueError, match="not a valid TXT value"):
         normalize_value("TXT", '"unterminated', ZONE)
 
 
