@@ -30,7 +30,7 @@ created here on first use, never in the project's venv). Its source is a YamlPro
 holding the same records plus the zone's own `ns1 A` (octoDNS deletes every record its source does
 not list); its target is `octodns_bind.Rfc2136Provider` with the same TSIG key. It runs with
 `--quiet` (it does not print its plan; fleetdns prints its own), which can only make it faster.
-Targets (issue 2): fleetdns at least 5x faster on each step, and the no-op plan of 10,000 records
+Targets: fleetdns at least 5x faster on each step, and the no-op plan of 10,000 records
 under 1.5 s wall (checked for fleetdns with ownership: zone, the same job octoDNS does).
 
 Besides wall time it prints CPU seconds per step: the tool's process (user + system) plus what named

@@ -120,7 +120,7 @@ class Detection:
     answers: list[Answer] = field(default_factory=list)
 
 
-# Well-known sources (provider-apis.md §8). A name expands to one source per family it serves.
+# Well-known public address echo services. A name expands to one source per family it serves.
 _BUILTIN: dict[str, dict[int, Source]] = {
     "ipify": {
         4: Source("ipify", "http", 4, url="https://api4.ipify.org"),

@@ -1,1 +1,1 @@
-"""Faithful local emulators of the internet DNS APIs fleetdns talks to (see shared reference/provider-apis.md)."""
+"""Faithful local emulators of the internet DNS APIs fleetdns talks to."""

@@ -17,14 +17,14 @@ As its own process (benchmarks, clients in other venvs)::
 prints one JSON line {"http_url", "https_url", "ca_file", "token", "admin_url"} and serves until
 killed; `emulators.launch.EmulatorProcess` wraps that and the admin endpoints below.
 
-What it enforces (shared reference/provider-apis.md §1, §9, §10; data rules in cloudflare_store.py):
+What it enforces (the documented API v4 behaviour; data rules in cloudflare_store.py):
 
 - the envelope `success/errors/messages/result` (+ `result_info` on lists) on every API answer;
 - auth, strictly: `Authorization: Bearer <token>` or `X-Auth-Email` + `X-Auth-Key` together. No
   headers → 400/9106; a key that is not a Global API key (37 hex digits, e.g. a token sent as
   X-Auth-Key) → 400/6003 with error_chain 6103; a malformed e-mail → 6003/6102; an unknown token →
   401/9109; a token without access to the zone or without edit rights → 403/10000 "Authentication
-  error"; an unknown e-mail/key pair → 403/9103 (code chosen here, the reference has none);
+  error"; an unknown e-mail/key pair → 403/9103 (code chosen here, none is documented);
 - the rate limit per credential: more than `rate_limit` requests (1,200) in `rate_window` seconds
   (300) blocks every call for `rate_block` seconds (300) with 429, `retry-after` and code 971;
 - injected faults (`inject`): an HTTP status (5xx), a slow answer, or a dropped connection, before the
@@ -101,7 +101,7 @@ class Fault:
 
 @dataclass
 class RateLimiter:
-    """1,200 requests per 5 minutes per credential; beyond that every call is blocked (reference §1.6)."""
+    """1,200 requests per 5 minutes per credential; beyond that every call is blocked."""
 
     limit: int = 1200
     window: float = 300.0

@@ -1,6 +1,6 @@
 """The data side of the Cloudflare emulator: zones, DNS records, validation and the batch transaction.
 
-Behaviour follows shared reference/provider-apis.md §1 and §10 (the [S#] tags point at its sources):
+Behaviour follows Cloudflare's API v4 documentation and observed answers:
 record ids are 32 hex digits, names are full FQDNs without the final dot, `ttl` is 1 (automatic) or
 60..86400, `proxied` defaults to false, PATCH merges and PUT replaces (omitted fields take their
 defaults), a CNAME cannot share its name with other records, NS records stand alone, a duplicate create
@@ -8,7 +8,7 @@ fails with 81057/81058, an unknown id with 81044, a malformed id with 7003+7000,
 deletes → patches → puts → posts in one transaction, returning the first error and changing nothing
 when any operation fails.
 
-Where the reference gives no error code the emulator picks one; those are listed in EMULATOR_CODES so a
+Where the documentation gives no error code the emulator picks one; those are listed in EMULATOR_CODES so a
 reader can tell them apart from observed ones. fleetdns only relies on the observed codes.
 """
 
@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-# Codes observed in real traffic or documented (reference §1).
+# Codes observed in real traffic or documented.
 IDENTICAL_EXISTS = 81058  # "An identical record already exists."
 RECORD_EXISTS = 81057  # "Record already exists."
 RECORD_MISSING = 81044  # "Record does not exist."
 NO_ROUTE = 7003
 NO_ROUTE_CHAIN = 7000
-# Codes the reference does not give; chosen here, not relied on by fleetdns.
+# Codes the documentation does not give; chosen here, not relied on by fleetdns.
 EMULATOR_CODES = {
     "bad_content": 9005,
     "bad_ttl": 9021,
@@ -39,7 +39,7 @@ EMULATOR_CODES = {
     "bad_priority": 9100,
     "bad_data": 9101,
     "bad_field": 9207,
-    "cname_conflict": 81053,  # number seen in a community-thread URL only (reference §1.4)
+    "cname_conflict": 81053,  # number seen in a community thread only
     "ns_conflict": 81056,
     "batch_too_big": 81071,
     "bad_paging": 1004,
@@ -50,9 +50,9 @@ TYPES = (
 )  # fmt: skip
 PROXIABLE = frozenset({"A", "AAAA", "CNAME"})
 HOSTNAME_TYPES = frozenset({"CNAME", "NS", "PTR", "MX"})
-BATCH_LIMITS = {"free": 200, "pro": 3500, "business": 3500, "enterprise": 3500}  # reference §1.5
-RECORD_PER_PAGE = (1, 5_000_000, 100)  # min, max, default (reference §1.3)
-ZONE_PER_PAGE = (5, 50, 20)  # reference §1.2
+BATCH_LIMITS = {"free": 200, "pro": 3500, "business": 3500, "enterprise": 3500}  # records per batch, by plan
+RECORD_PER_PAGE = (1, 5_000_000, 100)  # min, max, default
+ZONE_PER_PAGE = (5, 50, 20)  # min, max, default
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 _LABEL = re.compile(r"^(?:\*|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)$")
 _RECORD_FIELDS = frozenset({"name", "type", "content", "ttl", "proxied", "comment", "tags", "priority", "data",
@@ -73,7 +73,7 @@ class ApiError(Exception):
         self.errors = [error]
 
     def at(self, pointer: str) -> ApiError:
-        """The same error pointing at one operation of a batch (`source.pointer`, newer schema [S8])."""
+        """The same error pointing at one operation of a batch (`source.pointer`, the newer schema)."""
         self.errors[0].setdefault("source", {"pointer": pointer})
         return self
 
@@ -346,7 +346,7 @@ def paginate(items: list[dict], params: dict[str, str], limits: tuple[int, int, 
 
 
 def _match_operator(value: str, spec: str) -> bool:
-    """`name` filters with operator prefixes (reference §1.2): equal (default), contains:, starts_with:..."""
+    """`name` filters with operator prefixes: equal (default), contains:, starts_with:..."""
     operator, sep, operand = spec.partition(":")
     if not sep or operator not in ("equal", "not_equal", "starts_with", "ends_with", "contains"):
         operator, operand = "equal", spec
@@ -380,7 +380,7 @@ def _editable(record: dict) -> dict:
 
 
 def build_record(zone: Zone, item: dict, keep: dict | None = None) -> dict:
-    """Validate a create/put/patch body and return the full record object (reference §1.3 fields)."""
+    """Validate a create/put/patch body and return the full record object (the documented fields)."""
     unknown = set(item) - _RECORD_FIELDS
     if unknown:
         raise bad("bad_field", f"Unknown field(s): {', '.join(sorted(unknown))}")

@@ -2,7 +2,7 @@
 record through the Cloudflare emulator over TLS, and fleetdns's cloudflare provider reads the result.
 
 ddclient hard-codes https, looks the zone up with `GET /zones/?name=`, finds the record with
-`GET /zones/<id>/dns_records?type=A&name=<host>` and PATCHes `{"content": "<ip>"}` (lab-recipes §2).
+`GET /zones/<id>/dns_records?type=A&name=<host>` and PATCHes `{"content": "<ip>"}`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def cf(tmp_path: Path) -> Iterator[CloudflareEmulator]:
 
 
 def ddclient(cf: CloudflareEmulator, tmp_path: Path, ip: str, login: str, password: str) -> subprocess.CompletedProcess:
-    """One foreground ddclient run with a 0600 config (one option per line, password last: recipe §2)."""
+    """One foreground ddclient run with a 0600 config (one option per line, password last)."""
     binary = shutil.which("ddclient") or "/usr/sbin/ddclient"
     if not os.path.exists(binary):
         pytest.fail("ddclient not found: run `make test` (or `make system-packages`), which installs it", pytrace=False)

@@ -1,5 +1,6 @@
-"""The Cloudflare emulator itself, spoken to with plain HTTP requests: the facts of
-shared reference/provider-apis.md §1 and §10 it must reproduce for the provider tests to mean anything."""
+"""The Cloudflare emulator itself, spoken to with plain HTTP requests: the facts of the documented
+API v4 (envelope, auth, paging, batch, rate limit) it must reproduce for the provider tests to mean
+anything."""
 
 from __future__ import annotations
 
