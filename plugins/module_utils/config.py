@@ -165,12 +165,15 @@ def validate(all_vars: dict[str, Any], hosts: dict[str, dict[str, Any]], locate:
 # ---- the same checks for a front that takes one provider and one zone's records (dns_record module)
 
 
-def validate_provider(settings: Any, path: str = "provider", name: str = "") -> ProviderConfig:
-    """One provider entry, checked exactly as an entry of fleetdns_providers; problems name `path`,
-    the provider's own messages call it `name` (default: `path`)."""
-    check = _Checker(None)
+def validate_provider(
+    settings: Any, path: str = "provider", name: str = "", locate: Locate | None = None, zone_only: bool = True
+) -> ProviderConfig:
+    """One provider entry, checked exactly as an entry of fleetdns_providers; problems name `path`
+    (and the position `locate` gives), the provider's own messages call it `name` (default: `path`).
+    `zone_only` refuses update-only types (the modules need a whole zone; the agent does not)."""
+    check = _Checker(locate)
     config = _provider(path, settings, path, check)
-    if config is not None and zone_provider_class(config.type) is None:
+    if config is not None and zone_only and zone_provider_class(config.type) is None:
         check.add(
             settings, "type", f"{path}.type",
             f"the {config.type} provider can only set the addresses of single names; this needs a zone provider",
