@@ -351,7 +351,8 @@ class _Validator:
         except ConfigError as exc:
             self.problems.problems.extend(exc.problems)
             config = None
-        cls = provider_class(config.type) if config else None
+        type_name = settings.get("type")
+        cls = provider_class(type_name) if isinstance(type_name, str) else None
         kind = cls.KIND if cls else ""
         zone = None
         if "zone" in settings:
@@ -364,7 +365,7 @@ class _Validator:
                 settings,
                 None,
                 path,
-                f"a {config.type if config else ''} provider needs 'zone'",
+                f"a {type_name} provider needs 'zone'",
                 'the zone the names are in, like "zone": "example.com"',
             )
         ttl = self._ttl(settings, f"{path}.ttl")
