@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import sys
 import threading
@@ -67,7 +68,7 @@ def run(ctx: Context) -> int:
     if args.status:
         return _status(ctx, config)
     agent_detect.command_runner = run_command
-    agent = Agent(config, _logger(ctx))
+    agent = Agent(config, _logger(ctx), base_dir=os.path.dirname(os.path.abspath(config.path)))
     if args.once:
         return EXIT_OK if agent.run_once().ok else EXIT_FAILING
     stop = threading.Event()

@@ -174,7 +174,7 @@ class Agent:
             return self._failed(entry, where, name, provider, exc, now)
         if all(before[rtype] == {address} for rtype, address in wanted.items()):
             entry.confirmed(wanted, now, verified=False)
-            self.log(f"unchanged: {where}: the authoritative servers answer {_shown(wanted)}")
+            self.log(f"unchanged: {where}: already published: {_shown(wanted)}")
             return Outcome(name.name, provider.name, UNCHANGED)
         if entry.retry_after is not None and now < entry.retry_after:
             message = f"{entry.failures} failure(s) in a row; next try in {entry.retry_after - now:.0f} s"
