@@ -48,10 +48,9 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     parser = subparsers.add_parser(
         NAME,
         help="run the DDNS agent of this device (one pass, a service, or its status)",
-        description="Keep this device's names pointed at its public address: detect it, ask the "
-        "authoritative servers, update through every provider of each name where they differ, verify. "
-        "Without --once or --status it runs until stopped.",
-        epilog=EXIT_CODES,
+        description="Keep this device's names pointed at its public address: detect it, ask the\n"
+        "authoritative servers, update through every provider of each name where they differ, verify.\n"
+        "Without --once or --status it runs until stopped (SIGTERM or Ctrl-C).\n\n" + EXIT_CODES,
     )
     parser.add_argument("--config", "-c", required=True, metavar="FILE", help="the agent's JSON config file")
     mode = parser.add_mutually_exclusive_group()

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.rfc2136 import Rfc2136Provider
 from ansible_collections.fleetdns.ddns.plugins.module_utils.record_task import RecordTask, run_task
+from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils.public_ip_fakes import closed_port
 
 from fleetdns.cli import main
 
@@ -157,3 +158,54 @@ def test_restart_keeps_the_state(
     assert updates == [1]
     assert "backing off: host1.example.test via lab: last update" in capsys.readouterr().out
     assert json.loads(state_file.read_text(encoding="utf-8"))["entries"]["host1.example.test. lab"]["updates"] == 1
+
+
+def test_an_unregistered_name_is_not_taken_over(
+    bind: Any, tmp_path: Path, updates: list[int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    bind.nsupdate("update add host1.example.test. 300 A 192.0.2.1")  # someone else's record, no marker
+    before = bind.axfr_text()
+    config = write_config(tmp_path, bind)
+
+    assert main(["agent", "--config", str(config), "--once"]) == 2
+
+    out = capsys.readouterr().out
+    assert "host1 A exists with other values (ttl 300: 192.0.2.1) and is not owned by fleetdns" in out
+    assert "backing off: host1.example.test via lab: next try in" in out
+    assert updates == [] and bind.axfr_text() == before
+
+
+def test_ownership_key_lets_the_device_key_alone_decide(bind: Any, tmp_path: Path, updates: list[int]) -> None:
+    bind.nsupdate("update add host1.example.test. 300 AAAA 2001:db8::1")
+    config = write_config(tmp_path, bind)
+    data = json.loads(config.read_text(encoding="utf-8"))
+    data["providers"]["lab"]["ownership"] = "key"
+    config.write_text(json.dumps(data), encoding="utf-8")
+
+    assert main(["agent", "--config", str(config), "--once"]) == 0
+
+    assert bind.query("host1.example.test", "A") == {"8.8.4.4"}
+    assert bind.query("host1.example.test", "AAAA") == {"2001:db8::1"}
+    assert "_fleetdns" not in bind.axfr_text()  # no marker read or written
+    assert updates == [1]
+
+
+def test_one_provider_down_does_not_stop_another(bind: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    register(bind, "host1.example.test")
+    config = write_config(tmp_path, bind)
+    data = json.loads(config.read_text(encoding="utf-8"))
+    down = dict(data["providers"]["lab"], port=closed_port(), timeout=2)
+    data["providers"] = {"down": down, "lab": data["providers"]["lab"]}
+    data["names"][0]["providers"] = ["down", "lab"]
+    config.write_text(json.dumps(data), encoding="utf-8")
+
+    assert main(["agent", "--config", str(config), "--once"]) == 2
+
+    out = capsys.readouterr().out
+    assert "failed: host1.example.test via down:" in out
+    assert "backing off: host1.example.test via down: next try in" in out
+    assert "verified: host1.example.test via lab" in out
+    assert bind.query("host1.example.test", "A") == {"8.8.4.4"}
+    assert main(["agent", "--config", str(config), "--status"]) == 2
+    status = capsys.readouterr().out
+    assert "host1.example.test via down: failing" in status and "host1.example.test via lab: ok" in status
