@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from ansible_collections.fleetdns.ddns.plugins.module_utils import agent_detect
 from ansible_collections.fleetdns.ddns.plugins.module_utils.agent import Agent, status
 from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_config import AgentConfig, load_agent_config
+from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_platform import address_watcher
 
 from ..process import run_command
 from . import Context
@@ -76,9 +77,16 @@ def run(ctx: Context) -> int:
         stop.set()
 
     signal.signal(signal.SIGTERM, _stop)
-    agent.log(f"started: {len(config.names)} name(s), poll every {config.settings['interval']:g} s")
-    with contextlib.suppress(KeyboardInterrupt):
-        agent.run_forever(stop)
+    trigger = threading.Event()
+    watcher = address_watcher(trigger)
+    events = "netlink" if watcher else "none on this platform"
+    agent.log(f"started: {len(config.names)} name(s), poll every {config.settings['interval']:g} s, events: {events}")
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            agent.run_forever(stop, trigger)
+    finally:
+        if watcher:
+            watcher.close()
     agent.log("stopped: agent exiting")
     return EXIT_OK
 

@@ -76,6 +76,7 @@ class Outcome:
     provider: str
     status: str
     message: str = ""
+    due: float | None = None  # backing off: when (clock time) the entry may be tried again
 
 
 @dataclass
@@ -86,6 +87,11 @@ class PassResult:
     @property
     def ok(self) -> bool:
         return bool(self.outcomes) and all(o.status in GOOD_OUTCOMES for o in self.outcomes)
+
+    @property
+    def due(self) -> float | None:
+        """The earliest time an entry that is backing off may be tried again (None: none is)."""
+        return min((o.due for o in self.outcomes if o.due is not None), default=None)
 
 
 def forbids_retry(exc: BaseException) -> bool:
@@ -179,12 +185,12 @@ class Agent:
         if entry.retry_after is not None and now < entry.retry_after:
             message = f"{entry.failures} failure(s) in a row; next try in {entry.retry_after - now:.0f} s"
             self.log(f"backing off: {where}: {message} (last error: {entry.last_error})")
-            return Outcome(name.name, provider.name, BACKING_OFF, message)
+            return Outcome(name.name, provider.name, BACKING_OFF, message, entry.retry_after)
         least = self.config.settings["min_update_interval"]
         if entry.last_attempt is not None and now - entry.last_attempt < least:
             message = f"last update {now - entry.last_attempt:.0f} s ago; at most one every {least:g} s"
             self.log(f"backing off: {where}: {message}")
-            return Outcome(name.name, provider.name, BACKING_OFF, message)
+            return Outcome(name.name, provider.name, BACKING_OFF, message, entry.last_attempt + least)
         entry.last_attempt = now
         save_state(self.config.state_file, self.state)  # a restart mid-update does not send again at once
         try:
@@ -217,7 +223,7 @@ class Agent:
         self.log(f"failed: {where}: {message}")
         self.log(f"backing off: {where}: next try in {delay:.0f} s ({entry.failures} failure(s) in a row)")
         self._notify("failed", name, provider, {}, message)
-        return Outcome(name.name, provider.name, FAILED, message)
+        return Outcome(name.name, provider.name, FAILED, message, entry.retry_after)
 
     def _update(self, name: AgentName, provider: AgentProvider, wanted: dict[str, str], lookup: Lookup) -> bool:
         """Send the update; False when the provider found nothing to change after all."""
@@ -305,15 +311,18 @@ class Agent:
     # ---- the long-running mode
 
     def run_forever(self, stop: threading.Event, trigger: threading.Event | None = None) -> None:
-        """Pass after pass until `stop` is set: every `interval` (+/- `jitter`) seconds, or sooner
-        when `trigger` is set (an address change), but never two passes within `debounce`."""
+        """Pass after pass until `stop` is set: every `interval` (+/- `jitter`) seconds, sooner when
+        an update held back (backoff, min_update_interval) becomes due or `trigger` is set (an
+        address change), but never two passes within `debounce`."""
         settings = self.config.settings
         trigger = trigger or threading.Event()
         while not stop.is_set():
             started = time.monotonic()
             trigger.clear()
-            self.run_once()
+            result = self.run_once()
             wait = settings["interval"] + (self.rand() * 2 - 1) * settings["jitter"]
+            if result.due is not None:  # a held-back update is tried when it is due, not a poll later
+                wait = min(wait, result.due - self.clock() + 1)
             next_at = started + max(wait, settings["debounce"])
             while not stop.is_set():
                 left = next_at - time.monotonic()
@@ -321,6 +330,7 @@ class Agent:
                     break
                 if trigger.wait(min(left, 1.0)):
                     earliest = started + settings["debounce"]
+                    self.log("triggered: an address or route changed")
                     stop.wait(max(0.0, earliest - time.monotonic()))
                     break
 

@@ -111,5 +111,5 @@ def test_the_service_runs_until_sigterm(tmp_path: Path) -> None:
             process.kill()
             process.wait()
     assert process.returncode == 0, err
-    assert lines[0] == "started: 1 name(s), poll every 300 s"
+    assert lines[0] == "started: 1 name(s), poll every 300 s, events: netlink"
     assert out.strip().splitlines()[-1] == "stopped: agent exiting"

@@ -221,3 +221,23 @@ def _wait_for(condition, timeout: float = 5.0) -> None:
     while not condition():
         assert time.monotonic() < ends, "timed out"
         time.sleep(0.01)
+
+
+def test_the_loop_tries_a_held_back_update_when_it_is_due(tmp_path: Path) -> None:
+    h = Harness(tmp_path, basic_config())
+    h.agent.clock = time.time
+    h.agent.config.settings.update(interval=30, jitter=0, debounce=0.05, min_update_interval=1.0)
+    stop, trigger = threading.Event(), threading.Event()
+    thread = threading.Thread(target=h.agent.run_forever, args=(stop, trigger))
+    thread.start()
+    try:
+        _wait_for(lambda: len(SERVICES["a"].updates) == 1)
+        SERVICES["a"].dns.clear()  # gone again right after the update
+        trigger.set()
+        _wait_for(lambda: any(line.startswith("backing off: gw.dyn.test via a: last update") for line in h.lines))
+        started = time.monotonic()
+        _wait_for(lambda: len(SERVICES["a"].updates) == 2)
+        assert time.monotonic() - started < 5  # at the end of min_update_interval, not at the next poll (30 s)
+    finally:
+        stop.set()
+        thread.join(5)
