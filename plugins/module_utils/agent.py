@@ -28,7 +28,7 @@ from .agent_config import OWNERSHIP_KEY, RTYPES, AgentConfig, AgentName, AgentPr
 from .agent_detect import Detected, detect_all
 from .agent_lookup import AuthoritativeLookup, zone_servers
 from .agent_state import AgentState, EntryState, backoff_delay, load_state, save_state
-from .errors import FleetDNSError, PlanConflictError, ProviderError, shorten
+from .errors import FleetDNSError, ProviderError, shorten
 from .ownership import ZoneState
 from .plan import Intent, Wording, plan_zone
 from .providers import provider_class
@@ -412,6 +412,3 @@ def _shown(addresses: dict[str, str]) -> str:
 
 def _shown_sets(answers: dict[str, frozenset[str]]) -> str:
     return ", ".join(f"{rtype} {' '.join(sorted(v)) or 'nothing'}" for rtype, v in sorted(answers.items()))
-
-
-__all__ = ["Agent", "NotRegisteredError", "PassResult", "PlanConflictError", "VerifyError", "forbids_retry", "status"]
