@@ -19,6 +19,7 @@ import json
 import random
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from typing import Any
 from .agent_config import OWNERSHIP_KEY, RTYPES, AgentConfig, AgentName, AgentProvider
 from .agent_detect import Detected, detect_all
 from .agent_lookup import AuthoritativeLookup, zone_servers
-from .agent_state import AgentState, EntryState, backoff_delay, load_state, save_state
+from .agent_state import AgentState, EntryState, backoff_delay, entry_key, load_state, save_state
 from .errors import FleetDNSError, ProviderError, shorten
 from .ownership import ZoneState
 from .plan import Intent, Wording, plan_zone
@@ -203,6 +204,9 @@ class Agent:
             self._verify(name, wanted, lookup, where)
         except FleetDNSError as exc:
             return self._failed(entry, where, name, provider, exc, self.clock())
+        except OSError as exc:  # a local file (zone file, key) or the network, outside a provider's own errors
+            failure = ProviderError(f"provider '{provider.name}': {exc.strerror or exc}")
+            return self._failed(entry, where, name, provider, failure, self.clock())
         entry.confirmed(wanted, self.clock(), verified=True)
         self.log(f"verified: {where}: the authoritative servers answer {_shown(wanted)}")
         return Outcome(name.name, provider.name, UPDATED)
@@ -305,8 +309,9 @@ class Agent:
         try:
             with urllib.request.urlopen(request, timeout=5) as response:
                 response.read(1024)
-        except (OSError, ValueError) as exc:
-            self.log(f"failed: webhook {shorten(self.redactor.scrub(url))}: {exc}")
+        except (OSError, ValueError) as exc:  # the URL may hold a token: only its host is named
+            what = shorten(self.redactor.scrub(str(exc)))
+            self.log(f"failed: webhook to {urllib.parse.urlsplit(url).hostname}: {what}")
 
     # ---- the long-running mode
 
@@ -319,7 +324,12 @@ class Agent:
         while not stop.is_set():
             started = time.monotonic()
             trigger.clear()
-            result = self.run_once()
+            try:
+                result = self.run_once()
+            except Exception as exc:  # a service outlives one bad pass; the next poll tries again
+                what = f"{type(exc).__name__}: {shorten(self.redactor.scrub(str(exc)))}"
+                self.log(f"failed: the pass ended early ({what})")
+                result = PassResult()
             wait = settings["interval"] + (self.rand() * 2 - 1) * settings["jitter"]
             if result.due is not None:  # a held-back update is tried when it is due, not a poll later
                 wait = min(wait, result.due - self.clock() + 1)
@@ -386,7 +396,7 @@ def status(config: AgentConfig, now: float) -> tuple[list[StatusLine], int]:
     lines = []
     for name in config.names:
         for provider in name.providers:
-            entry = state.entries.get(f"{name.name} {provider}") or EntryState()
+            entry = state.entries.get(entry_key(name.name, provider)) or EntryState()
             if entry.stopped:
                 kind = "stopped"
             elif entry.last_error_at is not None and (entry.last_checked or 0) < entry.last_error_at:

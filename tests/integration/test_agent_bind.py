@@ -209,3 +209,13 @@ def test_one_provider_down_does_not_stop_another(bind: Any, tmp_path: Path, caps
     assert main(["agent", "--config", str(config), "--status"]) == 2
     status = capsys.readouterr().out
     assert "host1.example.test via down: failing" in status and "host1.example.test via lab: ok" in status
+
+
+def test_a_name_never_registered_is_reported_not_created(
+    bind: Any, tmp_path: Path, updates: list[int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = bind.axfr_text()
+    assert main(["agent", "--config", str(write_config(tmp_path, bind)), "--once"]) == 2
+    out = capsys.readouterr().out
+    assert "host1.example.test. A is not registered to owner 'fleet-main' (no ownership marker)" in out
+    assert updates == [] and bind.axfr_text() == before

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import http.server
+import json
 import threading
 import time
 from pathlib import Path
@@ -17,6 +19,7 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.agent import (
     UNCHANGED,
     UPDATED,
     Agent,
+    PassResult,
     forbids_retry,
     status,
 )
@@ -31,6 +34,7 @@ from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils.agent_fak
     fake_services,
     write_config,
 )
+from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils.public_ip_fakes import closed_port
 
 pytestmark = pytest.mark.usefixtures("fake_services")
 NAME = "gw.dyn.test."
@@ -241,3 +245,72 @@ def test_the_loop_tries_a_held_back_update_when_it_is_due(tmp_path: Path) -> Non
     finally:
         stop.set()
         thread.join(5)
+
+
+class _Hooks(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+
+def webhook(servers: list) -> tuple[str, list[dict]]:
+    received: list[dict] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            """Quiet."""
+
+    server = _Hooks(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    class Closer:
+        def close(self) -> None:
+            server.shutdown()
+            server.server_close()
+
+    servers.append(Closer())
+    return f"http://127.0.0.1:{server.server_address[1]}/hook?token=hook-token-123", received
+
+
+def test_the_webhook_hears_of_updates_and_failures_without_secrets(tmp_path: Path, servers: list) -> None:
+    url, received = webhook(servers)
+    h = Harness(tmp_path, basic_config(webhook=url))
+    SERVICES["b"].answer = "badauth"
+    h.run()
+    assert received[0] == {"event": "updated", "name": NAME, "provider": "a", "addresses": {"A": "8.8.8.8"}}
+    assert received[1]["event"] == "failed" and received[1]["provider"] == "b"
+    assert SECRET not in received[1]["error"] and "password=********" in received[1]["error"]
+
+
+def test_an_unreachable_webhook_is_logged_without_its_url(tmp_path: Path) -> None:
+    h = Harness(tmp_path, basic_config(webhook=f"http://127.0.0.1:{closed_port()}/hook?token=hook-token-123"))
+    assert h.run() == {"a": UPDATED, "b": UPDATED}
+    failures = [line for line in h.lines if line.startswith("failed: webhook to 127.0.0.1:")]
+    assert len(failures) == 2 and all("hook-token-123" not in line for line in h.lines)
+
+
+def test_the_loop_survives_a_pass_that_breaks(tmp_path: Path) -> None:
+    h = Harness(tmp_path, basic_config())
+    h.agent.config.settings.update(interval=0.2, jitter=0, debounce=0.05)
+    calls = []
+
+    def broken():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError(f"bug while holding {SECRET}")
+        return PassResult()
+
+    h.agent.run_once = broken  # type: ignore[method-assign]
+    stop = threading.Event()
+    thread = threading.Thread(target=h.agent.run_forever, args=(stop,))
+    thread.start()
+    try:
+        _wait_for(lambda: len(calls) >= 2)
+    finally:
+        stop.set()
+        thread.join(5)
+    assert h.lines[0] == "failed: the pass ended early (RuntimeError: bug while holding ********)"
