@@ -113,3 +113,25 @@ def test_the_service_runs_until_sigterm(tmp_path: Path) -> None:
     assert process.returncode == 0, err
     assert lines[0] == "started: 1 name(s), poll every 300 s, events: netlink"
     assert out.strip().splitlines()[-1] == "stopped: agent exiting"
+
+
+def test_the_readme_example_on_the_demo_zone_files(tmp_path: Path) -> None:
+    """The README's zero-credential example, as written there, on what `make demo` leaves."""
+    demo = tmp_path / "demo"
+    subprocess.run([str(ROOT / "scripts" / "demo"), str(demo)], check=True, capture_output=True, timeout=300)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("cat > agent.json <<'EOF'\n", 1)[1]
+    config, rest = block.split("\nEOF\n", 1)
+    expected = [line[2:] for line in rest.split("```", 1)[0].splitlines() if line.startswith("# ")]
+    (demo / "agent.json").write_text(config + "\n", encoding="utf-8")
+    (demo / "agent.json").chmod(0o600)
+
+    result = fleetdns("agent", "--config", str(demo / "agent.json"), "--once")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == expected
+    plan = subprocess.run(
+        [sys.executable, "-m", "fleetdns", "plan", "-i", "hosts.yml", "--detailed-exitcode"],
+        capture_output=True, text=True, timeout=120, check=False, cwd=demo,
+    )  # fmt: skip
+    assert plan.returncode == 0, plan.stdout + plan.stderr  # the agent's address is no change for the inventory
