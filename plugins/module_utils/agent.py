@@ -201,6 +201,8 @@ class Agent:
                 entry.updates += 1
                 self.log(f"updated: {where}: {_shown(wanted)} (was {_shown_sets(before)})")
                 self._notify("updated", name, provider, wanted, None)
+            else:
+                self.log(f"unchanged: {where}: the provider already holds {_shown(wanted)}; verifying")
             self._verify(name, wanted, lookup, where)
         except FleetDNSError as exc:
             return self._failed(entry, where, name, provider, exc, self.clock())

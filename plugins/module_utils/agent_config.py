@@ -129,10 +129,10 @@ def default_state_path(config_path: str) -> str:
     return base + ".state.json"
 
 
-def load_agent_config(path: str, check_mode: bool = True) -> AgentConfig:
+def load_agent_config(path: str, check_permissions: bool = True) -> AgentConfig:
     """Read and validate the config file; ConfigError (every problem, located) when it is not usable.
 
-    `check_mode` also refuses a file that group or others may read (on POSIX systems)."""
+    `check_permissions` also refuses a file that group or others may read (on POSIX systems)."""
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
@@ -144,7 +144,7 @@ def load_agent_config(path: str, check_mode: bool = True) -> AgentConfig:
             [Problem(f"cannot read {path}: {exc.strerror or exc}", "", "check the --config path")]
         ) from None
     problems = ProblemList()
-    if check_mode and os.name == "posix" and info.st_mode & 0o077:
+    if check_permissions and os.name == "posix" and info.st_mode & 0o077:
         problems.add(
             f"{path} may be read by group or others (mode {stat.S_IMODE(info.st_mode):04o}); it holds credentials",
             "",

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.rfc2136 import Rfc2136Provider
 from ansible_collections.fleetdns.ddns.plugins.module_utils.record_task import RecordTask, run_task
-from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils.public_ip_fakes import closed_port
+from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils.public_ip_fakes import (
+    DnsBehaviour,
+    DnsResponder,
+    closed_port,
+)
 
 from fleetdns.cli import main
 
@@ -219,3 +224,28 @@ def test_a_name_never_registered_is_reported_not_created(
     out = capsys.readouterr().out
     assert "host1.example.test. A is not registered to owner 'fleet-main' (no ownership marker)" in out
     assert updates == [] and bind.axfr_text() == before
+
+
+def test_a_lagging_server_is_waited_for_and_nothing_is_sent_twice(
+    bind: Any, tmp_path: Path, updates: list[int], servers: list, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The primary already holds the address, a secondary still answers the old one: the agent sends
+    nothing to the primary and verifies until the secondary catches up."""
+    register(bind, "host1.example.test")
+    bind.nsupdate("update add host1.example.test. 60 A 8.8.4.4")
+    secondary = DnsResponder(DnsBehaviour(["192.0.2.1"]))
+    servers.append(secondary)
+    config = write_config(tmp_path, bind)
+    data = json.loads(config.read_text(encoding="utf-8"))
+    data["providers"]["lab"]["verify_servers"] = [f"{bind.host}:{bind.port}", f"{secondary.host}:{secondary.port}"]
+    config.write_text(json.dumps(data), encoding="utf-8")
+    catch_up = threading.Timer(1.0, lambda: setattr(secondary.behaviour, "values", ["8.8.4.4"]))
+    catch_up.start()
+    try:
+        assert main(["agent", "--config", str(config), "--once"]) == 0
+    finally:
+        catch_up.cancel()
+    out = capsys.readouterr().out
+    assert "unchanged: host1.example.test via lab: the provider already holds A 8.8.4.4; verifying" in out
+    assert "verified: host1.example.test via lab" in out
+    assert updates == []
