@@ -15,12 +15,10 @@ stopped), scrubbed of every secret of the config file.
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +26,7 @@ from typing import Any
 from .agent_config import OWNERSHIP_KEY, RTYPES, AgentConfig, AgentName, AgentProvider
 from .agent_detect import Detected, detect_all
 from .agent_lookup import AuthoritativeLookup, zone_servers
+from .agent_notify import NotifyError, post_json
 from .agent_state import AgentState, EntryState, backoff_delay, entry_key, load_state, save_state
 from .errors import FleetDNSError, ProviderError, shorten
 from .ownership import ZoneState
@@ -305,14 +304,10 @@ class Agent:
         body = {"event": event, "name": name.name, "provider": provider.name, "addresses": addresses}
         if error:
             body["error"] = error
-        request = urllib.request.Request(
-            url, json.dumps(body).encode(), {"Content-Type": "application/json"}, method="POST"
-        )
         try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                response.read(1024)
-        except (OSError, ValueError) as exc:  # the URL may hold a token: only its host is named
-            what = shorten(self.redactor.scrub(str(exc)))
+            post_json(url, body)
+        except NotifyError as exc:  # the URL may hold a token: only its host is named
+            what = self.redactor.scrub(str(exc))
             self.log(f"failed: webhook to {urllib.parse.urlsplit(url).hostname}: {what}")
 
     # ---- the long-running mode

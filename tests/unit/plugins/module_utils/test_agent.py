@@ -26,16 +26,17 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.agent import (
 from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_config import load_agent_config
 from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_state import load_state
 from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import FleetDNSError, ProviderError
-from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils.agent_fakes import (  # noqa: F401 - fixture
+from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils import agent_fakes
+from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils.agent_fakes import (
     SECRET,
     SERVICES,
     basic_config,
     fake_provider,
-    fake_services,
     write_config,
 )
 from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils.public_ip_fakes import closed_port
 
+fake_services = agent_fakes.fake_services  # the fixture, used through pytestmark
 pytestmark = pytest.mark.usefixtures("fake_services")
 NAME = "gw.dyn.test."
 

@@ -9,14 +9,15 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_config import 
     load_agent_config,
 )
 from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import ConfigError
-from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils.agent_fakes import (  # noqa: F401 - fixture
+from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils import agent_fakes
+from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils.agent_fakes import (
     SECRET,
     basic_config,
     fake_provider,
-    fake_services,
     write_config,
 )
 
+fake_services = agent_fakes.fake_services  # the fixture, used through pytestmark
 pytestmark = pytest.mark.usefixtures("fake_services")
 
 

@@ -103,7 +103,7 @@ def test_the_kinds_and_their_abstract_methods() -> None:
         OPTIONS: ClassVar[dict[str, Option]] = {}
 
     with pytest.raises(TypeError, match="update"):
-        Incomplete("x", {})  # type: ignore[abstract]
+        Incomplete("x", {})  # type: ignore[abstract]  # pylint: disable=abstract-class-instantiated
 
     class HalfZone(ZoneProvider):
         TYPE = "half"
@@ -113,7 +113,7 @@ def test_the_kinds_and_their_abstract_methods() -> None:
             return None
 
     with pytest.raises(TypeError, match="apply"):
-        HalfZone("x", {})  # type: ignore[abstract]
+        HalfZone("x", {})  # type: ignore[abstract]  # pylint: disable=abstract-class-instantiated
 
 
 def test_option_checks_are_reported_by_declared_problems() -> None:

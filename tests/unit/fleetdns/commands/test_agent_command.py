@@ -8,16 +8,17 @@ from pathlib import Path
 
 import pytest
 from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_state import AgentState, save_state
-from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils.agent_fakes import (  # noqa: F401 - fixture
+from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils import agent_fakes
+from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils.agent_fakes import (
     SECRET,
     basic_config,
-    fake_services,
     write_config,
 )
 
 from fleetdns import cli
 from fleetdns.commands import agent as agent_command
 
+fake_services = agent_fakes.fake_services  # the fixture, used through pytestmark
 pytestmark = pytest.mark.usefixtures("fake_services")
 
 
