@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import socket
 import struct
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -40,3 +42,22 @@ def test_a_sandbox_refusing_netlink_means_polling_only(monkeypatch: pytest.Monke
 
     monkeypatch.setattr(agent_platform.socket, "socket", refuse)
     assert address_watcher(threading.Event()) is None
+
+
+POSIX_ONLY = ("fcntl", "termios", "pwd", "grp", "resource", "syslog", "pty", "tty")
+
+
+def test_the_agent_imports_without_posix_only_modules() -> None:
+    """What Windows lacks cannot be imported at module level by the agent or its command."""
+    code = (
+        "import sys\n"
+        f"for name in {POSIX_ONLY!r}:\n"
+        "    sys.modules[name] = None\n"
+        "import importlib\n"
+        "for name in ('agent', 'agent_config', 'agent_detect', 'agent_lookup', 'agent_notify', 'agent_platform',\n"
+        "             'agent_state', 'jsonlocate'):\n"
+        "    importlib.import_module('ansible_collections.fleetdns.ddns.plugins.module_utils.' + name)\n"
+        "import fleetdns.commands.agent\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
