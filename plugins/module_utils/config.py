@@ -193,12 +193,17 @@ def validate(all_vars: dict[str, Any], hosts: dict[str, dict[str, Any]], locate:
 
 
 def validate_provider(
-    settings: Any, path: str = "provider", name: str = "", update_only: bool = False
+    settings: Any,
+    path: str = "provider",
+    name: str = "",
+    update_only: bool = False,
+    locate: Locate | None = None,
 ) -> ProviderConfig:
-    """One provider entry, checked exactly as an entry of fleetdns_providers; problems name `path`,
-    the provider's own messages call it `name` (default: `path`). An update-only provider is refused
-    unless the front can use one (`update_only`: dns_record can, for one name's addresses)."""
-    check = _Checker(None)
+    """One provider entry, checked exactly as an entry of fleetdns_providers; problems name `path`
+    (and the position `locate` gives), the provider's own messages call it `name` (default: `path`).
+    An update-only provider is refused unless the front can use one (`update_only`: dns_record can,
+    for one name's addresses; so can the agent)."""
+    check = _Checker(locate)
     config = _provider(path, settings, path, check)
     if config is not None and not update_only and zone_provider_class(config.type) is None:
         check.add(

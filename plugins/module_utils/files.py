@@ -52,7 +52,10 @@ def write_text(path: str, text: str, mode: int | None = None) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
-            os.fchmod(handle.fileno(), bits)
+            if hasattr(os, "fchmod"):
+                os.fchmod(handle.fileno(), bits)
+            else:  # Windows before Python 3.13: only the read-only bit exists there
+                os.chmod(temp, bits)
             os.fsync(handle.fileno())
         os.replace(temp, target)
     except BaseException:

@@ -17,6 +17,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from ansible_collections.fleetdns.ddns.plugins.module_utils.record_task import RecordTask, run_task
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE = ROOT / "plugins" / "module_utils"
@@ -91,3 +92,40 @@ def test_cli_without_controller_extras_names_them(device_path: Path) -> None:
     assert "internal error" not in result.stderr
     assert "pip install 'fleetdns[controller]'" in result.stderr
     assert "needs PyYAML, jinja2, ansible-core," in result.stderr
+
+
+def test_the_agent_runs_a_pass_with_device_libraries_only(device_path: Path, tmp_path: Path) -> None:
+    """`fleetdns agent --once` on zone files (no server, no credentials), as on a small device: the
+    name is updated, a second pass finds nothing to do, and no controller library was imported."""
+    zones = tmp_path / "zones"
+    files = {"type": "zonefile", "directory": str(zones)}
+    run_task(RecordTask(files, "example.test", [], owner="fleet-main", device_names=["gw.example.test"]))
+    config = tmp_path / "agent.json"
+    config.write_text(
+        json.dumps(
+            {
+                "owner": "fleet-main",
+                "names": [{"name": "gw.example.test", "providers": ["files"]}],
+                "providers": {"files": {**files, "zone": "example.test"}},
+                "detect": {"ipv4": {"static": "8.8.8.8"}, "ipv6": False},
+            }
+        ),
+        encoding="utf-8",
+    )
+    config.chmod(0o600)
+    code = (
+        "from fleetdns.cli import main\n"
+        "import json\n"
+        f"first = main(['agent', '--config', {str(config)!r}, '--once'])\n"
+        f"second = main(['agent', '--config', {str(config)!r}, '--once'])\n"
+        f"loaded = sorted(m for m in sys.modules if m.split('.')[0] in {CONTROLLER_LIBRARIES!r})\n"
+        "print(json.dumps([first, second, loaded]))\n"
+    )
+    result = _run_isolated(device_path, code)
+    assert result.returncode == 0, result.stderr
+    *log, summary = result.stdout.strip().splitlines()
+    assert json.loads(summary) == [0, 0, []]
+    assert "updated: gw.example.test via files: A 8.8.8.8 (was A nothing)" in log
+    assert "unchanged: gw.example.test via files: already published: A 8.8.8.8" in log
+    text = (zones / "example.test.zone").read_text(encoding="utf-8")
+    assert "8.8.8.8" in text

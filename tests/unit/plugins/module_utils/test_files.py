@@ -69,3 +69,12 @@ def test_a_failed_write_leaves_the_old_contents_and_no_temp_file(tmp_path: Path)
     with pytest.raises(UnicodeEncodeError):
         write_text(str(path), "\udcff cannot be encoded")
     assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["plan.json"]
+
+
+def test_without_fchmod_the_mode_is_set_by_path(tmp_path, monkeypatch) -> None:
+    """Windows' Python 3.11 has no os.fchmod; the agent's state file is written there too."""
+    monkeypatch.delattr(os, "fchmod")
+    target = tmp_path / "state.json"
+    write_text(str(target), "{}\n", mode=0o600)
+    assert target.read_text(encoding="utf-8") == "{}\n"
+    assert oct(target.stat().st_mode & 0o777) == "0o600"

@@ -1,0 +1,109 @@
+"""The agent's address detection: IPv4 and IPv6 independently, each from a static address, a user's
+command, or several public_ip sources that must agree; and the one rule that keeps a non-global
+address (private, loopback, link-local, CGNAT, documentation, ...) out of public DNS.
+
+The command source runs a program through `command_runner`, which the front sets (the CLI passes
+its subprocess runner): engine modules start no processes themselves.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .agent_config import FamilyDetect
+from .errors import shorten
+from .public_ip import PublicIPError, detect
+
+CommandRunner = Callable[[list[str], float], tuple[int, str]]  # (argv, timeout) -> (exit code, output)
+command_runner: CommandRunner | None = None
+
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_DOCUMENTATION = tuple(
+    ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32", "3fff::/20")
+)
+
+
+@dataclass(frozen=True)
+class Detected:
+    """One family's outcome: the address to publish (or None), how it was found, why there is none."""
+
+    family: int
+    address: str | None
+    how: str
+    error: str | None = None
+
+
+def non_global_reason(text: str) -> str | None:
+    """Why `text` must not be published in public DNS (None when it is a global address)."""
+    address = ipaddress.ip_address(text)
+    if address.is_loopback:
+        return "a loopback address"
+    if address.is_link_local:
+        return "a link-local address"
+    if address.version == 4 and address in _CGNAT:
+        return "a carrier-grade NAT address (100.64.0.0/10): the public address is the carrier's"
+    if any(address.version == n.version and address in n for n in _DOCUMENTATION):
+        return "a documentation address"
+    if address.is_multicast or address.is_unspecified or address.is_reserved:
+        return "not a unicast address"
+    if address.is_private:
+        return "a private address"
+    if not address.is_global:
+        return "not a global address"
+    return None
+
+
+def detect_family(spec: FamilyDetect, allow_non_global: bool = False) -> Detected:
+    """The address of one family to publish; never raises (a failure is `error`)."""
+    if spec.static is not None:
+        found, how, error = spec.static, "static", None
+    elif spec.command:
+        found, error = _from_command(spec)
+        how = f"command {spec.command[0]}"
+    else:
+        how = "sources " + ",".join(dict.fromkeys(s.name for s in spec.sources))
+        try:
+            found, error = detect(spec.sources, spec.family, spec.timeout, spec.quorum).address, None
+        except PublicIPError as exc:
+            found, error = None, str(exc)
+    if found is None:
+        return Detected(spec.family, None, how, error)
+    reason = non_global_reason(found)
+    if reason and not allow_non_global:
+        return Detected(
+            spec.family,
+            None,
+            how,
+            f"{found} is {reason}; not published (set allow_non_global: true for LAN-only DNS)",
+        )
+    return Detected(spec.family, found, how)
+
+
+def detect_all(detect_specs: dict[int, FamilyDetect], allow_non_global: bool = False) -> dict[int, Detected]:
+    return {family: detect_family(spec, allow_non_global) for family, spec in sorted(detect_specs.items())}
+
+
+def _from_command(spec: FamilyDetect) -> tuple[str | None, str | None]:
+    """The one address the command printed (first word of its first non-empty line)."""
+    if command_runner is None:
+        return None, "command sources need a front that can run programs (the fleetdns CLI)"
+    try:
+        code, output = command_runner(list(spec.command), spec.timeout)
+    except TimeoutError:
+        return None, f"{spec.command[0]} ran past {spec.timeout:g} s"
+    except OSError as exc:
+        return None, f"cannot run {spec.command[0]}: {exc.strerror or exc}"
+    if code != 0:
+        return None, f"{spec.command[0]} exited with {code}: {shorten(output)}"
+    words = output.split()
+    if not words:
+        return None, f"{spec.command[0]} printed nothing"
+    try:
+        address = ipaddress.ip_address(words[0].strip("[]"))
+    except ValueError:
+        return None, f"{spec.command[0]} printed {shorten(words[0])!r}, which is not an IP address"
+    if address.version != spec.family:
+        return None, f"{spec.command[0]} printed {address}, an IPv{address.version} address, for IPv{spec.family}"
+    return str(address), None
