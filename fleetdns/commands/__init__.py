@@ -4,7 +4,8 @@ the inventory.
 A command is one module in this package that defines NAME (the word typed), ORDER (its place in
 --help), `add_parser(subparsers, parents)` and `run(ctx) -> exit code` (COMMAND_PARTS); modules
 named `_*` are helpers; LONG_RUNNING = True keeps the cyclic garbage collector on while it runs.
-Adding a command is adding that file.
+Adding a command is adding that file; it imports what only it needs inside `run`, since every
+CLI start imports every command module.
 
 Validation always runs first and completely; a command reads or changes DNS only after it passed.
 """

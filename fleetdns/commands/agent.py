@@ -17,14 +17,12 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from ansible_collections.fleetdns.ddns.plugins.module_utils import agent_detect
-from ansible_collections.fleetdns.ddns.plugins.module_utils.agent import Agent, status
-from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_config import AgentConfig, load_agent_config
-from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_platform import address_watcher
-
-from ..process import run_command
 from . import Context
+
+if TYPE_CHECKING:  # the engine is imported when the command runs, not whenever the CLI starts
+    from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_config import AgentConfig
 
 NAME = "agent"
 ORDER = 10
@@ -62,6 +60,13 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
 
 
 def run(ctx: Context) -> int:
+    from ansible_collections.fleetdns.ddns.plugins.module_utils import agent_detect
+    from ansible_collections.fleetdns.ddns.plugins.module_utils.agent import Agent
+    from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_config import load_agent_config
+    from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_platform import address_watcher
+
+    from ..process import run_command
+
     args = ctx.args
     config = load_agent_config(args.config)
     ctx.redactor.add(*config.secrets)
@@ -102,6 +107,8 @@ def _logger(ctx: Context) -> Callable[[str], None]:
 
 
 def _status(ctx: Context, config: AgentConfig) -> int:
+    from ansible_collections.fleetdns.ddns.plugins.module_utils.agent import status
+
     lines, code = status(config, time.time())
     if ctx.args.json:
         ctx.out.result(json.dumps({"exit_code": code, "entries": [line.to_dict() for line in lines]}, indent=2))

@@ -291,8 +291,8 @@ class _Planner:
 
     def _present(self, key: RecordKey, want: RecordSet, have: RecordSet | None, owned: bool) -> None:
         mode = self.intent.on_existing
-        label = self._label(key)
-        if have is not None:
+        if have is not None and (mode != "replace" or (have.ttl != want.ttl and key in self.intent.ttl_kept)):
+            label = self._label(key)
             ttl = have.ttl if key in self.intent.ttl_kept else want.ttl
             values = have.values | want.values if mode == "keep" else want.values
             if mode == "keep" and key[1] in SINGLE_VALUE_TYPES and len(values) > 1:
@@ -316,14 +316,14 @@ class _Planner:
             self._add("adopt", key, have, want, False, True)
         elif have == want:
             self.notes.append(
-                f"{label} exists as {self.words.wanted} but is not owned; left as is ({self.words.adopt} takes "
-                "ownership)"
+                f"{self._label(key)} exists as {self.words.wanted} but is not owned; left as is "
+                f"({self.words.adopt} takes ownership)"
             )
         elif mode == "keep":
             self._add("update", key, have, want, False, False)
         else:
             self.conflicts.append(
-                f"{label} exists with other values ({values_summary(have)}) and is not owned by fleetdns; "
+                f"{self._label(key)} exists with other values ({values_summary(have)}) and is not owned by fleetdns; "
                 f"remove it,{'' if self.words.other_ways else ' or'} {self.words.set_adopt} to take it over"
                 f"{self.words.other_ways}"
             )

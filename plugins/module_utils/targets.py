@@ -49,9 +49,9 @@ def check_targets(
         return changed[key] if key in changed else current.get(key)
 
     devices = set(device_names)
-    keys = current.keys() | changed.keys()
-    names = {name for name, _rtype in keys if after((name, _rtype)) is not None}
-    delegated = {name for name, rtype in keys if rtype == "NS" and name != zone and after((name, rtype))}
+    # Only record sets that point somewhere are walked (a zone of 10,000 A records has none).
+    pointing = sorted(key for key in current.keys() | changed.keys() if key[1] in TARGET_FIELD)
+    delegated = {name for name, rtype in pointing if rtype == "NS" and name != zone and after((name, rtype))}
     lost = {name for (name, rtype), rrset in changed.items() if rrset is None and rtype in ADDRESS_TYPES}
 
     def addressed(name: str) -> bool:
@@ -59,9 +59,9 @@ def check_targets(
 
     findings = TargetFindings()
     losing: dict[str, list[str]] = {}
-    for key in sorted(keys):
+    for key in pointing:
         rrset = after(key)
-        if rrset is None or key[1] not in TARGET_FIELD:
+        if rrset is None:
             continue
         for target in _targets(rrset, TARGET_FIELD[key[1]]):
             if not _inside(target, zone) or addressed(target):
@@ -94,7 +94,14 @@ def check_targets(
         for name in sorted(losing)
     )
     if complete:
-        findings.warnings.extend(_dangling_aliases(changed, zone, lambda name: name in names or name in devices))
+        names: set[str] = set()
+
+        def holds_data(name: str) -> bool:
+            if not names:  # built on the first CNAME into the zone only
+                names.update(key[0] for key in current.keys() | changed.keys() if after(key) is not None)
+            return name in devices or name in names
+
+        findings.warnings.extend(_dangling_aliases(changed, zone, holds_data))
     return findings
 
 
