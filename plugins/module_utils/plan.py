@@ -309,18 +309,18 @@ class _Planner:
             want = RecordSet(want.name, want.type, ttl, values)
         if owned:
             if have != want:
-                self._add("update" if have else "create", key, have, want, True, True)
+                self._add("update" if have else "create", key, have, want, owned_before=True, owned_after=True)
         elif have is None:
-            self._add("create", key, None, want, False, True)
+            self._add("create", key, None, want, owned_before=False, owned_after=True)
         elif self.intent.adopt:
-            self._add("adopt", key, have, want, False, True)
+            self._add("adopt", key, have, want, owned_before=False, owned_after=True)
         elif have == want:
             self.notes.append(
                 f"{self._label(key)} exists as {self.words.wanted} but is not owned; left as is "
                 f"({self.words.adopt} takes ownership)"
             )
         elif mode == "keep":
-            self._add("update", key, have, want, False, False)
+            self._add("update", key, have, want, owned_before=False, owned_after=False)
         else:
             self.conflicts.append(
                 f"{self._label(key)} exists with other values ({values_summary(have)}) and is not owned by fleetdns; "
@@ -331,9 +331,9 @@ class _Planner:
     def _absent(self, key: RecordKey, want: RecordSet, have: RecordSet | None, owned: bool) -> None:
         if not want.values:  # the whole record set
             if owned:
-                self._add("delete", key, have, None, True, False)
+                self._add("delete", key, have, None, owned_before=True, owned_after=False)
             elif have is not None and self.intent.adopt:
-                self._add("delete", key, have, None, False, False)
+                self._add("delete", key, have, None, owned_before=False, owned_after=False)
             elif have is not None:
                 self.conflicts.append(
                     f"{self._label(key)} is not owned by fleetdns; {self.words.set_adopt} to delete it anyway, "
@@ -344,7 +344,14 @@ class _Planner:
             return
         remaining = have.values - want.values
         after = RecordSet(have.name, have.type, have.ttl, remaining) if remaining else None
-        self._add("update" if after else "delete", key, have, after, owned, owned and after is not None)
+        self._add(
+            "update" if after else "delete",
+            key,
+            have,
+            after,
+            owned_before=owned,
+            owned_after=owned and after is not None,
+        )
 
     def _register(self) -> None:
         """Device names (the A/AAAA a host's agent sets) follow the rules of declared record sets: one
@@ -363,9 +370,9 @@ class _Planner:
                 continue
             have = self.current.records.get(key)
             if have is None:
-                self._add("register", key, None, None, False, True)
+                self._add("register", key, None, None, owned_before=False, owned_after=True)
             elif self.intent.adopt:
-                self._add("adopt", key, have, have, False, True)
+                self._add("adopt", key, have, have, owned_before=False, owned_after=True)
             else:
                 self.conflicts.append(
                     f"{self._label(key)} exists ({values_summary(have)}) and is not owned by fleetdns, but "
@@ -379,12 +386,19 @@ class _Planner:
         listed = self.intent.wanted.keys() | self.intent.registered
         for key, holder in self.current.owners.items():
             if holder == self.owner and key not in listed:
-                self._add("delete", key, self.current.records.get(key), None, True, False)
+                self._add("delete", key, self.current.records.get(key), None, owned_before=True, owned_after=False)
 
     def _add(
-        self, action: str, key: RecordKey, before: RecordSet | None, after: RecordSet | None, was: bool, will: bool
+        self,
+        action: str,
+        key: RecordKey,
+        before: RecordSet | None,
+        after: RecordSet | None,
+        *,
+        owned_before: bool,
+        owned_after: bool,
     ) -> None:
-        self.changes.append(Change(action, *key, before, after, was, will))
+        self.changes.append(Change(action, *key, before, after, owned_before=owned_before, owned_after=owned_after))
 
     def _cname_conflicts(self) -> list[str]:
         """A CNAME beside other data after the plan (RFC 1034 §3.6.2), at a name the plan writes: a

@@ -404,7 +404,15 @@ def _run_update(task: RecordTask, prepared: Prepared, check_mode: bool) -> TaskR
         ttl = prepared.wanted[(name, rtype)].ttl
         old = RecordSet(name, rtype, ttl, before[rtype]) if before.get(rtype) else None
         changes.append(
-            Change("update" if old else "create", name, rtype, old, RecordSet(name, rtype, ttl, values), False, False)
+            Change(
+                "update" if old else "create",
+                name,
+                rtype,
+                old,
+                RecordSet(name, rtype, ttl, values),
+                owned_before=False,
+                owned_after=False,
+            )
         )
     return TaskResult(prepared.zone, changes, notes, warnings, bool(changes) and not check_mode)
 

@@ -1,7 +1,7 @@
 """Plan rendering: terraform-like text (optionally coloured), JSON, and Markdown for PR comments.
 
-Pure functions over plan data, so the CLI, the modules and the agent print plans the same way.
-Every renderer reads the same per-change line model (`change_lines`), so text and Markdown agree.
+Pure functions over plan data (the CLI prints plans with them); every renderer reads the same
+per-change line model (`change_lines`), so text and Markdown agree.
 """
 
 from __future__ import annotations
