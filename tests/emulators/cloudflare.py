@@ -56,7 +56,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from .cloudflare_store import ApiError, Store, Zone, build_record, new_id
-from .tls import make_test_ca
+from .listeners import Listeners
 
 API_BASE = "/client/v4"
 ADMIN_BASE = "/__emulator"
@@ -158,44 +158,25 @@ class CloudflareEmulator:
         self.lock = threading.Lock()
         self._host = host
         self._ports = (http_port, https_port)
-        self._tls_dir = Path(tls_dir) if tls_dir else None
+        self._listeners = Listeners(tls_dir)
         self.ca_file: str | None = None
-        self._servers: list[ThreadingHTTPServer] = []
-        self._threads: list[threading.Thread] = []
         self.http_url = ""
         self.https_url = ""
 
     # ---- lifecycle -------------------------------------------------------------------------------
     def start(self) -> CloudflareEmulator:
         handler = _make_handler(self)
-        http = _Server((self._host, self._ports[0]), handler)
-        self._serve(http)
-        self.http_url = f"http://{self._host}:{http.server_address[1]}{API_BASE}"
-        if self._tls_dir is not None:
-            self._tls_dir.mkdir(parents=True, exist_ok=True)
-            ca = make_test_ca(str(self._tls_dir))
-            self.ca_file = ca.ca_cert
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(ca.server_cert, ca.server_key)
-            https = _Server((self._host, self._ports[1]), handler, context)
-            self._serve(https)
-            self.https_url = f"https://{self._host}:{https.server_address[1]}{API_BASE}"
+        port = self._listeners.serve(_Server((self._host, self._ports[0]), handler))
+        self.http_url = f"http://{self._host}:{port}{API_BASE}"
+        if self._listeners.tls_dir is not None:
+            context = self._listeners.tls_context()
+            self.ca_file = self._listeners.ca_file
+            port = self._listeners.serve(_Server((self._host, self._ports[1]), handler, context))
+            self.https_url = f"https://{self._host}:{port}{API_BASE}"
         return self
 
-    def _serve(self, server: ThreadingHTTPServer) -> None:
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        thread.start()
-        self._servers.append(server)
-        self._threads.append(thread)
-
     def stop(self) -> None:
-        for server in self._servers:
-            server.shutdown()
-            server.server_close()
-        for thread in self._threads:
-            thread.join(timeout=5)
-        self._servers.clear()
-        self._threads.clear()
+        self._listeners.stop()
 
     def __enter__(self) -> CloudflareEmulator:
         return self.start()

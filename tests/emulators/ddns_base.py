@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from .tls import make_test_ca
+from .listeners import Listeners
 
 REDACTED = "<redacted>"
 
@@ -120,9 +120,7 @@ class DdnsEmulator:
         self.counts: collections.Counter[str] = collections.Counter()
         self.faults: list[Fault] = []
         self._host = host
-        self._tls_dir = Path(tls_dir) if tls_dir else None
-        self._servers: list[_Server] = []
-        self._threads: list[threading.Thread] = []
+        self._listeners = Listeners(tls_dir)
         self.ca_file: str | None = None
         self.http_url = self.https_url = ""
 
@@ -149,34 +147,17 @@ class DdnsEmulator:
     # ---- lifecycle ----------------------------------------------------------------------------------
     def start(self) -> DdnsEmulator:
         handler = _make_handler(self)
-        http = _Server((self._host, 0), handler, "http")
-        self._serve(http)
-        self.http_url = f"http://{self._host}:{http.server_address[1]}"
-        if self._tls_dir is not None:
-            self._tls_dir.mkdir(parents=True, exist_ok=True)
-            ca = make_test_ca(str(self._tls_dir))
-            self.ca_file = ca.ca_cert
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(ca.server_cert, ca.server_key)
-            https = _Server((self._host, 0), handler, "https", context)
-            self._serve(https)
-            self.https_url = f"https://{self._host}:{https.server_address[1]}"
+        port = self._listeners.serve(_Server((self._host, 0), handler, "http"))
+        self.http_url = f"http://{self._host}:{port}"
+        if self._listeners.tls_dir is not None:
+            context = self._listeners.tls_context()
+            self.ca_file = self._listeners.ca_file
+            port = self._listeners.serve(_Server((self._host, 0), handler, "https", context))
+            self.https_url = f"https://{self._host}:{port}"
         return self
 
-    def _serve(self, server: _Server) -> None:
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        thread.start()
-        self._servers.append(server)
-        self._threads.append(thread)
-
     def stop(self) -> None:
-        for server in self._servers:
-            server.shutdown()
-            server.server_close()
-        for thread in self._threads:
-            thread.join(timeout=5)
-        self._servers.clear()
-        self._threads.clear()
+        self._listeners.stop()
 
     def __enter__(self) -> DdnsEmulator:
         return self.start()
