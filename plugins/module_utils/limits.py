@@ -69,6 +69,8 @@ def name_wire_length(name: str) -> int:
 
 def name_problem(name: str, what: str = "the name") -> str | None:
     """Why `name` (absolute) cannot be a DNS name, or None."""
+    if len(name) <= MAX_LABEL and name.isascii() and "\\" not in name:
+        return None  # too short to break either limit (most names)
     length = name_wire_length(name)
     if length > MAX_NAME:
         return (
