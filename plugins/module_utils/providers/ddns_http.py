@@ -133,13 +133,15 @@ class DdnsClient:
 
     def get(self, path: str, params: list[tuple[str, str]] | None = None) -> Reply:
         """GET `path` under the server, with HttpApi's retries; DDNS errors once they are spent."""
-        return self.get_url(self.server + path, params)
+        return self._get(path, urlsplit(self.server).netloc, params)
 
     def get_url(self, url: str, params: list[tuple[str, str]] | None = None) -> Reply:
         """GET a whole URL (one the service handed out), with the same policy as `get`."""
-        host = urlsplit(url).netloc
+        return self._get(url, urlsplit(url).netloc, params)
+
+    def _get(self, target: str, host: str, params: list[tuple[str, str]] | None) -> Reply:
         try:
-            response = self.http.request("GET", url, params)
+            response = self.http.request("GET", target, params)
         except TransportError as exc:
             raise self._transport_error(exc) from None
         except RateLimitedError as exc:

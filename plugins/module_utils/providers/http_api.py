@@ -226,9 +226,6 @@ class HttpApi:
     def backoff_for(self, attempt: int) -> float:
         return min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
 
-    def host(self) -> str:
-        return urlsplit(self.base_url).netloc
-
     # ---- requests ------------------------------------------------------------------------------------
     def request(
         self,
@@ -287,8 +284,9 @@ class HttpApi:
                     detail,
                 ) from None
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                detail = f"{_transport_failure(exc)}: {self.scrub(_reason(exc))}"
-                failure = self.scrub(f"{what}: {_transport_failure(exc)} ({self.scrub(_reason(exc))})")
+                reason = self.scrub(_reason(exc))
+                detail = f"{_transport_failure(exc)}: {reason}"
+                failure = self.scrub(f"{what}: {_transport_failure(exc)} ({reason})")
                 if not safe:
                     raise AmbiguousWriteError(failure) from None
                 if last:
