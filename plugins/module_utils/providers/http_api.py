@@ -12,7 +12,10 @@ transport policy in one place. It knows HTTP, not any provider's envelope.
   recognises in the body (some APIs answer throttling as HTTP 200 with an error code).
 - Signing: the provider's `sign` hook sees each attempt's outgoing request (method, URL, query,
   headers, body bytes) and adds its signature, so a retry is signed afresh (new timestamp, new nonce).
-- Secrets: every message is scrubbed of the credentials given, through the one Redactor.
+- Secrets: every message is scrubbed of the credentials given (and of any `hide`s later, such as a
+  URL the API handed out), through the one Redactor.
+- A final transport failure of a safe request (deadline passed, TLS refused, unreachable) is a
+  TransportError whose `kind` says which, so a provider can map it to its own error types.
 - Time: `timeout` bounds each network read; `deadline` bounds one whole exchange (connect, send,
   headers, body). When it passes, a watchdog shuts the exchange's socket, so even a server that drips
   one byte every few seconds ends the request at once; such a request is not retried.
@@ -54,6 +57,18 @@ SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 class AmbiguousWriteError(ProviderError):
     """A write failed in a way that does not tell whether the API applied it (5xx, timeout, reset)."""
+
+
+class TransportError(ProviderError):
+    """A safe request that could not get an answer. `kind` is "deadline", "tls" or "unreachable";
+    `host`, `attempts` and `detail` (the scrubbed transport reason) let a caller word its own message."""
+
+    def __init__(self, message: str, hint: str, kind: str, host: str, attempts: int, detail: str = "") -> None:
+        super().__init__(message, hint)
+        self.kind = kind
+        self.host = host
+        self.attempts = attempts
+        self.detail = detail
 
 
 class HttpStatusError(ProviderError):
@@ -99,28 +114,31 @@ Signer = Callable[[Outgoing], None]  # adds the signature to the attempt, in pla
 ThrottleCheck = Callable[[Any], "Throttled | None"]  # a response -> Throttled when the body says so
 
 
-def check_base_url(url: str, option: str = "base_url") -> str | None:
-    """Problem with a base URL, or None: https anywhere, plain http only to loopback."""
-    parts = urlsplit(url)
+def check_base_url(url: object, option: str | None = "base_url") -> str | None:
+    """Problem with a base URL, or None: https anywhere, plain http only to loopback. With `option`
+    None the message leaves out the option and the URL (an option check that names them itself)."""
+    parts = urlsplit(str(url))
     if parts.scheme == "https" and parts.hostname:
         return None
     if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
         return None
+    shown = shorten(repr(str(url)))
     if parts.scheme == "http":
-        shown = shorten(repr(url))
-        return f"{option} {shown} uses plain http to a non-loopback host; use https (tokens must not travel in clear)"
-    return f"{option} {shorten(repr(url))} is not an https:// URL"
+        problem = "plain http to a non-loopback host; use https (credentials must not travel in clear)"
+        return problem if option is None else f"{option} {shown} uses {problem}"
+    return f"{shown} is not an https:// URL" if option is None else f"{option} {shown} is not an https:// URL"
 
 
-def resolve_ca_bundle(base_dir: str, ca_bundle: str | None, provider: str) -> bool | str:
+def resolve_ca_bundle(base_dir: str, ca_bundle: str | None, provider: str, who: str = "") -> bool | str:
     """What requests' `verify` takes: True (the system's CAs) or the CA file, relative to the
-    inventory's directory; ProviderError when the file does not exist."""
+    inventory's directory; ProviderError when the file does not exist. `who` starts the message
+    (default: provider '<provider>')."""
     if not ca_bundle:
         return True
     path = os.path.join(base_dir, str(ca_bundle))
     if not os.path.isfile(path):
         raise ProviderError(
-            f"provider '{provider}': ca_bundle {path} does not exist",
+            f"{who or f'provider {provider!r}'}: ca_bundle {path} does not exist",
             "give the path of a PEM CA certificate file (relative paths are relative to the inventory)",
         )
     return path
@@ -201,11 +219,12 @@ class HttpApi:
     def scrub(self, text: str) -> str:
         return self._redactor.scrub(text)
 
+    def hide(self, secret: str) -> None:
+        """Scrub one more secret from now on (a URL with a token in it that the API handed out)."""
+        self._redactor.add(secret)
+
     def backoff_for(self, attempt: int) -> float:
         return min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
-
-    def host(self) -> str:
-        return urlsplit(self.base_url).netloc
 
     # ---- requests ------------------------------------------------------------------------------------
     def request(
@@ -218,14 +237,22 @@ class HttpApi:
     ) -> Any:
         """The response once it is neither a 5xx nor throttling (any other status is the caller's to
         read); retries as described in the module docstring. `body` is sent as JSON; `idempotent`
-        says a request that is not a GET may be repeated after a failure (an API's POST reads)."""
+        says a request that is not a GET may be repeated after a failure (an API's POST reads).
+        `path` may also be a whole URL the API handed out; it must pass the same https rule."""
         safe = method.upper() in SAFE_METHODS if idempotent is None else idempotent
         what = f"{method} {path}"
         payload = b"" if body is None else json.dumps(body, allow_nan=False).encode("utf-8")
         query = [(str(k), str(v)) for k, v in (params.items() if isinstance(params, dict) else params or ())]
+        url = self.base_url + path
+        if "://" in path:
+            problem = check_base_url(path, "URL")
+            if problem:
+                raise ProviderError(self.scrub(f"{self.service}: {problem}"))
+            url = path
+            what = f"{method} {urlsplit(path).path}"
         for attempt in range(1, self.attempts + 1):
             last = attempt == self.attempts
-            outgoing = Outgoing(method, self.base_url + path, list(query), {}, payload)
+            outgoing = Outgoing(method, url, list(query), {}, payload)
             if body is not None:
                 outgoing.headers["Content-Type"] = "application/json"
             if self._sign is not None:
@@ -233,27 +260,43 @@ class HttpApi:
             try:
                 response = self._exchange(outgoing)
             except DeadlineExceeded:
-                failure = f"{what}: {self.host()} did not finish its answer within the deadline of {self.deadline:g} s"
+                failure = self.scrub(
+                    f"{what}: {outgoing.host} did not finish its answer within the deadline of {self.deadline:g} s"
+                )
                 if not safe:
                     raise AmbiguousWriteError(failure) from None
-                raise ProviderError(
+                raise TransportError(
                     f"{self.service} API too slow: {failure}",
                     f"check base_url ({self.base_url}) and the network; raise the option 'deadline' for a very "
                     "large zone",
+                    "deadline",
+                    outgoing.host,
+                    attempt,
                 ) from None
             except requests.exceptions.SSLError as exc:
-                raise ProviderError(
-                    f"TLS verification of {self.host()} failed: {self.scrub(_reason(exc))}",
+                detail = self.scrub(_reason(exc))
+                raise TransportError(
+                    f"TLS verification of {outgoing.host} failed: {detail}",
                     "set ca_bundle to the CA certificate that signed the server's certificate",
+                    "tls",
+                    outgoing.host,
+                    attempt,
+                    detail,
                 ) from None
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                failure = f"{what}: {_transport_failure(exc)} ({self.scrub(_reason(exc))})"
+                reason = self.scrub(_reason(exc))
+                detail = f"{_transport_failure(exc)}: {reason}"
+                failure = self.scrub(f"{what}: {_transport_failure(exc)} ({reason})")
                 if not safe:
                     raise AmbiguousWriteError(failure) from None
                 if last:
-                    raise ProviderError(
+                    raise TransportError(
                         f"{self.service} API unreachable after {attempt} attempts: {failure}",
                         f"check base_url ({self.base_url}) and the network; raise timeout if the zone is large",
+                        "unreachable",
+                        outgoing.host,
+                        attempt,
+                        detail,
                     ) from None
                 self.sleep(self.backoff_for(attempt))
                 continue

@@ -24,6 +24,7 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.http_api i
     Outgoing,
     RateLimitedError,
     Throttled,
+    TransportError,
     check_base_url,
     resolve_ca_bundle,
     retry_after,
@@ -184,6 +185,28 @@ def test_an_exchange_past_the_deadline_is_ended(server: Server) -> None:
     assert time.monotonic() - started < 1.8 and len(server.script.seen) == 2  # never retried
 
 
+def test_a_final_transport_failure_says_its_kind(server: Server) -> None:
+    server.script.answers = ["drop"]
+    with pytest.raises(TransportError) as lost:
+        api(server, [], attempts=2).request("GET", "/zones")
+    host = server.url.split("/")[2]
+    assert (lost.value.kind, lost.value.host, lost.value.attempts) == ("unreachable", host, 2)
+    assert lost.value.detail.startswith("connection failed: ") and len(server.script.seen) == 2
+    server.script.answers = [("sleep", 2.0)]
+    with pytest.raises(TransportError) as slow:
+        api(server, [], deadline=0.3).request("GET", "/zones")
+    assert (slow.value.kind, slow.value.attempts) == ("deadline", 1)
+
+
+def test_a_tls_failure_is_a_transport_error_of_kind_tls(server: Server) -> None:
+    tls_url = server.url.replace("http://", "https://")  # TLS spoken to a plain HTTP server
+    client = HttpApi(tls_url, service="Example", provider_type="example", attempts=3)
+    with pytest.raises(TransportError) as caught:
+        client.request("GET", "/zones")
+    assert caught.value.kind == "tls" and "TLS verification" in caught.value.message
+    assert "ca_bundle" in caught.value.hint and caught.value.attempts == 1  # never retried
+
+
 # ---- throttling ---------------------------------------------------------------------------------------
 
 
@@ -322,6 +345,32 @@ def test_plain_http_only_to_loopback() -> None:
         HttpApi("http://192.0.2.1/v4", service="Example", provider_type="example")
 
 
+def test_a_whole_url_the_api_handed_out_follows_the_same_rules(server: Server) -> None:
+    client = api(server, [])
+    handed_out = server.url.replace("/api", f"/update.php?{SECRET}")
+    assert client.request("GET", handed_out, [("address", "192.0.2.1")]).status_code == 200
+    assert server.script.seen[0].path == f"/update.php?{SECRET}&address=192.0.2.1"
+    with pytest.raises(ProviderError, match=r"URL .* uses plain http to a non-loopback host") as caught:
+        client.request("GET", f"http://update.example.test/u/{SECRET}")
+    assert SECRET not in str(caught.value) and len(server.script.seen) == 1
+
+
+def test_a_secret_hidden_later_is_scrubbed_too(server: Server) -> None:
+    server.script.answers = [(500, {}, b"{}")]
+    client = api(server, [], attempts=1)
+    client.hide("later-token-42")
+    with pytest.raises(HttpStatusError) as caught:
+        client.request("GET", "/u/later-token-42")
+    assert "later-token-42" not in str(caught.value) and f"/u/{MASK}" in caught.value.message
+
+
+def test_without_an_option_name_the_url_problem_stands_alone() -> None:
+    assert check_base_url("http://api.example.test", option=None) == (
+        "plain http to a non-loopback host; use https (credentials must not travel in clear)"
+    )
+    assert check_base_url("ftp://x", option=None) == "'ftp://x' is not an https:// URL"
+
+
 def test_secrets_are_scrubbed_from_messages(server: Server) -> None:
     server.script.answers = [(500, {}, b"{}")]
     client = api(server, [])
@@ -343,12 +392,19 @@ def test_the_session_headers_go_with_every_request(server: Server) -> None:
     assert second.headers["Content-Type"] == "application/json" and json.loads(second.body) == {"a": 1}
 
 
+def test_a_provider_may_name_its_own_user_agent(server: Server) -> None:
+    api(server, [], headers={"User-Agent": "fleetdns/9.9"}).request("GET", "/zones")
+    assert server.script.seen[0].headers["User-Agent"] == "fleetdns/9.9"
+
+
 def test_the_ca_bundle_is_resolved_against_the_inventory(tmp_path: Path) -> None:
     assert resolve_ca_bundle(str(tmp_path), None, "cf") is True
     (tmp_path / "ca.pem").write_text("not read here")
     assert resolve_ca_bundle(str(tmp_path), "ca.pem", "cf") == str(tmp_path / "ca.pem")
     with pytest.raises(ProviderError, match=r"provider 'cf': ca_bundle .*missing\.pem does not exist"):
         resolve_ca_bundle(str(tmp_path), "missing.pem", "cf")
+    with pytest.raises(ProviderError, match=r"^duckdns provider 'home': ca_bundle .*missing\.pem does not exist"):
+        resolve_ca_bundle(str(tmp_path), "missing.pem", "home", who="duckdns provider 'home'")
 
 
 class _Headers:
