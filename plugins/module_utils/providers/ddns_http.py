@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from ..deadline import check_deadline
 from ..errors import ProviderError, shorten
-from .base import Option
+from .base import NO_STORE, Capabilities, Option
 from .ddns_lookup import LOOKUP_OPTIONS
 from .http_api import HttpApi, HttpStatusError, RateLimitedError, TransportError, check_base_url, resolve_ca_bundle
 from .http_api import retry_after as retry_after_header
@@ -178,3 +178,15 @@ class DdnsClient:
             f"check server ({self.scrub(self.server)}) and the network; fleetdns tries again later",
             "unreachable",
         )
+
+
+def address_service(record_types: tuple[str, ...] = ("A", "AAAA")) -> Capabilities:
+    """What every DDNS service declares: it sets the addresses of single names (no zone to list,
+    nowhere to keep an ownership mark) over HTTP."""
+    return Capabilities(
+        record_types=record_types,
+        lists_zone=False,
+        ownership_store=NO_STORE,
+        zone_ownership=False,
+        libraries=("requests",),
+    )

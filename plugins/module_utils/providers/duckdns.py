@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from .base import NO_STORE, Addresses, Capabilities, Option, UpdateAnswer, UpdateOnlyProvider
+from .base import Addresses, Option, UpdateAnswer, UpdateOnlyProvider
 from .ddns_addresses import host_name, one_per_family
-from .ddns_http import DdnsClient, Reply, http_options
+from .ddns_http import DdnsClient, Reply, address_service, http_options
 from .update_errors import UpdateDeferredError, UpdateRefusedError
 
 DEFAULT_SERVER = "https://www.duckdns.org"
@@ -27,13 +27,7 @@ class DuckDnsProvider(UpdateOnlyProvider):
     """DuckDNS: one token per account, sub names of duckdns.org."""
 
     TYPE = "duckdns"
-    CAPABILITIES = Capabilities(
-        record_types=ADDRESS_TYPES,
-        lists_zone=False,
-        ownership_store=NO_STORE,
-        zone_ownership=False,
-        libraries=("requests",),
-    )
+    CAPABILITIES = address_service(ADDRESS_TYPES)
     OPTIONS: ClassVar[dict[str, Option]] = {
         "token": Option(str, required=True, secret=True, description="the account's token (shown on duckdns.org)"),
         **http_options(DEFAULT_SERVER, "DuckDNS"),

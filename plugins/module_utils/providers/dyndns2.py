@@ -14,9 +14,9 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, ClassVar
 
-from .base import NO_STORE, Addresses, Capabilities, Option, UpdateAnswer, UpdateOnlyProvider
+from .base import Addresses, Option, UpdateAnswer, UpdateOnlyProvider
 from .ddns_addresses import host_name, one_per_family
-from .ddns_http import TRY_LATER, DdnsClient, http_options
+from .ddns_http import TRY_LATER, DdnsClient, address_service, http_options
 from .update_errors import UpdateDeferredError, UpdateRefusedError
 
 DEFAULT_SERVER = "https://dynupdate.no-ip.com"
@@ -52,13 +52,7 @@ class Dyndns2Provider(UpdateOnlyProvider):
     """No-IP, Dyn and compatibles through the dyndns2 protocol."""
 
     TYPE = "dyndns2"
-    CAPABILITIES = Capabilities(
-        record_types=ADDRESS_TYPES,
-        lists_zone=False,
-        ownership_store=NO_STORE,
-        zone_ownership=False,
-        libraries=("requests",),
-    )
+    CAPABILITIES = address_service(ADDRESS_TYPES)
     OPTIONS: ClassVar[dict[str, Option]] = {
         "username": Option(
             str, required=True, description="account user name (No-IP: the DDNS key's username, or the e-mail)"

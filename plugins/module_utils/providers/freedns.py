@@ -23,9 +23,9 @@ import hashlib
 import ipaddress
 from typing import Any, ClassVar
 
-from .base import NO_STORE, Addresses, Capabilities, Option, UpdateAnswer, UpdateOnlyProvider
+from .base import Addresses, Option, UpdateAnswer, UpdateOnlyProvider
 from .ddns_addresses import host_name, one_per_family
-from .ddns_http import DdnsClient, Reply, check_server, http_options
+from .ddns_http import DdnsClient, Reply, address_service, check_server, http_options
 from .update_errors import UpdateDeferredError, UpdateRefusedError
 
 DEFAULT_SERVER = "https://sync.afraid.org"
@@ -38,13 +38,7 @@ class FreeDnsProvider(UpdateOnlyProvider):
     """FreeDNS through its v2 token URLs, or its account listing and v1 update URLs."""
 
     TYPE = "freedns"
-    CAPABILITIES = Capabilities(
-        record_types=ADDRESS_TYPES,
-        lists_zone=False,
-        ownership_store=NO_STORE,
-        zone_ownership=False,
-        libraries=("requests",),
-    )
+    CAPABILITIES = address_service(ADDRESS_TYPES)
     OPTIONS: ClassVar[dict[str, Option]] = {
         "token": Option(str, secret=True, description="the A record's v2 update token (one record per token)"),
         "ipv6_token": Option(str, secret=True, description="the AAAA record's v2 update token"),

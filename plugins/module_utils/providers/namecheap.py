@@ -15,9 +15,9 @@ import xml.etree.ElementTree as ET
 from typing import Any, ClassVar
 
 from ..names import InvalidNameError, normalize_zone
-from .base import NO_STORE, Addresses, Capabilities, Option, UpdateAnswer, UpdateOnlyProvider
+from .base import Addresses, Option, UpdateAnswer, UpdateOnlyProvider
 from .ddns_addresses import host_name, one_per_family
-from .ddns_http import DdnsClient, http_options
+from .ddns_http import DdnsClient, address_service, http_options
 from .update_errors import UpdateDeferredError, UpdateRefusedError
 
 DEFAULT_SERVER = "https://dynamicdns.park-your-domain.com"
@@ -54,13 +54,7 @@ class NamecheapProvider(UpdateOnlyProvider):
     """Namecheap dynamic DNS: one provider entry per domain (each has its own password)."""
 
     TYPE = "namecheap"
-    CAPABILITIES = Capabilities(
-        record_types=ADDRESS_TYPES,
-        lists_zone=False,
-        ownership_store=NO_STORE,
-        zone_ownership=False,
-        libraries=("requests",),
-    )
+    CAPABILITIES = address_service(ADDRESS_TYPES)
     OPTIONS: ClassVar[dict[str, Option]] = {
         "domain": Option(
             str, required=True, description="the registered domain, like example.com", check=_check_domain
