@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from ..deadline import check_deadline
 from ..errors import ProviderError, shorten
-from .base import NO_STORE, Capabilities, Option
+from .base import NO_STORE, Capabilities, Option, UpdateOnlyProvider
 from .ddns_lookup import LOOKUP_OPTIONS
 from .http_api import HttpApi, HttpStatusError, RateLimitedError, TransportError, check_base_url, resolve_ca_bundle
 from .http_api import retry_after as retry_after_header
@@ -190,3 +190,28 @@ def address_service(record_types: tuple[str, ...] = ("A", "AAAA")) -> Capabiliti
         zone_ownership=False,
         libraries=("requests",),
     )
+
+
+class DdnsProvider(UpdateOnlyProvider):
+    """An update-only DDNS service over HTTP: one client per provider, opened on first use.
+    `service` names it in messages (the provider type and name)."""
+
+    def __init__(self, name: str, options: dict[str, Any], base_dir: str = ".") -> None:
+        super().__init__(name, options, base_dir)
+        self._client: DdnsClient | None = None
+        self.service = f"{self.TYPE} provider '{name}'"
+
+    def open_client(self) -> DdnsClient:
+        """The client with this service's secrets (and auth); called once."""
+        raise NotImplementedError
+
+    @property
+    def client(self) -> DdnsClient:
+        if self._client is None:
+            self._client = self.open_client()
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None

@@ -11,11 +11,11 @@ serves that one TXT value at every name under `<sub>.duckdns.org`, `_acme-challe
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from .base import Addresses, Option, UpdateAnswer, UpdateOnlyProvider
+from .base import Addresses, Option, UpdateAnswer
 from .ddns_addresses import host_name, one_per_family
-from .ddns_http import DdnsClient, Reply, address_service, http_options
+from .ddns_http import DdnsClient, DdnsProvider, Reply, address_service, http_options
 from .update_errors import UpdateDeferredError, UpdateRefusedError
 
 DEFAULT_SERVER = "https://www.duckdns.org"
@@ -23,7 +23,7 @@ SUFFIX = "duckdns.org"
 ADDRESS_TYPES = ("A", "AAAA")
 
 
-class DuckDnsProvider(UpdateOnlyProvider):
+class DuckDnsProvider(DdnsProvider):
     """DuckDNS: one token per account, sub names of duckdns.org."""
 
     TYPE = "duckdns"
@@ -33,21 +33,8 @@ class DuckDnsProvider(UpdateOnlyProvider):
         **http_options(DEFAULT_SERVER, "DuckDNS"),
     }
 
-    def __init__(self, name: str, options: dict[str, Any], base_dir: str = ".") -> None:
-        super().__init__(name, options, base_dir)
-        self._client: DdnsClient | None = None
-        self.service = f"duckdns provider '{name}'"
-
-    @property
-    def client(self) -> DdnsClient:
-        if self._client is None:
-            self._client = DdnsClient(self.service, self.options, [str(self.options.get("token") or "")], self.base_dir)
-        return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+    def open_client(self) -> DdnsClient:
+        return DdnsClient(self.service, self.options, [str(self.options.get("token") or "")], self.base_dir)
 
     def update(self, name: str, addresses: Addresses) -> UpdateAnswer:
         sub = self._sub(name, addresses_only=True)

@@ -12,11 +12,11 @@ and sends nothing when the name already holds the address.
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from .base import Addresses, Option, UpdateAnswer, UpdateOnlyProvider
+from .base import Addresses, Option, UpdateAnswer
 from .ddns_addresses import host_name, one_per_family
-from .ddns_http import TRY_LATER, DdnsClient, address_service, http_options
+from .ddns_http import TRY_LATER, DdnsClient, DdnsProvider, address_service, http_options
 from .update_errors import UpdateDeferredError, UpdateRefusedError
 
 DEFAULT_SERVER = "https://dynupdate.no-ip.com"
@@ -48,7 +48,7 @@ DEFERRALS = {
 }
 
 
-class Dyndns2Provider(UpdateOnlyProvider):
+class Dyndns2Provider(DdnsProvider):
     """No-IP, Dyn and compatibles through the dyndns2 protocol."""
 
     TYPE = "dyndns2"
@@ -62,35 +62,20 @@ class Dyndns2Provider(UpdateOnlyProvider):
         "path": Option(str, default="/nic/update", description="path of the update URL (Dyn also serves /v3/update)"),
     }
 
-    def __init__(self, name: str, options: dict[str, Any], base_dir: str = ".") -> None:
-        super().__init__(name, options, base_dir)
-        self._client: DdnsClient | None = None
-
     def check_options(self) -> list[str]:
         path = str(self.options.get("path") or "")
         problems = [] if path.startswith("/") else [f"path {path!r} must start with /"]
         return problems + self.declared_problems(self.options)
 
-    @property
-    def client(self) -> DdnsClient:
-        if self._client is None:
-            opts = self.options
-            self._client = DdnsClient(
-                f"dyndns2 provider '{self.name}'",
-                opts,
-                [str(opts.get("password") or "")],
-                self.base_dir,
-                auth=(str(opts.get("username") or ""), str(opts.get("password") or "")),
-            )
-        return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+    def open_client(self) -> DdnsClient:
+        opts = self.options
+        password = str(opts.get("password") or "")
+        return DdnsClient(
+            self.service, opts, [password], self.base_dir, auth=(str(opts.get("username") or ""), password)
+        )
 
     def update(self, name: str, addresses: Addresses) -> UpdateAnswer:
-        service = f"dyndns2 provider '{self.name}'"
+        service = self.service
         wanted = one_per_family(service, name, addresses, ADDRESS_TYPES)
         if not wanted or any(v is None for v in wanted.values()):
             raise UpdateRefusedError(

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from .base import Addresses, Option, UpdateAnswer, UpdateOnlyProvider
+from .base import Addresses, Option, UpdateAnswer
 from .ddns_addresses import host_name, one_per_family
-from .ddns_http import DdnsClient, Reply, address_service, check_server, http_options
+from .ddns_http import DdnsClient, DdnsProvider, Reply, address_service, check_server, http_options
 from .update_errors import UpdateDeferredError, UpdateRefusedError
 
 DEFAULT_SERVER = "https://sync.afraid.org"
@@ -34,7 +34,7 @@ ADDRESS_TYPES = ("A", "AAAA")
 _TOKEN_HINT = "copy the record's update token from the FreeDNS 'Dynamic DNS' page (v2 interface)"
 
 
-class FreeDnsProvider(UpdateOnlyProvider):
+class FreeDnsProvider(DdnsProvider):
     """FreeDNS through its v2 token URLs, or its account listing and v1 update URLs."""
 
     TYPE = "freedns"
@@ -53,11 +53,6 @@ class FreeDnsProvider(UpdateOnlyProvider):
         ),
     }
 
-    def __init__(self, name: str, options: dict[str, Any], base_dir: str = ".") -> None:
-        super().__init__(name, options, base_dir)
-        self._client: DdnsClient | None = None
-        self.service = f"freedns provider '{name}'"
-
     def check_options(self) -> list[str]:
         opts = self.options
         tokens = bool(opts.get("token") or opts.get("ipv6_token"))
@@ -72,20 +67,12 @@ class FreeDnsProvider(UpdateOnlyProvider):
                 problems.append("missing credentials: set token (and/or ipv6_token), or username with password")
         return problems + self.declared_problems(opts)
 
-    @property
-    def client(self) -> DdnsClient:
-        if self._client is None:
-            secrets = [str(self.options.get(k) or "") for k in ("token", "ipv6_token", "password")]
-            account = self.options.get("username"), self.options.get("password")
-            if all(account):
-                secrets.append(_sha(str(account[0]), str(account[1])))
-            self._client = DdnsClient(self.service, self.options, secrets, self.base_dir)
-        return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+    def open_client(self) -> DdnsClient:
+        secrets = [str(self.options.get(k) or "") for k in ("token", "ipv6_token", "password")]
+        account = self.options.get("username"), self.options.get("password")
+        if all(account):
+            secrets.append(_sha(str(account[0]), str(account[1])))
+        return DdnsClient(self.service, self.options, secrets, self.base_dir)
 
     def update(self, name: str, addresses: Addresses) -> UpdateAnswer:
         wanted = one_per_family(self.service, name, addresses, ADDRESS_TYPES)

@@ -15,9 +15,9 @@ import xml.etree.ElementTree as ET
 from typing import Any, ClassVar
 
 from ..names import InvalidNameError, normalize_zone
-from .base import Addresses, Option, UpdateAnswer, UpdateOnlyProvider
+from .base import Addresses, Option, UpdateAnswer
 from .ddns_addresses import host_name, one_per_family
-from .ddns_http import DdnsClient, address_service, http_options
+from .ddns_http import DdnsClient, DdnsProvider, address_service, http_options
 from .update_errors import UpdateDeferredError, UpdateRefusedError
 
 DEFAULT_SERVER = "https://dynamicdns.park-your-domain.com"
@@ -50,7 +50,7 @@ def _check_domain(value: Any) -> str | None:
     return None
 
 
-class NamecheapProvider(UpdateOnlyProvider):
+class NamecheapProvider(DdnsProvider):
     """Namecheap dynamic DNS: one provider entry per domain (each has its own password)."""
 
     TYPE = "namecheap"
@@ -65,23 +65,8 @@ class NamecheapProvider(UpdateOnlyProvider):
         **http_options(DEFAULT_SERVER, "Namecheap's dynamic DNS"),
     }
 
-    def __init__(self, name: str, options: dict[str, Any], base_dir: str = ".") -> None:
-        super().__init__(name, options, base_dir)
-        self._client: DdnsClient | None = None
-        self.service = f"namecheap provider '{name}'"
-
-    @property
-    def client(self) -> DdnsClient:
-        if self._client is None:
-            self._client = DdnsClient(
-                self.service, self.options, [str(self.options.get("password") or "")], self.base_dir
-            )
-        return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+    def open_client(self) -> DdnsClient:
+        return DdnsClient(self.service, self.options, [str(self.options.get("password") or "")], self.base_dir)
 
     def update(self, name: str, addresses: Addresses) -> UpdateAnswer:
         wanted = one_per_family(self.service, name, addresses, ADDRESS_TYPES)
