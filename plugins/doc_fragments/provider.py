@@ -155,6 +155,15 @@ options:
         - 'With O(provider.type=rfc2136): base64 secret of the TSIG key (from tsig-keygen).
           Secret: never shown in output or logs.'
         type: raw
+      sig0_key:
+        description:
+        - 'With O(provider.type=rfc2136): SIG(0) key: refused, servers no longer verify SIG(0).'
+        type: raw
+      sig0_private_key:
+        description:
+        - 'With O(provider.type=rfc2136): SIG(0) private key: refused, servers no longer verify
+          SIG(0). Secret: never shown in output or logs.'
+        type: raw
       directory:
         description:
         - 'With O(provider.type=zonefile): directory of the zone files; relative to the inventory''s

@@ -18,7 +18,8 @@ from .providers import zone_provider_class
 from .tsig import TsigKeyError, check_key_name, key_name_id
 
 RFC2136 = "rfc2136"
-_ADMIN_KEY_OPTIONS = frozenset({"tsig_key_name", "tsig_algorithm"})
+# sig0_key is never valid (validation refuses SIG(0)); it is listed so its empty slot is not passed on.
+_ADMIN_KEY_OPTIONS = frozenset({"tsig_key_name", "tsig_algorithm", "sig0_key"})
 # Stands for the secret of an admin key the bind_server role makes itself, only while the inventory
 # is validated (valid base64, never used to sign and never shown: it is removed right after).
 _KEY_TO_MAKE = "A" * 43 + "="

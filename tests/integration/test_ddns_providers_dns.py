@@ -4,14 +4,16 @@ before and after every update.
 
 - The engine call the agent makes (provider.set_addresses with the provider's DNS lookup): create,
   unchanged (no request sent), changed, for all four services.
-- The dns_record module through the real ansible-playbook (dyndns2 and duckdns): create, a second
-  run that sends nothing and reports no change, check mode, a definitive refusal as one clear
-  message; the password and token hidden even with -vvvv.
+- The dns_record module through the real ansible-playbook, for all four services: create, a second
+  run that sends no update and reports no change, check mode, a definitive refusal as one clear
+  message (nothing changed); passwords, tokens and FreeDNS's account hash hidden even with -vvvv.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,8 @@ TOKEN = "duck-token-secret-0202-abcdef"
 NC_PASSWORD = "namecheap-ddns-secret-0303"
 FREEDNS_LOGIN, FREEDNS_PASSWORD = "fleetowner", "afraid-secret-0404"
 SECRETS = (PASSWORD, TOKEN, NC_PASSWORD, FREEDNS_PASSWORD)
+WRONG_PASSWORD = "wrong-secret-0505-xyz"
+FREEDNS_SHA = hashlib.sha1(f"{FREEDNS_LOGIN}|{FREEDNS_PASSWORD}".encode()).hexdigest()  # what FreeDNS is sent
 
 State = Callable[[], tuple[str | None, str | None]]
 
@@ -165,40 +169,75 @@ def module_options(type_name: str, emulator: Any, bind: Any, **extra: Any) -> di
     return {"server": emulator.https_url, "ca_bundle": emulator.ca_file, "resolver": f"127.0.0.1:{bind.port}", **extra}
 
 
-@pytest.mark.parametrize("service", ["dyndns2", "duckdns"])
+@dataclass(frozen=True)
+class ModuleCase:
+    """One service through the dns_record module: its emulator fixture, the name, the options, the
+    request counter that only updates move, and how it is made to refuse (a wrong secret in `refuse`
+    options, or an answer injected with `inject`) with the words the user must read."""
+
+    fixture: str
+    zone: str
+    name: str
+    options: dict[str, str]
+    counter: str
+    expected: str
+    inject: str | None = None
+    refuse: dict[str, str] = field(default_factory=dict)
+
+
+MODULE_CASES = {
+    "dyndns2": ModuleCase(
+        "noip", "example.test", "home", {"username": USER, "password": PASSWORD}, "update",
+        "'badauth': the username or password is wrong", inject="badauth",
+    ),
+    "duckdns": ModuleCase("duck", "duckdns.org", "myhome", {"token": TOKEN}, "update", "DuckDNS answered KO",
+                          inject="KO"),
+    "freedns": ModuleCase(
+        "afraid", "example.test", "cam", {"username": FREEDNS_LOGIN, "password": FREEDNS_PASSWORD}, "update.v1",
+        "FreeDNS refused the account login: ERROR: Could not authenticate.",
+        refuse={"password": WRONG_PASSWORD},
+    ),
+    "namecheap": ModuleCase(
+        "nc", "example.test", "shed", {"domain": "example.test", "password": NC_PASSWORD}, "update",
+        "Namecheap answered: Passwords do not match", refuse={"password": WRONG_PASSWORD},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("service", sorted(MODULE_CASES))
 def test_dns_record_module(service: str, request: pytest.FixtureRequest, bind, tmp_path: Path) -> None:
-    if service == "dyndns2":
-        emulator = request.getfixturevalue("noip")
-        opts = module_options(service, emulator, bind, username=USER, password=PASSWORD)
-        zone, name = "example.test", "home"
-    else:
-        emulator = request.getfixturevalue("duck")
-        opts = module_options(service, emulator, bind, token=TOKEN)
-        zone, name = "duckdns.org", "myhome"
+    case = MODULE_CASES[service]
+    emulator = request.getfixturevalue(case.fixture)
+    extra = {"api_server": emulator.https_url} if service == "freedns" else {}
+    opts = module_options(service, emulator, bind, **case.options, **extra)
+    zone, name = case.zone, case.name
     first = run_playbook(tmp_path, task(service, opts, zone, name, "192.0.2.60"), "-vvvv", "--diff", name="first")
     assert first.returncode == 0, first.output[-3000:]
     result = first.results()["r"]
     assert result["changed"] is True and not result.get("failed"), result
     assert result["changes"][0]["action"] == "create" and result["changes"][0]["after"]["values"] == ["192.0.2.60"]
     assert bind.query(f"{name}.{zone}.", "A") == {"192.0.2.60"}
-    sent = emulator.counts["update"]
+    sent = emulator.counts[case.counter]
+    assert sent >= 1
 
     second = run_playbook(tmp_path, task(service, opts, zone, name, "192.0.2.60"), "-vvvv", name="second")
     assert second.results()["r"]["changed"] is False
-    assert emulator.counts["update"] == sent  # nothing sent: DNS already had the address
+    assert emulator.counts[case.counter] == sent  # nothing sent: DNS already had the address
 
     check = run_playbook(tmp_path, task(service, opts, zone, name, "192.0.2.61"), "--check", name="check")
     assert check.results()["r"]["changed"] is True
-    assert emulator.counts["update"] == sent and bind.query(f"{name}.{zone}.", "A") == {"192.0.2.60"}
+    assert emulator.counts[case.counter] == sent and bind.query(f"{name}.{zone}.", "A") == {"192.0.2.60"}
 
-    emulator.inject(kind="body", body="badauth" if service == "dyndns2" else "KO")
-    refused = run_playbook(tmp_path, task(service, opts, zone, name, "192.0.2.62"), "-vvvv", name="refused")
+    if case.inject is not None:
+        emulator.inject(kind="body", body=case.inject)
+    bad = {**opts, **case.refuse}
+    refused = run_playbook(tmp_path, task(service, bad, zone, name, "192.0.2.62"), "-vvvv", name="refused")
     outcome = refused.results()["r"]
-    assert outcome["failed"] is True
-    expected = "'badauth': the username or password is wrong" if service == "dyndns2" else "DuckDNS answered KO"
-    assert expected in outcome["msg"] and "hint:" in outcome["msg"]
+    assert outcome["failed"] is True and "Traceback" not in outcome["msg"]
+    assert case.expected in outcome["msg"] and "hint:" in outcome["msg"], outcome["msg"]
+    assert bind.query(f"{name}.{zone}.", "A") == {"192.0.2.60"}
     for run in (first, second, check, refused):
-        for secret in SECRETS:
+        for secret in (*SECRETS, WRONG_PASSWORD, FREEDNS_SHA):
             assert secret not in run.output
 
 

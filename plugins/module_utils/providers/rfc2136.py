@@ -62,6 +62,19 @@ _RCODE_NAMES = {
 _PREREQUISITE_FAILED = (RCODE_NXDOMAIN, RCODE_YXDOMAIN, RCODE_YXRRSET, RCODE_NXRRSET)
 
 
+SIG0_REFUSED = (
+    "SIG(0) cannot be used: BIND 9.18.28 and later, 9.20 included (Debian's BIND among them), removed "
+    "SIG(0) verification (CVE-2024-1975) and refuse SIG(0)-signed updates; sign with TSIG instead: "
+    "remove this option and set tsig_key_name and tsig_secret (make the key with tsig-keygen)"
+)
+
+
+def refuse_sig0(value: Any) -> str | None:
+    """Any SIG(0) setting is an error at its own line: a user who reaches for SIG(0) learns why it
+    cannot work with current servers and what to use, instead of an 'unknown key'."""
+    return None if value is None else SIG0_REFUSED
+
+
 def _rcode_name(rcode: int) -> str:
     return _RCODE_NAMES.get(rcode, f"RCODE{rcode}")
 
@@ -92,7 +105,11 @@ class Rfc2136Provider(ZoneProvider):
             description="seconds one zone read or one apply may take in all, however slowly the server answers",
             check=check_deadline,
         ),
-    }
+        "sig0_key": Option((str, dict), description="SIG(0) key: refused, servers no longer verify SIG(0)",
+                           check=refuse_sig0),
+        "sig0_private_key": Option((str, dict), secret=True, check=refuse_sig0,
+                                   description="SIG(0) private key: refused, servers no longer verify SIG(0)"),
+    }  # fmt: skip
 
     def __init__(self, name: str, options: dict[str, Any], base_dir: str = ".") -> None:
         super().__init__(name, options, base_dir)

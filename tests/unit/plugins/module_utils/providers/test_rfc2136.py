@@ -16,6 +16,7 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.ownership import mar
 from ansible_collections.fleetdns.ddns.plugins.module_utils.plan import Change
 from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import zone_provider_class
 from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.rfc2136 import (
+    SIG0_REFUSED,
     Rfc2136Provider,
     _encode_group,
     _size_bound,
@@ -127,6 +128,25 @@ def test_inventory_validation_reports_bad_secret_without_showing_it() -> None:
     all_vars["fleetdns_providers"]["lab"]["tsig_algorithm"] = "hmac-sha3"
     with pytest.raises(ConfigError, match="hmac-sha3"):
         validate(all_vars, {})
+
+
+@pytest.mark.parametrize("key", ["sig0_key", "sig0_private_key"])
+@pytest.mark.parametrize("value", ["Kexample.test.+015+12345.private", {"name": "k", "file": "K.private"}])
+def test_a_sig0_setting_is_refused_with_the_reason_and_tsig_as_the_way(key: str, value: object) -> None:
+    """BIND 9.18.28+ and 9.20 no longer verify SIG(0) (CVE-2024-1975): asking for it is an error at the
+    option, naming the reason and TSIG, never showing the value, and no other problem beside it."""
+    all_vars = {
+        "fleetdns_providers": {"lab": {"type": "rfc2136", "server": "127.0.0.1", key: value}},
+        "fleetdns_zones": {"example.test": {"provider": "lab"}},
+    }
+    with pytest.raises(ConfigError) as caught:
+        validate(all_vars, {})
+    (problem,) = caught.value.problems
+    assert problem.path == f"fleetdns_providers.lab.{key}"
+    assert "SIG(0) cannot be used" in problem.message and "CVE-2024-1975" in problem.message
+    assert "tsig_key_name and tsig_secret" in problem.message and "K.private" not in str(problem)
+    assert Rfc2136Provider.declared_problems({key: value}) == [f"option '{key}': {SIG0_REFUSED}"]
+    assert Rfc2136Provider.declared_problems({}) == []  # not set: nothing to say
 
 
 # --------------------------------------------------------------------------- the messages
