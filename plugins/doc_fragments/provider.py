@@ -241,6 +241,12 @@ options:
         - 'With O(provider.type=dyndns2): path of the update URL (Dyn also serves /v3/update).
           Default V(/nic/update).'
         type: raw
+      offline:
+        description:
+        - 'With O(provider.type=dyndns2): when the name''s addresses are removed, mark the host
+          offline (offline=YES) instead of refusing; Dyn offers it, No-IP to paid accounts only.
+          Default V(False).'
+        type: raw
       ipv6_token:
         description:
         - 'With O(provider.type=freedns): the AAAA record''s v2 update token. Secret: never

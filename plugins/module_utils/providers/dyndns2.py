@@ -60,6 +60,12 @@ class Dyndns2Provider(DdnsProvider):
         "password": Option(str, required=True, secret=True, description="account password (No-IP: the DDNS key's)"),
         **http_options(DEFAULT_SERVER, "the dyndns2 service (No-IP's by default; Dyn: https://members.dyndns.org)"),
         "path": Option(str, default="/nic/update", description="path of the update URL (Dyn also serves /v3/update)"),
+        "offline": Option(
+            bool,
+            default=False,
+            description="when the name's addresses are removed, mark the host offline (offline=YES) instead of "
+            "refusing; Dyn offers it, No-IP to paid accounts only",
+        ),
     }
 
     def check_options(self) -> list[str]:
@@ -77,6 +83,8 @@ class Dyndns2Provider(DdnsProvider):
     def update(self, name: str, addresses: Addresses) -> UpdateAnswer:
         service = self.service
         wanted = one_per_family(service, name, addresses, ADDRESS_TYPES)
+        if wanted and self.options.get("offline") and all(v is None for v in wanted.values()):
+            return self._answer(name, [("hostname", host_name(name)), ("offline", "YES")])
         if not wanted or any(v is None for v in wanted.values()):
             raise UpdateRefusedError(
                 f"{service} cannot remove the address of {name}: dyndns2 only sets addresses",
@@ -84,10 +92,13 @@ class Dyndns2Provider(DdnsProvider):
                 "config",
             )
         myip = ",".join(wanted[t] for t in ADDRESS_TYPES if wanted.get(t))  # IPv4 first, as ddclient sends
+        return self._answer(name, [("hostname", host_name(name)), ("myip", str(myip))])
+
+    def _answer(self, name: str, params: list[tuple[str, str]]) -> UpdateAnswer:
+        """Send one update and map the service's answer."""
+        service = self.service
         client = self.client
-        reply = client.get(
-            str(self.options.get("path") or "/nic/update"), [("hostname", host_name(name)), ("myip", myip)]
-        )
+        reply = client.get(str(self.options.get("path") or "/nic/update"), params)
         shown = client.quote(reply.text)
         if reply.status == 401:
             raise UpdateRefusedError(

@@ -236,3 +236,15 @@ def test_collection_version_is_galaxys() -> None:
 
     galaxy = Path(__file__).resolve().parents[5] / "galaxy.yml"
     assert yaml.safe_load(galaxy.read_text())["version"] == COLLECTION_VERSION
+
+
+def test_offline_marks_a_removed_host_offline_where_the_account_allows_it(noip) -> None:
+    removed = {"A": frozenset(), "AAAA": frozenset()}
+    with provider(noip, offline=True) as p:
+        with pytest.raises(UpdateRefusedError, match="'!donator'"):
+            p.update(HOME, removed)  # a free No-IP account has no offline
+        noip.add_account("paid@example.test", PASSWORD, hosts=["paid.example.test"], donator=True)
+    with provider(noip, offline=True, username="paid@example.test") as p:
+        answer = p.update("paid.example.test.", removed)
+    assert answer.changed is True and noip.host("paid.example.test").offline is True
+    assert noip.requests[-1]["query"] == {"hostname": "paid.example.test", "offline": "YES"}
