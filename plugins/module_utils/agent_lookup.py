@@ -13,17 +13,12 @@ import ipaddress
 import socket
 import traceback
 
+from .dns_query import ask, name_server_addresses
 from .errors import ProviderError
 
 try:
     import dns.exception
-    import dns.flags
-    import dns.message
-    import dns.name
-    import dns.query
     import dns.rcode
-    import dns.rdatatype
-    import dns.resolver
 
     HAS_DNSPYTHON = True
     DNSPYTHON_IMPORT_ERROR = None
@@ -61,31 +56,19 @@ class AuthoritativeLookup:
 
     def _ask(self, host: str, port: int, name: str, rtype: str) -> frozenset[str] | str:
         self.queries += 1
-        query = dns.message.make_query(dns.name.from_text(name), dns.rdatatype.from_text(rtype))
-        query.flags &= ~dns.flags.RD
         try:
-            address = _address(host)
-            response = dns.query.udp(query, address, timeout=self.timeout, port=port)
-            if response.flags & dns.flags.TC:
-                response = dns.query.tcp(query, address, timeout=self.timeout, port=port)
+            reply = ask(_address(host), port, name, rtype, self.timeout)
         except dns.exception.Timeout:
             return f"no answer within {self.timeout:g} s"
         except (OSError, dns.exception.DNSException) as exc:
             return f"query failed ({exc})"
-        rcode = response.rcode()
-        if rcode == dns.rcode.NXDOMAIN:
+        if reply.rcode == dns.rcode.NXDOMAIN:
             return frozenset()
-        if rcode != dns.rcode.NOERROR:
-            return f"answered {dns.rcode.to_text(rcode)}"
-        if not response.flags & dns.flags.AA:
+        if reply.rcode != dns.rcode.NOERROR:
+            return f"answered {dns.rcode.to_text(reply.rcode)}"
+        if not reply.authoritative:
             return "is not authoritative for the name"
-        wanted = dns.rdatatype.from_text(rtype)
-        owner = dns.name.from_text(name)
-        values = set()
-        for rrset in response.answer:
-            if rrset.rdtype == wanted and rrset.name == owner:
-                values.update(str(ipaddress.ip_address(rdata.address)) for rdata in rrset)
-        return frozenset(values)
+        return frozenset(str(ipaddress.ip_address(value)) for value in reply.values)
 
 
 def _address(host: str) -> str:
@@ -99,14 +82,7 @@ def zone_servers(name: str, zone: str | None) -> list[tuple[str, int]]:
     """The addresses of the name servers of `zone` (found from `name` when None), from the system
     resolver: the servers an update-only service's answers must reach."""
     try:
-        found = dns.name.from_text(zone) if zone else dns.resolver.zone_for_name(dns.name.from_text(name))
-        servers = []
-        for ns in dns.resolver.resolve(found, "NS"):
-            for rtype in ("A", "AAAA"):
-                try:
-                    servers.extend((rdata.address, 53) for rdata in dns.resolver.resolve(ns.target, rtype))
-                except (dns.resolver.NoAnswer, dns.resolver.NXDOMAIN):
-                    continue
+        servers = name_server_addresses(name, zone)
     except dns.exception.DNSException as exc:
         raise ProviderError(
             f"cannot find the authoritative servers of {zone or name} ({exc})",

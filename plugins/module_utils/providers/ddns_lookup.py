@@ -10,21 +10,15 @@ resolver cache answers with the address from before the last update.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable
 
+from ..dns_query import ask, name_server_addresses
 from ..errors import ProviderError
 from .base import Lookup, Option
 from .update_errors import UpdateDeferredError
 
 try:
     import dns.exception
-    import dns.flags
-    import dns.message
-    import dns.name
-    import dns.query
     import dns.rcode
-    import dns.rdatatype
-    import dns.resolver
 
     HAS_DNSPYTHON = True
     DNSPYTHON_IMPORT_ERROR = None
@@ -92,56 +86,38 @@ def dns_lookup(resolver: str | None, timeout: float = LOOKUP_TIMEOUT) -> Lookup:
 
 
 def _ask(server: tuple[str, int], name: str, rtype: str, timeout: float) -> frozenset[str]:
-    query = dns.message.make_query(name, rtype)
-    query.flags &= ~dns.flags.RD
     where = f"{server[0]} port {server[1]}"
     try:
-        response = dns.query.udp(query, server[0], timeout=timeout, port=server[1])
-        if response.flags & dns.flags.TC:
-            response = dns.query.tcp(query, server[0], timeout=timeout, port=server[1])
+        reply = ask(server[0], server[1], name, rtype, timeout)
     except dns.exception.Timeout:
         raise UpdateDeferredError(
             f"no answer from {where} to the query for {name} {rtype}", "check resolver and the network", "dns"
         ) from None
     except (OSError, dns.exception.DNSException) as exc:
         raise UpdateDeferredError(f"the query for {name} {rtype} at {where} failed: {exc}", "", "dns") from None
-    rcode = response.rcode()
-    if rcode == dns.rcode.NXDOMAIN:
+    if reply.rcode == dns.rcode.NXDOMAIN:
         return frozenset()
-    if rcode != dns.rcode.NOERROR:
+    if reply.rcode != dns.rcode.NOERROR:
         raise UpdateDeferredError(
-            f"{where} answered {dns.rcode.to_text(rcode)} to the query for {name} {rtype}",
+            f"{where} answered {dns.rcode.to_text(reply.rcode)} to the query for {name} {rtype}",
             "set resolver to a server that answers for the name",
             "dns",
         )
-    qname = dns.name.from_text(name)
-    wanted = dns.rdatatype.from_text(rtype)
-    found = set()
-    for rrset in response.answer:
-        if rrset.name == qname and rrset.rdtype == wanted:
-            found.update(rdata.to_text().lower() for rdata in rrset)
-    return frozenset(found)
+    return reply.values
 
 
-def _authoritative(name: str, timeout: float, resolve: Callable | None = None) -> tuple[str, int]:
+def _authoritative(name: str, timeout: float) -> tuple[str, int]:
     """An address of one of the name's authoritative servers, through the system's resolver."""
-    resolve = resolve or dns.resolver.resolve
     try:
-        zone = dns.resolver.zone_for_name(name, lifetime=timeout)
-        for ns in sorted(r.target.to_text() for r in resolve(zone, "NS", lifetime=timeout)):
-            for rtype in ("A", "AAAA"):
-                try:
-                    addresses = sorted(r.address for r in resolve(ns, rtype, lifetime=timeout))
-                except (dns.resolver.NoAnswer, dns.resolver.NXDOMAIN):
-                    continue
-                if addresses:
-                    return addresses[0], 53
+        servers = name_server_addresses(name, lifetime=timeout)
     except dns.exception.DNSException as exc:
         raise UpdateDeferredError(
             f"could not find the authoritative servers of {name}: {exc}",
             "set the provider's resolver option to a DNS server that answers for the name",
             "dns",
         ) from None
+    if servers:
+        return servers[0]
     raise UpdateDeferredError(
         f"the authoritative servers of {name} have no address",
         "set the provider's resolver option to a DNS server that answers for the name",
