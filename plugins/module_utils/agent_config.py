@@ -189,13 +189,7 @@ class _Validator:
             self.add(
                 data, "format", "format", f"format {data.get('format')!r} is not {FORMAT}", f"set format to {FORMAT}"
             )
-        owner = DEFAULT_OWNER
-        if "owner" in data:
-            try:
-                owner = validate_owner(data["owner"])
-            except ConfigError as exc:
-                for problem in exc.problems:
-                    self.add(data, "owner", "owner", problem.message, problem.hint)
+        owner = self._owner(data, "owner", DEFAULT_OWNER)
         settings = self._settings(data)
         state_file = self._string(data, "state_file", "state_file") or default_state_path(self.path)
         if state_file and not os.path.isabs(state_file):
@@ -222,6 +216,17 @@ class _Validator:
             self.add(data, key, path, f"{value!r} is not a non-empty string")
             return None
         return value
+
+    def _owner(self, data: dict, path: str, default: str) -> str:
+        """`owner` of this mapping, checked as the inventory's fleetdns_owner is; else `default`."""
+        if "owner" not in data:
+            return default
+        try:
+            return validate_owner(data["owner"])
+        except ConfigError as exc:
+            for problem in exc.problems:
+                self.add(data, "owner", path, problem.message, problem.hint)
+            return default
 
     def _settings(self, data: dict) -> dict[str, int | float]:
         result = dict(DEFAULTS)
@@ -383,13 +388,7 @@ class _Validator:
                 "an update-only service keeps no ownership markers",
                 "remove ownership",
             )
-        provider_owner = owner
-        if "owner" in settings:
-            try:
-                provider_owner = validate_owner(settings["owner"])
-            except ConfigError as exc:
-                for problem in exc.problems:
-                    self.add(settings, "owner", f"{path}.owner", problem.message, problem.hint)
+        provider_owner = self._owner(settings, f"{path}.owner", owner)
         if config is None:
             return None
         return AgentProvider(name, config, kind, zone, ttl, servers, str(ownership), provider_owner)
