@@ -33,6 +33,7 @@ from .ownership import ZoneState
 from .plan import Intent, Wording, plan_zone
 from .providers import provider_class
 from .providers.base import UpdateOnlyProvider, ZoneProvider
+from .providers.update_errors import UpdateRefusedError
 from .records import RecordKey, RecordSet
 from .redact import Redactor
 
@@ -102,6 +103,8 @@ def forbids_retry(exc: BaseException) -> bool:
     flag = getattr(exc, "retry", None)
     if flag is not None:
         return not flag
+    if isinstance(exc, UpdateRefusedError):  # a DDNS service's definitive answer (badauth, !yours, ...)
+        return True
     if not isinstance(exc, ProviderError):
         return False
     text = str(exc).lower()
@@ -224,6 +227,9 @@ class Agent:
             return Outcome(name.name, provider.name, STOPPED, message)
         settings = self.config.settings
         delay = backoff_delay(entry.failures + 1, settings["backoff_initial"], settings["backoff_max"], self.rand)
+        asked = getattr(exc, "retry_after", None)  # a service asking for a longer wait (dyndns2 `911`, HTTP 429)
+        if isinstance(asked, (int, float)) and asked > delay:
+            delay = float(asked)
         entry.failed(message, now, now + delay, stop=False)
         self.log(f"failed: {where}: {message}")
         self.log(f"backing off: {where}: next try in {delay:.0f} s ({entry.failures} failure(s) in a row)")
