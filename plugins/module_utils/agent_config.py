@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import jsonlocate
+from .agent_notify import apprise_available, apprise_understands
 from .config import DEFAULT_OWNER, ProviderConfig, provider_secrets, validate_owner, validate_provider
 from .errors import ConfigError, Location, Problem, ProblemList
 from .names import InvalidNameError, normalize_zone, zone_for_name
@@ -47,7 +48,19 @@ DEFAULTS: dict[str, int | float] = {
     "verify_interval": 2,  # seconds between two verification queries
     "stale_after": 0,  # --status: a name not confirmed for this long is stale (0: 3 intervals + deadline)
 }
-TOP_KEYS = ("format", "owner", "state_file", "webhook", "allow_non_global", "detect", "providers", "names", *DEFAULTS)
+TOP_KEYS = (
+    "format",
+    "owner",
+    "state_file",
+    "webhook",
+    "apprise",
+    "metrics_file",
+    "allow_non_global",
+    "detect",
+    "providers",
+    "names",
+    *DEFAULTS,
+)
 FAMILY_KEYS = ("sources", "quorum", "timeout", "static", "command")
 # Keys of a provider entry that are the agent's; the rest are the provider type's own options.
 AGENT_PROVIDER_KEYS = ("zone", "ttl", "verify_servers", "ownership", "owner")
@@ -107,6 +120,8 @@ class AgentConfig:
     settings: dict[str, int | float]
     secrets: list[str] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)  # the parsed file, for the per-entry config hash
+    apprise: list[str] = field(default_factory=list)  # apprise notification URLs (secrets: they hold tokens)
+    metrics_file: str | None = None  # node_exporter textfile, replaced after every pass
 
     def ttl_for(self, name: AgentName, provider: AgentProvider) -> int:
         """The name's TTL, else the provider's, else DEVICE_TTL."""
@@ -197,6 +212,18 @@ class _Validator:
         webhook = self._string(data, "webhook", "webhook")
         if webhook and not webhook.startswith(("http://", "https://")):
             self.add(data, "webhook", "webhook", f"{webhook!r} is not an http:// or https:// URL")
+        apprise = self._apprise(data)
+        metrics_file = self._string(data, "metrics_file", "metrics_file")
+        if metrics_file and not metrics_file.endswith(".prom"):
+            self.add(
+                data,
+                "metrics_file",
+                "metrics_file",
+                f"{metrics_file!r} does not end in .prom; node_exporter's textfile collector reads only *.prom",
+                "name it like /var/lib/node_exporter/textfile/fleetdns.prom",
+            )
+        if metrics_file and not os.path.isabs(metrics_file):
+            metrics_file = os.path.join(os.path.dirname(os.path.abspath(self.path)), metrics_file)
         allow = data.get("allow_non_global", False)
         if not isinstance(allow, bool):
             self.add(data, "allow_non_global", "allow_non_global", "must be true or false")
@@ -205,8 +232,50 @@ class _Validator:
         providers = self._providers(data.get("providers"), data, owner)
         names = self._names(data.get("names"), data, providers, detect)
         return AgentConfig(
-            self.path, owner, state_file, webhook, allow, detect, providers, names, settings, self.secrets, data
+            self.path,
+            owner,
+            state_file,
+            webhook,
+            allow,
+            detect,
+            providers,
+            names,
+            settings,
+            self.secrets,
+            data,
+            apprise=apprise,
+            metrics_file=metrics_file,
         )
+
+    def _apprise(self, data: dict) -> list[str]:
+        """apprise URLs: a list of strings; apprise must be installed and understand each one."""
+        if "apprise" not in data:
+            return []
+        raw = data["apprise"]
+        if not isinstance(raw, list) or not raw or not all(isinstance(u, str) and u for u in raw):
+            self.add(data, "apprise", "apprise", "must be a list of apprise notification URLs", '["ntfy://topic"]')
+            return []
+        self.secrets.extend(raw)  # they carry tokens and passwords: never printed
+        if not apprise_available():
+            self.add(
+                data,
+                "apprise",
+                "apprise",
+                "apprise URLs are configured but the apprise package is not installed",
+                "install the apprise package (pip install apprise), or remove the apprise option",
+            )
+            return []
+        for index, url in enumerate(raw):
+            if not apprise_understands(url):
+                scheme = url.split("://", 1)[0] if "://" in url else "(no scheme)"
+                self.add(
+                    raw,
+                    index,
+                    f"apprise[{index}]",
+                    f"apprise does not understand this URL (scheme {scheme})",
+                    "check the URL against apprise's list of services",
+                )
+        return list(raw)
 
     def _string(self, data: dict, key: str, path: str) -> str | None:
         value = data.get(key)

@@ -1,10 +1,17 @@
-"""The agent's generic JSON webhook: one POST per event (an update, a failure) to a URL the user
-runs. Standard library only (http.client), so a device needs nothing more for it."""
+"""The agent's notifications: the generic JSON webhook (one POST per event, an update or a failure,
+to a URL the user runs; standard library only, so a device needs nothing more for it), and the
+notification URLs of the apprise library (Slack, Telegram, e-mail, ntfy, ... without a receiver of
+one's own). apprise is optional: it is imported only when the config names apprise URLs, and the
+config check says which package to install when it is missing.
+"""
 
 from __future__ import annotations
 
 import http.client
+import importlib
+import importlib.util
 import json
+import logging
 import ssl
 import urllib.parse
 from typing import Any
@@ -41,3 +48,39 @@ def post_json(url: str, body: dict[str, Any], timeout: float = TIMEOUT) -> None:
         connection.close()
     if not 200 <= response.status < 300:
         raise NotifyError(f"answered HTTP {response.status} {shorten(response.reason)}".rstrip())
+
+
+APPRISE_PACKAGE = "apprise"
+
+
+def apprise_available() -> bool:
+    """Whether the optional apprise library can be imported."""
+    try:
+        return importlib.util.find_spec(APPRISE_PACKAGE) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def apprise_understands(url: str) -> bool:
+    """Whether apprise knows what to do with `url` (its scheme and form); False without apprise."""
+    if not apprise_available():
+        return False
+    apprise = importlib.import_module(APPRISE_PACKAGE)
+    return bool(apprise.Apprise().add(url))
+
+
+def send_apprise(urls: list[str], title: str, body: str) -> None:
+    """Send one notification to every apprise URL; NotifyError when any of them failed."""
+    try:
+        apprise = importlib.import_module(APPRISE_PACKAGE)
+    except ImportError:
+        raise NotifyError("the apprise package is not installed (pip install apprise)") from None
+    quiet = logging.getLogger(APPRISE_PACKAGE)  # its own log lines name hosts; the agent logs one line itself
+    quiet.propagate = False
+    if not quiet.handlers:
+        quiet.addHandler(logging.NullHandler())
+    sender = apprise.Apprise()
+    for url in urls:
+        sender.add(url)
+    if not sender.notify(title=title, body=body):
+        raise NotifyError(f"apprise could not deliver to every one of the {len(urls)} URL(s)")
