@@ -61,7 +61,8 @@ TOP_KEYS = (
     "names",
     *DEFAULTS,
 )
-FAMILY_KEYS = ("sources", "quorum", "timeout", "static", "command")
+FAMILY_KEYS = ("sources", "quorum", "timeout", "static", "command", "interface")
+ANY_INTERFACE = "*"  # the interface detection over every interface but loopback
 # Keys of a provider entry that are the agent's; the rest are the provider type's own options.
 AGENT_PROVIDER_KEYS = ("zone", "ttl", "verify_servers", "ownership", "owner")
 NAME_KEYS = ("name", "providers", "families", "ttl")
@@ -83,6 +84,7 @@ class FamilyDetect:
     timeout: float = DEFAULT_TIMEOUT
     static: str | None = None
     command: tuple[str, ...] = ()
+    interface: str | None = None  # read the addresses of this interface (ANY_INTERFACE: of all)
 
 
 @dataclass
@@ -340,7 +342,7 @@ class _Validator:
 
     def _family(self, entry: dict, family: int, path: str) -> FamilyDetect | None:
         self.unknown(entry, FAMILY_KEYS, path, "detection")
-        modes = [key for key in ("sources", "static", "command") if key in entry]
+        modes = [key for key in ("sources", "static", "command", "interface") if key in entry]
         if len(modes) > 1:
             self.add(entry, modes[1], path, f"{' and '.join(modes)} exclude each other", "keep one of them")
             return None
@@ -370,6 +372,20 @@ class _Validator:
                 )
                 return None
             return FamilyDetect(family, command=tuple(command), timeout=float(timeout))
+        if "interface" in entry:
+            value = entry["interface"]
+            if value is True:
+                value = ANY_INTERFACE
+            if not isinstance(value, str) or not value or any(c.isspace() or c == "/" for c in value):
+                self.add(
+                    entry,
+                    "interface",
+                    f"{path}.interface",
+                    f"{value!r} is not an interface name",
+                    'an interface like "eth0", or true for any interface',
+                )
+                return None
+            return FamilyDetect(family, interface=value, timeout=float(timeout))
         quorum = entry.get("quorum")
         if quorum is not None and (isinstance(quorum, bool) or not isinstance(quorum, int) or quorum < 1):
             self.add(entry, "quorum", f"{path}.quorum", f"{quorum!r} is not a whole number of at least 1")

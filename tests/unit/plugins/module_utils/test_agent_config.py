@@ -148,6 +148,9 @@ def test_providers_with_their_own_problems_are_not_reported_again_at_the_name(tm
         ({"ipv4": {"sources": ["ipify"], "quorum": 2}}, "quorum 2 is more than the 1 source(s)"),
         ({"ipv6": {"static": "8.8.8.8"}}, "'8.8.8.8' is not an IPv6 address"),
         ({"ipv4": {"timeout": 0}}, "0 is not a number of seconds from 0 to 120"),
+        ({"ipv6": {"interface": "eth0", "static": "2001:db8::1"}}, "static and interface exclude each other"),
+        ({"ipv6": {"interface": "eth 0"}}, "'eth 0' is not an interface name"),
+        ({"ipv6": {"interface": False}}, "False is not an interface name"),
         ({"ipv4": "yes"}, "must be an object or false"),
     ],
 )
