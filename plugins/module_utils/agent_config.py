@@ -28,6 +28,7 @@ from typing import Any
 
 from . import jsonlocate
 from .agent_notify import apprise_available, apprise_understands
+from .agent_platform import checks_permissions
 from .config import DEFAULT_OWNER, ProviderConfig, provider_secrets, validate_owner, validate_provider
 from .errors import ConfigError, Location, Problem, ProblemList
 from .names import InvalidNameError, normalize_zone, zone_for_name
@@ -149,7 +150,8 @@ def default_state_path(config_path: str) -> str:
 def load_agent_config(path: str, check_permissions: bool = True) -> AgentConfig:
     """Read and validate the config file; ConfigError (every problem, located) when it is not usable.
 
-    `check_permissions` also refuses a file that group or others may read (on POSIX systems)."""
+    `check_permissions` also refuses a file that group or others may read (on POSIX systems; on
+    Windows an ACL decides who may read it, which this check does not read)."""
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
@@ -161,7 +163,7 @@ def load_agent_config(path: str, check_permissions: bool = True) -> AgentConfig:
             [Problem(f"cannot read {path}: {exc.strerror or exc}", "", "check the --config path")]
         ) from None
     problems = ProblemList()
-    if check_permissions and os.name == "posix" and info.st_mode & 0o077:
+    if check_permissions and checks_permissions() and info.st_mode & 0o077:
         problems.add(
             f"{path} may be read by group or others (mode {stat.S_IMODE(info.st_mode):04o}); it holds credentials",
             "",
