@@ -73,6 +73,9 @@ OWNERSHIP_MARKERS = "markers"  # the name must be registered to `owner` (fleetdn
 OWNERSHIP_KEY = "key"  # the key's update-policy grant is the ownership; no marker is read or written
 AGENT_OWNERSHIP = (OWNERSHIP_MARKERS, OWNERSHIP_KEY)
 COMMAND_TIMEOUT = 10.0
+# TTLs a zone provider's service accepts, where it narrows DNS's own range: (lowest, highest, also
+# allowed). Cloudflare: 60..86400 (Enterprise zones from 30), or 1 for "automatic".
+SERVICE_TTLS: dict[str, tuple[int, int, tuple[int, ...]]] = {"cloudflare": (30, 86400, (1,))}
 
 
 @dataclass(frozen=True)
@@ -461,6 +464,19 @@ class _Validator:
                 'the zone the names are in, like "zone": "example.com"',
             )
         ttl = self._ttl(settings, f"{path}.ttl")
+        if ttl is not None and kind == UPDATE_ONLY_KIND:
+            self.add(
+                settings,
+                "ttl",
+                f"{path}.ttl",
+                f"a {type_name} service sets the TTL of its names itself; fleetdns cannot choose it",
+                "remove ttl (it applies to zone providers: rfc2136, cloudflare, zonefile)",
+            )
+            ttl = None
+        elif ttl is not None:
+            problem = ttl_problem(str(type_name), ttl)
+            if problem:
+                self.add(settings, "ttl", f"{path}.ttl", problem, "choose a TTL the service accepts, like 60")
         servers = self._servers(settings, f"{path}.verify_servers", config)
         ownership = settings.get("ownership", OWNERSHIP_MARKERS)
         if ownership not in AGENT_OWNERSHIP:
@@ -552,8 +568,28 @@ class _Validator:
             seen.add(name)
             families = self._name_families(entry, path, detect)
             chosen = self._name_providers(entry, path, name, providers, families)
-            result.append(AgentName(name, chosen, families, self._ttl(entry, f"{path}.ttl")))
+            ttl = self._ttl(entry, f"{path}.ttl")
+            if ttl is not None:
+                self._name_ttl(entry, path, ttl, [providers[p] for p in chosen])
+            result.append(AgentName(name, chosen, families, ttl))
         return result
+
+    def _name_ttl(self, entry: dict, path: str, ttl: int, chosen: list[AgentProvider]) -> None:
+        """A name's own TTL needs a provider that sets TTLs, and one each of them accepts."""
+        if chosen and all(p.kind == UPDATE_ONLY_KIND for p in chosen):
+            self.add(
+                entry,
+                "ttl",
+                f"{path}.ttl",
+                f"none of its providers sets TTLs ({', '.join(p.name for p in chosen)}: update-only services "
+                "set the TTL themselves)",
+                "remove ttl, or add a zone provider (rfc2136, cloudflare, zonefile) for this name",
+            )
+            return
+        for provider in chosen:
+            problem = ttl_problem(provider.config.type, ttl) if provider.kind != UPDATE_ONLY_KIND else None
+            if problem:
+                self.add(entry, "ttl", f"{path}.ttl", f"provider '{provider.name}': {problem}", "like 60")
 
     def _name_families(self, entry: dict, path: str, detect: dict[int, FamilyDetect]) -> tuple[int, ...]:
         raw = entry.get("families")
@@ -610,6 +646,18 @@ class _Validator:
                 continue
             chosen.append(provider_name)
         return chosen
+
+
+def ttl_problem(type_name: str, ttl: int) -> str | None:
+    """Why a provider type's service refuses `ttl` (None when it accepts it)."""
+    rule = SERVICE_TTLS.get(type_name)
+    if rule is None:
+        return None
+    lowest, highest, also = rule
+    if ttl in also or lowest <= ttl <= highest:
+        return None
+    extra = f", or {' or '.join(map(str, also))}" if also else ""
+    return f"TTL {ttl} is refused by {type_name}: it takes {lowest} to {highest}{extra}"
 
 
 def _cannot_serve(provider: AgentProvider, name: str, families: tuple[int, ...]) -> tuple[str, str] | None:
