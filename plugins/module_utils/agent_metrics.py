@@ -17,7 +17,7 @@ PREFIX = "fleetdns_agent_"
 METRICS_MODE = 0o644  # node_exporter runs as its own user and must read the file
 
 # name -> (type, help)
-_HELP = {
+METRICS = {
     "last_pass_timestamp_seconds": ("gauge", "Unix time the last pass ended."),
     "address_detected": ("gauge", "1 when the last pass detected an address of this family to publish, else 0."),
     "detected_address_info": ("gauge", "The address of this family the last pass detected (value always 1)."),
@@ -57,7 +57,7 @@ def render(
 ) -> str:
     """The textfile for `entries` (name, provider, ok in the last pass) and `detected` (family ->
     address or None)."""
-    samples: dict[str, list[str]] = {key: [] for key in _HELP}
+    samples: dict[str, list[str]] = {key: [] for key in METRICS}
     samples["last_pass_timestamp_seconds"].append(_number(now))
     for family, address in sorted(detected.items()):
         family_label = {"family": f"ipv{family}"}
@@ -79,7 +79,7 @@ def render(
         for key, value in values.items():
             samples[key].append(labels + " " + _number(value))
     lines: list[str] = []
-    for key, (kind, text) in _HELP.items():
+    for key, (kind, text) in METRICS.items():
         metric = PREFIX + key
         lines += [f"# HELP {metric} {text}", f"# TYPE {metric} {kind}"]
         lines += [f"{metric}{sample}" if sample.startswith("{") else f"{metric} {sample}" for sample in samples[key]]
