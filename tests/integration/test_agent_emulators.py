@@ -225,15 +225,24 @@ def test_badauth_and_abuse_stop_retries_until_the_config_changes(
     assert services["dyn"].updates == 2
 
 
-def test_a_service_asking_to_wait_is_not_asked_again_sooner(tmp_path: Path, services: dict[str, Service]) -> None:
-    """`911` asks for at least 30 minutes; the agent's own backoff (60 s here) must not cut it short."""
+@pytest.mark.parametrize(
+    ("fault", "asked"),
+    [({"kind": "body", "body": "911"}, 1800), ({"kind": "status", "status": 429, "times": 10}, 300)],
+)
+def test_a_service_asking_to_wait_is_not_asked_again_sooner(
+    tmp_path: Path, services: dict[str, Service], fault: dict[str, Any], asked: float
+) -> None:
+    """`911` asks for 30 minutes, HTTP 429 to slow down (5 minutes without a Retry-After): the agent's
+    own backoff (at most 60 s after a first failure) must not cut that short."""
     run = Run(tmp_path, config(services, {"static": PUBLIC}))
-    services["dyn"].emulator.inject(kind="body", body="911")
+    services["dyn"].emulator.inject(**fault)
     assert run.statuses() == {"noip": UPDATED, "dyn": FAILED}
-    run.now += 600  # past the agent's backoff, within the service's 30 minutes
+    tried = services["dyn"].updates
+    run.now += asked - 30  # past the agent's backoff, within the service's wait
     assert run.statuses() == {"noip": UNCHANGED, "dyn": BACKING_OFF}
-    assert services["dyn"].updates == 1
-    run.now += 1800
+    assert services["dyn"].updates == tried
+    services["dyn"].emulator.faults.clear()
+    run.now += 60
     assert run.statuses() == {"noip": UNCHANGED, "dyn": UPDATED}
 
 
