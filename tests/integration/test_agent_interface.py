@@ -98,3 +98,99 @@ def test_the_interface_detection_reads_the_kernel_and_skips_temporary_and_deprec
     for label, how in (("v0", "interface v0"), ("any", "interface (any)")):
         assert report[label]["ipv6"] == ["2a00:1450:4001::7", how, None], report[label]
         assert report[label]["ipv4"] == ["8.8.4.4", how, None], report[label]
+
+
+RENUMBER = r"""
+import json, subprocess, sys, threading, time
+from pathlib import Path
+
+def ip(*args):
+    subprocess.run(["ip", *args], check=True)
+
+ip("link", "set", "lo", "up")
+ip("link", "add", "v0", "type", "veth", "peer", "name", "v1")
+subprocess.run(["sysctl", "-qw", "net.ipv6.conf.v0.use_tempaddr=2"], check=True)
+ip("link", "set", "v0", "up")
+ip("link", "set", "v1", "up")
+ip("-6", "addr", "add", "2a00:1450:4001::7/64", "dev", "v0", "mngtmpaddr", "nodad",
+   "valid_lft", "900", "preferred_lft", "800")
+
+from ansible_collections.fleetdns.ddns.plugins.module_utils.agent import Agent
+from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_config import load_agent_config
+from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_platform import address_watcher
+from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import zonefile
+from fleetdns.process import run_command
+
+zonefile.command_runner = run_command
+work = Path(sys.argv[1])
+zone = work / "zones" / "example.test.zone"
+lines = []
+agent = Agent(load_agent_config(str(work / "agent.json")), lines.append, base_dir=str(work))
+stop, trigger = threading.Event(), threading.Event()
+watcher = address_watcher(trigger)
+thread = threading.Thread(target=agent.run_forever, args=(stop, trigger), daemon=True)
+thread.start()
+
+def wait_for(new, old, limit):
+    ends = time.monotonic() + limit
+    while time.monotonic() < ends:
+        text = zone.read_text()
+        if new in text and (old is None or old not in text):
+            return True
+        time.sleep(0.05)
+    return False
+
+report = {"watcher": watcher is not None, "first": wait_for("2a00:1450:4001::7", None, 20)}
+time.sleep(1)  # past the first pass's debounce
+started = time.monotonic()
+# Renumbering: the new prefix arrives, the old one is deprecated (its preferred lifetime ends).
+ip("-6", "addr", "add", "2a00:1450:4003::9/64", "dev", "v0", "mngtmpaddr", "nodad",
+   "valid_lft", "900", "preferred_lft", "800")
+ip("-6", "addr", "change", "2a00:1450:4001::7/64", "dev", "v0", "valid_lft", "900", "preferred_lft", "0")
+report["followed"] = wait_for("2a00:1450:4003::9", "2a00:1450:4001::7", 15)
+report["seconds"] = time.monotonic() - started
+stop.set()
+thread.join(10)
+if watcher:
+    watcher.close()
+report["lines"] = lines
+report["temporary"] = subprocess.run(["ip", "-6", "addr", "show", "dev", "v0", "temporary"],
+                                     capture_output=True, text=True).stdout
+print(json.dumps(report))
+"""
+
+
+def test_a_renumbered_ipv6_prefix_is_followed_within_seconds(tmp_path: Path) -> None:
+    """The service loop with the interface detection: the stable address of the new prefix replaces
+    the deprecated one in the zone, long before the poll, and no temporary address is ever published."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None or shutil.which("ip") is None:
+        pytest.fail("the interface test needs root, unshare (util-linux) and ip (iproute2)", pytrace=False)
+    from ansible_collections.fleetdns.ddns.plugins.module_utils.record_task import RecordTask, run_task
+
+    run_task(RecordTask({"type": "zonefile", "directory": str(tmp_path / "zones")}, "example.test", [],
+                        owner="fleet-main", device_names=["gw.example.test"]))  # fmt: skip
+    config = {
+        "owner": "fleet-main",
+        "interval": 300, "debounce": 0.5, "min_update_interval": 0, "verify_interval": 0.1,
+        "names": [{"name": "gw.example.test", "providers": ["files"]}],
+        "providers": {"files": {"type": "zonefile", "directory": "zones", "zone": "example.test"}},
+        "detect": {"ipv4": False, "ipv6": {"interface": "v0"}},
+    }  # fmt: skip
+    path = tmp_path / "agent.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    path.chmod(0o600)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)])}
+    result = subprocess.run(
+        ["unshare", "--net", sys.executable, "-c", RENUMBER, str(tmp_path)],
+        capture_output=True, text=True, timeout=120, check=False, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["watcher"] and report["first"], report
+    assert report["followed"], report
+    assert report["seconds"] < 5, report
+    assert "2a00:1450:4003:" in report["temporary"], report  # the kernel made privacy addresses meanwhile
+    assert "triggered: an address or route changed" in report["lines"]
+    assert "updated: gw.example.test via files: AAAA 2a00:1450:4003::9 (was AAAA 2a00:1450:4001::7)" in report["lines"]
+    published = [line for line in report["lines"] if line.startswith("detected IPv6")]
+    assert {line.split()[2] for line in published} <= {"2a00:1450:4001::7", "2a00:1450:4003::9"}, published
