@@ -61,24 +61,30 @@ def apprise_available() -> bool:
         return False
 
 
+def _import_apprise() -> Any:
+    """The apprise module, its own logging silenced: its lines name hosts and parts of URLs (which
+    hold tokens), and the agent reports what went wrong in one line of its own. ImportError without it."""
+    apprise = importlib.import_module(APPRISE_PACKAGE)
+    quiet = logging.getLogger(APPRISE_PACKAGE)
+    quiet.propagate = False
+    if not quiet.handlers:
+        quiet.addHandler(logging.NullHandler())
+    return apprise
+
+
 def apprise_understands(url: str) -> bool:
     """Whether apprise knows what to do with `url` (its scheme and form); False without apprise."""
     if not apprise_available():
         return False
-    apprise = importlib.import_module(APPRISE_PACKAGE)
-    return bool(apprise.Apprise().add(url))
+    return bool(_import_apprise().Apprise().add(url))
 
 
 def send_apprise(urls: list[str], title: str, body: str) -> None:
     """Send one notification to every apprise URL; NotifyError when any of them failed."""
     try:
-        apprise = importlib.import_module(APPRISE_PACKAGE)
+        apprise = _import_apprise()
     except ImportError:
         raise NotifyError("the apprise package is not installed (pip install apprise)") from None
-    quiet = logging.getLogger(APPRISE_PACKAGE)  # its own log lines name hosts; the agent logs one line itself
-    quiet.propagate = False
-    if not quiet.handlers:
-        quiet.addHandler(logging.NullHandler())
     sender = apprise.Apprise()
     for url in urls:
         sender.add(url)

@@ -188,3 +188,18 @@ def test_render_without_a_detected_address_and_label_escaping() -> None:
     assert 'address="2001:4860::8888"' in text and 'family="ipv4",address' not in text
     assert 'fleetdns_agent_ok{name="we\\"ird\\\\name",provider="p\\n1"} 0\n' in text
     assert escape('a"b') == 'a\\"b'
+
+
+def test_the_cli_refuses_an_unknown_apprise_url_without_printing_any_of_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        from fleetdns.cli import main
+    except ImportError:  # under `ansible-test units`: the CLI package lies inside the collection
+        from ansible_collections.fleetdns.ddns.fleetdns.cli import main
+
+    path = write_config(tmp_path, basic_config(apprise=["nosuchservice://secret-token-99"]))
+    assert main(["agent", "--config", path, "--once"]) == 1
+    out, err = capsys.readouterr()
+    assert "apprise does not understand this URL (scheme nosuchservice)" in out + err
+    assert "secret-token" not in out + err and "nosuchservice://" not in out + err, out + err
