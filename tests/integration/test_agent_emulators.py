@@ -2,7 +2,8 @@
 servers, and against echo sources on loopback that the test makes lie, disagree or answer a private
 address.
 
-One name (`home.example.test`) is kept through two services at once (redundancy): a No-IP-like
+DuckDNS (both families in one request, `KO` stopping it) has a test of its own. One name
+(`home.example.test`) is kept through two services at once (redundancy): a No-IP-like
 dyndns2 service publishing to one BIND and a Dyn-like one publishing to another. The agent asks
 each service's BIND before and after an update; the emulators count the update requests.
 """
@@ -32,6 +33,7 @@ from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils.public_ip
     DnsResponder,
     EchoServer,
 )
+from emulators.duckdns import DuckDnsEmulator
 from emulators.dyndns2 import Dyndns2Emulator
 
 from .test_ddns_providers_dns import publish
@@ -277,3 +279,39 @@ def test_a_stalled_service_is_abandoned_at_its_deadline_and_the_other_is_updated
     assert took < 15, f"a pass took {took:.1f} s with a stalled service (deadline 3 s, read timeout 20 s)"
     assert services["dyn"].bind.query(NAME, "A") == {PUBLIC}
     assert any(line.startswith("backing off: home.example.test via noip") for line in run.lines)
+
+
+DUCK_NAME, DUCK_TOKEN = "myhome.duckdns.org", "duck-agent-token-0a1b2c3d"
+
+
+def test_duckdns_gets_both_families_and_a_wrong_token_stops_it(tmp_path: Path) -> None:
+    """DuckDNS answers `KO` to a wrong token: a definitive refusal (retrying gets the same), so the
+    agent stops until the token in the config is fixed; then A and AAAA go in one request."""
+    bind = BindLab()
+    bind.add_zone("duckdns.org.")
+    try:
+        with DuckDnsEmulator(tls_dir=tmp_path / "tls-duck") as duck:
+            duck.add_account(DUCK_TOKEN, ["myhome"])
+            state = duck.state("myhome")
+            publish(bind, duck, {DUCK_NAME: lambda: (state.ipv4, state.ipv6)}, zone="duckdns.org.")
+            provider = {"type": "duckdns", "server": duck.https_url, "ca_bundle": duck.ca_file,
+                        "token": "wrong-token-ffff", "verify_servers": [f"127.0.0.1:{bind.port}"]}  # fmt: skip
+            data = {
+                "names": [{"name": DUCK_NAME, "providers": ["duck"]}],
+                "providers": {"duck": provider},
+                "detect": {"ipv4": {"static": PUBLIC}, "ipv6": {"static": "2001:4860:4860::8844"}},
+            }
+            run = Run(tmp_path, data)
+            assert run.statuses() == {"duck": STOPPED}
+            run.now += 86400
+            assert run.statuses() == {"duck": STOPPED}
+            assert duck.counts["update"] == 1 and "wrong-token-ffff" not in "\n".join(run.lines)
+            provider["token"] = DUCK_TOKEN
+            run.write(data)
+            assert run.statuses() == {"duck": UPDATED}
+            assert duck.counts["update"] == 2  # both families in one request
+            assert bind.query(DUCK_NAME, "A") == {PUBLIC}
+            assert bind.query(DUCK_NAME, "AAAA") == {"2001:4860:4860::8844"}
+            assert run.statuses() == {"duck": UNCHANGED} and duck.counts["update"] == 2
+    finally:
+        bind.stop()
