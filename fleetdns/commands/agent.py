@@ -51,7 +51,13 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
         "authoritative servers, update through every provider of each name where they differ, verify.\n"
         "Without --once or --status it runs until stopped (SIGTERM or Ctrl-C).\n\n" + EXIT_CODES,
     )
-    parser.add_argument("--config", "-c", required=True, metavar="FILE", help="the agent's JSON config file")
+    parser.add_argument(
+        "--config",
+        "-c",
+        metavar="FILE",
+        help="the agent's JSON config file (default: /etc/fleetdns/agent.json; on Windows "
+        "%%ProgramData%%\\fleetdns\\agent.json)",
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--once", action="store_true", help="one pass, then exit (for cron and timers)")
     mode.add_argument("--status", action="store_true", help="print the state of every name and exit (2/3: trouble)")
@@ -63,12 +69,12 @@ def run(ctx: Context) -> int:
     from ansible_collections.fleetdns.ddns.plugins.module_utils import agent_detect
     from ansible_collections.fleetdns.ddns.plugins.module_utils.agent import Agent
     from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_config import load_agent_config
-    from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_platform import address_watcher
+    from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_platform import address_watcher, platform_paths
 
     from ..process import run_command
 
     args = ctx.args
-    config = load_agent_config(args.config)
+    config = load_agent_config(args.config or platform_paths().config_file)
     ctx.redactor.add(*config.secrets)
     if args.status:
         return _status(ctx, config)

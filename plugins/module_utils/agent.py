@@ -26,13 +26,16 @@ from typing import Any
 from .agent_config import OWNERSHIP_KEY, RTYPES, AgentConfig, AgentName, AgentProvider
 from .agent_detect import Detected, detect_all
 from .agent_lookup import AuthoritativeLookup, zone_servers
-from .agent_notify import NotifyError, post_json
+from .agent_metrics import render as render_metrics
+from .agent_metrics import write_metrics
+from .agent_notify import NotifyError, post_json, send_apprise
 from .agent_state import AgentState, EntryState, backoff_delay, entry_key, load_state, save_state
 from .errors import FleetDNSError, ProviderError, shorten
 from .ownership import ZoneState
 from .plan import Intent, Wording, plan_zone
 from .providers import provider_class
 from .providers.base import UpdateOnlyProvider, ZoneProvider
+from .providers.update_errors import UpdateRefusedError
 from .records import RecordKey, RecordSet
 from .redact import Redactor
 
@@ -102,6 +105,8 @@ def forbids_retry(exc: BaseException) -> bool:
     flag = getattr(exc, "retry", None)
     if flag is not None:
         return not flag
+    if isinstance(exc, UpdateRefusedError):  # a DDNS service's definitive answer (badauth, !yours, ...)
+        return True
     if not isinstance(exc, ProviderError):
         return False
     text = str(exc).lower()
@@ -157,7 +162,20 @@ class Agent:
                 outcome = self._one(name, provider, wanted)
                 result.outcomes.append(outcome)
                 save_state(self.config.state_file, self.state)
+        self._write_metrics(result)
         return result
+
+    def _write_metrics(self, result: PassResult) -> None:
+        """Replace the node_exporter textfile (when configured); a failure is logged, never fatal."""
+        path = self.config.metrics_file
+        if not path:
+            return
+        entries = [(o.name, o.provider, o.status in GOOD_OUTCOMES) for o in result.outcomes]
+        detected = {family: found.address for family, found in result.detected.items()}
+        try:
+            write_metrics(path, render_metrics(entries, self.state, detected, self.clock()))
+        except OSError as exc:
+            self.log(f"failed: metrics file {path}: {exc.strerror or exc}")
 
     def _one(self, name: AgentName, provider: AgentProvider, wanted: dict[str, str]) -> Outcome:
         entry = self.state.entry(name.name, provider.name)
@@ -224,6 +242,9 @@ class Agent:
             return Outcome(name.name, provider.name, STOPPED, message)
         settings = self.config.settings
         delay = backoff_delay(entry.failures + 1, settings["backoff_initial"], settings["backoff_max"], self.rand)
+        asked = getattr(exc, "retry_after", None)  # a service asking for a longer wait (dyndns2 `911`, HTTP 429)
+        if isinstance(asked, (int, float)) and asked > delay:
+            delay = float(asked)
         entry.failed(message, now, now + delay, stop=False)
         self.log(f"failed: {where}: {message}")
         self.log(f"backing off: {where}: next try in {delay:.0f} s ({entry.failures} failure(s) in a row)")
@@ -297,7 +318,16 @@ class Agent:
     def _notify(
         self, event: str, name: AgentName, provider: AgentProvider, addresses: dict[str, str], error: str | None
     ) -> None:
-        """POST one JSON event to the webhook; a failure to deliver is logged, never fatal."""
+        """POST one JSON event to the webhook and tell the apprise URLs; a failure to deliver is
+        logged, never fatal."""
+        if self.config.apprise:
+            where = f"{name.name.rstrip('.')} via {provider.name}"
+            title = f"fleetdns agent: {where} {event}"
+            text = f"{where}: {_shown(addresses)}" if event == "updated" else f"{where} failed: {error}"
+            try:
+                send_apprise(self.config.apprise, title, text)
+            except NotifyError as exc:  # the URLs hold tokens: none is named
+                self.log(f"failed: apprise notification: {self.redactor.scrub(str(exc))}")
         url = self.config.webhook
         if not url:
             return

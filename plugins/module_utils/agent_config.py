@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import jsonlocate
+from .agent_notify import apprise_available, apprise_understands
+from .agent_platform import checks_permissions
 from .config import DEFAULT_OWNER, ProviderConfig, provider_secrets, validate_owner, validate_provider
 from .errors import ConfigError, Location, Problem, ProblemList
 from .names import InvalidNameError, normalize_zone, zone_for_name
@@ -47,8 +49,21 @@ DEFAULTS: dict[str, int | float] = {
     "verify_interval": 2,  # seconds between two verification queries
     "stale_after": 0,  # --status: a name not confirmed for this long is stale (0: 3 intervals + deadline)
 }
-TOP_KEYS = ("format", "owner", "state_file", "webhook", "allow_non_global", "detect", "providers", "names", *DEFAULTS)
-FAMILY_KEYS = ("sources", "quorum", "timeout", "static", "command")
+TOP_KEYS = (
+    "format",
+    "owner",
+    "state_file",
+    "webhook",
+    "apprise",
+    "metrics_file",
+    "allow_non_global",
+    "detect",
+    "providers",
+    "names",
+    *DEFAULTS,
+)
+FAMILY_KEYS = ("sources", "quorum", "timeout", "static", "command", "interface")
+ANY_INTERFACE = "*"  # the interface detection over every interface but loopback
 # Keys of a provider entry that are the agent's; the rest are the provider type's own options.
 AGENT_PROVIDER_KEYS = ("zone", "ttl", "verify_servers", "ownership", "owner")
 NAME_KEYS = ("name", "providers", "families", "ttl")
@@ -58,6 +73,9 @@ OWNERSHIP_MARKERS = "markers"  # the name must be registered to `owner` (fleetdn
 OWNERSHIP_KEY = "key"  # the key's update-policy grant is the ownership; no marker is read or written
 AGENT_OWNERSHIP = (OWNERSHIP_MARKERS, OWNERSHIP_KEY)
 COMMAND_TIMEOUT = 10.0
+# TTLs a zone provider's service accepts, where it narrows DNS's own range: (lowest, highest, also
+# allowed). Cloudflare: 60..86400 (Enterprise zones from 30), or 1 for "automatic".
+SERVICE_TTLS: dict[str, tuple[int, int, tuple[int, ...]]] = {"cloudflare": (30, 86400, (1,))}
 
 
 @dataclass(frozen=True)
@@ -70,6 +88,7 @@ class FamilyDetect:
     timeout: float = DEFAULT_TIMEOUT
     static: str | None = None
     command: tuple[str, ...] = ()
+    interface: str | None = None  # read the addresses of this interface (ANY_INTERFACE: of all)
 
 
 @dataclass
@@ -107,6 +126,8 @@ class AgentConfig:
     settings: dict[str, int | float]
     secrets: list[str] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)  # the parsed file, for the per-entry config hash
+    apprise: list[str] = field(default_factory=list)  # apprise notification URLs (secrets: they hold tokens)
+    metrics_file: str | None = None  # node_exporter textfile, replaced after every pass
 
     def ttl_for(self, name: AgentName, provider: AgentProvider) -> int:
         """The name's TTL, else the provider's, else DEVICE_TTL."""
@@ -132,7 +153,8 @@ def default_state_path(config_path: str) -> str:
 def load_agent_config(path: str, check_permissions: bool = True) -> AgentConfig:
     """Read and validate the config file; ConfigError (every problem, located) when it is not usable.
 
-    `check_permissions` also refuses a file that group or others may read (on POSIX systems)."""
+    `check_permissions` also refuses a file that group or others may read (on POSIX systems; on
+    Windows an ACL decides who may read it, which this check does not read)."""
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
@@ -144,7 +166,7 @@ def load_agent_config(path: str, check_permissions: bool = True) -> AgentConfig:
             [Problem(f"cannot read {path}: {exc.strerror or exc}", "", "check the --config path")]
         ) from None
     problems = ProblemList()
-    if check_permissions and os.name == "posix" and info.st_mode & 0o077:
+    if check_permissions and checks_permissions() and info.st_mode & 0o077:
         problems.add(
             f"{path} may be read by group or others (mode {stat.S_IMODE(info.st_mode):04o}); it holds credentials",
             "",
@@ -197,6 +219,18 @@ class _Validator:
         webhook = self._string(data, "webhook", "webhook")
         if webhook and not webhook.startswith(("http://", "https://")):
             self.add(data, "webhook", "webhook", f"{webhook!r} is not an http:// or https:// URL")
+        apprise = self._apprise(data)
+        metrics_file = self._string(data, "metrics_file", "metrics_file")
+        if metrics_file and not metrics_file.endswith(".prom"):
+            self.add(
+                data,
+                "metrics_file",
+                "metrics_file",
+                f"{metrics_file!r} does not end in .prom; node_exporter's textfile collector reads only *.prom",
+                "name it like /var/lib/node_exporter/textfile/fleetdns.prom",
+            )
+        if metrics_file and not os.path.isabs(metrics_file):
+            metrics_file = os.path.join(os.path.dirname(os.path.abspath(self.path)), metrics_file)
         allow = data.get("allow_non_global", False)
         if not isinstance(allow, bool):
             self.add(data, "allow_non_global", "allow_non_global", "must be true or false")
@@ -205,8 +239,50 @@ class _Validator:
         providers = self._providers(data.get("providers"), data, owner)
         names = self._names(data.get("names"), data, providers, detect)
         return AgentConfig(
-            self.path, owner, state_file, webhook, allow, detect, providers, names, settings, self.secrets, data
+            self.path,
+            owner,
+            state_file,
+            webhook,
+            allow,
+            detect,
+            providers,
+            names,
+            settings,
+            self.secrets,
+            data,
+            apprise=apprise,
+            metrics_file=metrics_file,
         )
+
+    def _apprise(self, data: dict) -> list[str]:
+        """apprise URLs: a list of strings; apprise must be installed and understand each one."""
+        if "apprise" not in data:
+            return []
+        raw = data["apprise"]
+        if not isinstance(raw, list) or not raw or not all(isinstance(u, str) and u for u in raw):
+            self.add(data, "apprise", "apprise", "must be a list of apprise notification URLs", '["ntfy://topic"]')
+            return []
+        self.secrets.extend(raw)  # they carry tokens and passwords: never printed
+        if not apprise_available():
+            self.add(
+                data,
+                "apprise",
+                "apprise",
+                "apprise URLs are configured but the apprise package is not installed",
+                "install the apprise package (pip install apprise), or remove the apprise option",
+            )
+            return []
+        for index, url in enumerate(raw):
+            if not apprise_understands(url):
+                scheme = url.split("://", 1)[0] if "://" in url else "(no scheme)"
+                self.add(
+                    raw,
+                    index,
+                    f"apprise[{index}]",
+                    f"apprise does not understand this URL (scheme {scheme})",
+                    "check the URL against apprise's list of services",
+                )
+        return list(raw)
 
     def _string(self, data: dict, key: str, path: str) -> str | None:
         value = data.get(key)
@@ -271,7 +347,7 @@ class _Validator:
 
     def _family(self, entry: dict, family: int, path: str) -> FamilyDetect | None:
         self.unknown(entry, FAMILY_KEYS, path, "detection")
-        modes = [key for key in ("sources", "static", "command") if key in entry]
+        modes = [key for key in ("sources", "static", "command", "interface") if key in entry]
         if len(modes) > 1:
             self.add(entry, modes[1], path, f"{' and '.join(modes)} exclude each other", "keep one of them")
             return None
@@ -301,6 +377,20 @@ class _Validator:
                 )
                 return None
             return FamilyDetect(family, command=tuple(command), timeout=float(timeout))
+        if "interface" in entry:
+            value = entry["interface"]
+            if value is True:
+                value = ANY_INTERFACE
+            if not isinstance(value, str) or not value or any(c.isspace() or c == "/" for c in value):
+                self.add(
+                    entry,
+                    "interface",
+                    f"{path}.interface",
+                    f"{value!r} is not an interface name",
+                    'an interface like "eth0", or true for any interface',
+                )
+                return None
+            return FamilyDetect(family, interface=value, timeout=float(timeout))
         quorum = entry.get("quorum")
         if quorum is not None and (isinstance(quorum, bool) or not isinstance(quorum, int) or quorum < 1):
             self.add(entry, "quorum", f"{path}.quorum", f"{quorum!r} is not a whole number of at least 1")
@@ -374,6 +464,19 @@ class _Validator:
                 'the zone the names are in, like "zone": "example.com"',
             )
         ttl = self._ttl(settings, f"{path}.ttl")
+        if ttl is not None and kind == UPDATE_ONLY_KIND:
+            self.add(
+                settings,
+                "ttl",
+                f"{path}.ttl",
+                f"a {type_name} service sets the TTL of its names itself; fleetdns cannot choose it",
+                "remove ttl (it applies to zone providers: rfc2136, cloudflare, zonefile)",
+            )
+            ttl = None
+        elif ttl is not None:
+            problem = ttl_problem(str(type_name), ttl)
+            if problem:
+                self.add(settings, "ttl", f"{path}.ttl", problem, "choose a TTL the service accepts, like 60")
         servers = self._servers(settings, f"{path}.verify_servers", config)
         ownership = settings.get("ownership", OWNERSHIP_MARKERS)
         if ownership not in AGENT_OWNERSHIP:
@@ -465,8 +568,28 @@ class _Validator:
             seen.add(name)
             families = self._name_families(entry, path, detect)
             chosen = self._name_providers(entry, path, name, providers, families)
-            result.append(AgentName(name, chosen, families, self._ttl(entry, f"{path}.ttl")))
+            ttl = self._ttl(entry, f"{path}.ttl")
+            if ttl is not None:
+                self._name_ttl(entry, path, ttl, [providers[p] for p in chosen])
+            result.append(AgentName(name, chosen, families, ttl))
         return result
+
+    def _name_ttl(self, entry: dict, path: str, ttl: int, chosen: list[AgentProvider]) -> None:
+        """A name's own TTL needs a provider that sets TTLs, and one each of them accepts."""
+        if chosen and all(p.kind == UPDATE_ONLY_KIND for p in chosen):
+            self.add(
+                entry,
+                "ttl",
+                f"{path}.ttl",
+                f"none of its providers sets TTLs ({', '.join(p.name for p in chosen)}: update-only services "
+                "set the TTL themselves)",
+                "remove ttl, or add a zone provider (rfc2136, cloudflare, zonefile) for this name",
+            )
+            return
+        for provider in chosen:
+            problem = ttl_problem(provider.config.type, ttl) if provider.kind != UPDATE_ONLY_KIND else None
+            if problem:
+                self.add(entry, "ttl", f"{path}.ttl", f"provider '{provider.name}': {problem}", "like 60")
 
     def _name_families(self, entry: dict, path: str, detect: dict[int, FamilyDetect]) -> tuple[int, ...]:
         raw = entry.get("families")
@@ -523,6 +646,18 @@ class _Validator:
                 continue
             chosen.append(provider_name)
         return chosen
+
+
+def ttl_problem(type_name: str, ttl: int) -> str | None:
+    """Why a provider type's service refuses `ttl` (None when it accepts it)."""
+    rule = SERVICE_TTLS.get(type_name)
+    if rule is None:
+        return None
+    lowest, highest, also = rule
+    if ttl in also or lowest <= ttl <= highest:
+        return None
+    extra = f", or {' or '.join(map(str, also))}" if also else ""
+    return f"TTL {ttl} is refused by {type_name}: it takes {lowest} to {highest}{extra}"
 
 
 def _cannot_serve(provider: AgentProvider, name: str, families: tuple[int, ...]) -> tuple[str, str] | None:

@@ -1,6 +1,14 @@
 """The agent's address detection: IPv4 and IPv6 independently, each from a static address, a user's
-command, or several public_ip sources that must agree; and the one rule that keeps a non-global
-address (private, loopback, link-local, CGNAT, documentation, ...) out of public DNS.
+command, the addresses a local interface holds, or several public_ip sources that must agree; and the
+one rule that keeps a non-global address (private, loopback, link-local, CGNAT, documentation, ...)
+out of public DNS.
+
+The interface detection reads the kernel's view of the addresses (agent_platform) and picks one the
+way a host that holds its public address wants it published: never a temporary (privacy) IPv6
+address, which changes every day or so and is meant for outgoing connections only; never a
+deprecated one (its preferred lifetime is over, the prefix is going away) nor one still being
+checked for duplicates (tentative) or found to be a duplicate; then a permanent (configured) address
+before an autoconfigured one, and the longest preferred lifetime first.
 
 The command source runs a program through `command_runner`, which the front sets (the CLI passes
 its subprocess runner): engine modules start no processes themselves.
@@ -12,7 +20,9 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .agent_config import FamilyDetect
+from . import agent_platform
+from .agent_config import ANY_INTERFACE, FamilyDetect
+from .agent_platform import InterfaceAddress
 from .errors import shorten
 from .public_ip import PublicIPError, detect
 
@@ -62,6 +72,9 @@ def detect_family(spec: FamilyDetect, allow_non_global: bool = False) -> Detecte
     elif spec.command:
         found, error = _from_command(spec)
         how = f"command {spec.command[0]}"
+    elif spec.interface is not None:
+        how = "interface " + ("(any)" if spec.interface == ANY_INTERFACE else spec.interface)
+        found, error = _from_interface(spec, allow_non_global)
     else:
         how = "sources " + ",".join(dict.fromkeys(s.name for s in spec.sources))
         try:
@@ -107,3 +120,63 @@ def _from_command(spec: FamilyDetect) -> tuple[str | None, str | None]:
     if address.version != spec.family:
         return None, f"{spec.command[0]} printed {address}, an IPv{address.version} address, for IPv{spec.family}"
     return str(address), None
+
+
+def _from_interface(spec: FamilyDetect, allow_non_global: bool) -> tuple[str | None, str | None]:
+    try:
+        addresses = agent_platform.interface_addresses()
+    except OSError as exc:
+        return None, f"cannot read the interfaces' addresses: {exc.strerror or exc}"
+    if addresses is None:
+        return None, (
+            "reading the interfaces' addresses needs netlink (Linux); on this platform use sources "
+            "(e.g. the built-in 'interface' source: the outgoing route's address) or a command"
+        )
+    return choose_interface_address(addresses, spec.family, spec.interface or ANY_INTERFACE, allow_non_global)
+
+
+def skip_reason(item: InterfaceAddress, allow_non_global: bool) -> str | None:
+    """Why an interface address must not be published (None when it may be)."""
+    if "tentative" in item.flags:
+        return "tentative (duplicate address detection not finished)"
+    if "dadfailed" in item.flags:
+        return "a duplicate of another host's address"
+    if "deprecated" in item.flags or item.preferred_lifetime == 0:
+        return "deprecated (its preferred lifetime is over)"
+    if item.family == 6 and "temporary" in item.flags:
+        return "a temporary (privacy) address"
+    if item.scope in ("link", "host", "nowhere"):
+        return f"of {item.scope} scope"
+    reason = non_global_reason(item.address)
+    if reason and not allow_non_global:
+        return reason
+    return None
+
+
+def choose_interface_address(
+    addresses: list[InterfaceAddress], family: int, interface: str = ANY_INTERFACE, allow_non_global: bool = False
+) -> tuple[str | None, str | None]:
+    """(the address to publish, None) or (None, why none), from what the interfaces hold."""
+    mine = [a for a in addresses if a.family == family and (interface == ANY_INTERFACE or a.interface == interface)]
+    if interface == ANY_INTERFACE:
+        mine = [a for a in mine if not ipaddress.ip_address(a.address).is_loopback]
+    where = "any interface" if interface == ANY_INTERFACE else f"interface {interface}"
+    if not mine:
+        return None, f"{where} holds no IPv{family} address"
+    usable, skipped = [], []
+    for item in mine:
+        reason = skip_reason(item, allow_non_global)
+        if reason:
+            skipped.append(f"{item.address} on {item.interface}: {reason}")
+        else:
+            usable.append(item)
+    if not usable:
+        return None, f"no IPv{family} address of {where} may be published ({'; '.join(skipped)})"
+
+    def rank(item: InterfaceAddress) -> tuple[int, int, float, str]:
+        non_global = 1 if non_global_reason(item.address) else 0  # with allow_non_global: global ones first
+        configured = 0 if "permanent" in item.flags else 1
+        lifetime = float("inf") if item.preferred_lifetime is None else float(item.preferred_lifetime)
+        return non_global, configured, -lifetime, item.address
+
+    return min(usable, key=rank).address, None

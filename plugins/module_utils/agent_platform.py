@@ -1,5 +1,7 @@
 """What the agent needs from the operating system beyond portable Python: being told when the host's
-addresses or routes change, so a pass runs within seconds instead of at the next poll.
+addresses or routes change, so a pass runs within seconds instead of at the next poll; the
+addresses the host's interfaces hold, with the kernel's flags (temporary, deprecated, tentative)
+and lifetimes, for the interface detection; and where its files live by default.
 
 On Linux that is a netlink socket subscribed to the kernel's address and route groups (the socket
 module's AF_NETLINK, nothing to install). Elsewhere (Windows, macOS, BSD) `address_watcher`
@@ -11,10 +13,15 @@ usual (behind NAT the public address can change without any local event, hence t
 from __future__ import annotations
 
 import contextlib
+import ipaddress
+import itertools
+import os
 import socket
 import struct
+import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 NETLINK_ROUTE = 0
 # Multicast groups (linux/rtnetlink.h): addresses and routes of both families.
@@ -95,3 +102,188 @@ def address_watcher(trigger: threading.Event, report: Callable[[str], None] | No
         return NetlinkWatcher(trigger, report)
     except OSError:  # a sandbox without netlink: polling still works
         return None
+
+
+# ---- the addresses the interfaces hold (RTM_GETADDR dump) -----------------------------------------
+
+RTM_NEWADDR, RTM_GETADDR = 20, 22
+NLMSG_ERROR, NLMSG_DONE = 2, 3
+NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
+_IFADDRMSG = struct.Struct("=BBBBI")  # family, prefix length, flags (low 8 bits), scope, interface index
+_RTATTR = struct.Struct("=HH")  # length, type
+IFA_ADDRESS, IFA_LOCAL, IFA_LABEL, IFA_CACHEINFO, IFA_FLAGS = 1, 2, 3, 6, 8
+FOREVER = 0xFFFFFFFF  # a lifetime that never ends
+# Address flags (linux/if_addr.h) by the names `ip addr` prints.
+ADDRESS_FLAGS = {
+    0x01: "temporary",  # an RFC 8981 privacy address (IPv4: a secondary address)
+    0x02: "nodad",
+    0x04: "optimistic",
+    0x08: "dadfailed",
+    0x10: "home",
+    0x20: "deprecated",
+    0x40: "tentative",
+    0x80: "permanent",  # configured by hand, not by autoconfiguration
+    0x100: "mngtmpaddr",
+    0x200: "noprefixroute",
+    0x400: "autojoin",
+    0x800: "stable-privacy",
+}
+SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
+_sequence = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class InterfaceAddress:
+    """One address an interface holds, as the kernel describes it."""
+
+    interface: str
+    address: str
+    family: int  # 4 or 6
+    prefixlen: int
+    scope: str  # global, site, link, host
+    flags: frozenset[str]
+    preferred_lifetime: int | None = None  # seconds; None: forever
+    valid_lifetime: int | None = None
+
+
+def parse_address_messages(data: bytes, names: Callable[[int], str] | None = None) -> list[InterfaceAddress]:
+    """The RTM_NEWADDR messages in `data` (a netlink dump or event) as addresses; anything else is skipped.
+
+    `names` maps an interface index to its name (default: socket.if_indextoname, else the number)."""
+    found: list[InterfaceAddress] = []
+    offset = 0
+    while offset + _HEADER.size <= len(data):
+        length, kind, _flags, _seq, _pid = _HEADER.unpack_from(data, offset)
+        if length < _HEADER.size or offset + length > len(data):
+            break
+        if kind == RTM_NEWADDR and length >= _HEADER.size + _IFADDRMSG.size:
+            item = _address(data[offset + _HEADER.size : offset + length], names or _interface_name)
+            if item is not None:
+                found.append(item)
+        offset += (length + 3) & ~3
+    return found
+
+
+def _address(body: bytes, names: Callable[[int], str]) -> InterfaceAddress | None:
+    family, prefixlen, flags, scope, index = _IFADDRMSG.unpack_from(body, 0)
+    if family not in (socket.AF_INET, socket.AF_INET6):
+        return None
+    attributes: dict[int, bytes] = {}
+    offset = _IFADDRMSG.size
+    while offset + _RTATTR.size <= len(body):
+        length, kind = _RTATTR.unpack_from(body, offset)
+        if length < _RTATTR.size or offset + length > len(body):
+            break
+        attributes[kind] = body[offset + _RTATTR.size : offset + length]
+        offset += (length + 3) & ~3
+    if IFA_FLAGS in attributes and len(attributes[IFA_FLAGS]) >= 4:
+        flags = struct.unpack_from("=I", attributes[IFA_FLAGS])[0]  # the full 32 bits
+    # IPv4: IFA_LOCAL is the interface's own address (IFA_ADDRESS is the peer's on a point-to-point link).
+    raw = attributes.get(IFA_LOCAL) if family == socket.AF_INET else None
+    raw = raw or attributes.get(IFA_ADDRESS)
+    size = 4 if family == socket.AF_INET else 16
+    if raw is None or len(raw) != size:
+        return None
+    preferred = valid = None
+    if IFA_CACHEINFO in attributes and len(attributes[IFA_CACHEINFO]) >= 8:
+        prefered_raw, valid_raw = struct.unpack_from("=II", attributes[IFA_CACHEINFO])
+        preferred = None if prefered_raw == FOREVER else prefered_raw
+        valid = None if valid_raw == FOREVER else valid_raw
+    return InterfaceAddress(
+        interface=names(index),
+        address=str(ipaddress.ip_address(raw)),
+        family=4 if family == socket.AF_INET else 6,
+        prefixlen=prefixlen,
+        scope=SCOPES.get(scope, str(scope)),
+        flags=frozenset(name for bit, name in ADDRESS_FLAGS.items() if flags & bit),
+        preferred_lifetime=preferred,
+        valid_lifetime=valid,
+    )
+
+
+def _interface_name(index: int) -> str:
+    try:
+        return socket.if_indextoname(index)
+    except (OSError, AttributeError):
+        return str(index)
+
+
+def interface_addresses(timeout: float = 2.0) -> list[InterfaceAddress] | None:
+    """Every address of every interface, from the kernel (netlink); None where the platform has no
+    netlink (Windows, macOS, BSD) or a sandbox refuses it. OSError when the dump fails midway."""
+    family = getattr(socket, "AF_NETLINK", None)
+    if family is None:
+        return None
+    try:
+        sock = socket.socket(family, socket.SOCK_RAW, NETLINK_ROUTE)
+    except OSError:
+        return None
+    with sock:
+        sock.settimeout(timeout)
+        sock.bind((0, 0))
+        sequence = next(_sequence)
+        request = _IFADDRMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0)
+        header = _HEADER.pack(_HEADER.size + len(request), RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, sequence, 0)
+        sock.send(header + request)
+        chunks: list[bytes] = []
+        while True:
+            data = sock.recv(65536)
+            chunks.append(data)
+            if _dump_ended(data, sequence):
+                break
+    return parse_address_messages(b"".join(chunks))
+
+
+def _dump_ended(data: bytes, sequence: int) -> bool:
+    """Whether `data` holds the end (NLMSG_DONE) of the dump `sequence`; OSError on NLMSG_ERROR."""
+    offset = 0
+    while offset + _HEADER.size <= len(data):
+        length, kind, _flags, seq, _pid = _HEADER.unpack_from(data, offset)
+        if length < _HEADER.size:
+            return True
+        if seq == sequence and kind == NLMSG_DONE:
+            return True
+        if seq == sequence and kind == NLMSG_ERROR:
+            code = struct.unpack_from("=i", data, offset + _HEADER.size)[0] if length >= _HEADER.size + 4 else 0
+            if code:
+                raise OSError(-code, os.strerror(-code))
+            return True
+        offset += (length + 3) & ~3
+    return False
+
+
+# ---- where the agent's files live -----------------------------------------------------------------
+
+CONFIG_NAME = "agent.json"
+
+
+@dataclass(frozen=True)
+class PlatformPaths:
+    """Where the agent looks for its config file when --config is not given; its state file lies
+    beside the config (agent.state.json) unless the config says otherwise."""
+
+    config_dir: str
+    config_file: str
+
+
+def is_windows(platform: str | None = None) -> bool:
+    return (platform or sys.platform) == "win32"
+
+
+def platform_paths(platform: str | None = None, environ: dict[str, str] | None = None) -> PlatformPaths:
+    """The platform's place for a system service's configuration: %ProgramData%\\fleetdns on
+    Windows (C:\\ProgramData\\fleetdns when the variable is unset), /etc/fleetdns elsewhere."""
+    env = os.environ if environ is None else environ
+    if is_windows(platform):
+        import ntpath  # the Windows path rules, whatever runs this
+
+        base = env.get("ProgramData") or env.get("PROGRAMDATA") or "C:\\ProgramData"
+        folder = ntpath.join(base, "fleetdns")
+        return PlatformPaths(folder, ntpath.join(folder, CONFIG_NAME))
+    return PlatformPaths("/etc/fleetdns", "/etc/fleetdns/" + CONFIG_NAME)
+
+
+def checks_permissions(platform: str | None = None) -> bool:
+    """Whether the config file's mode bits say who may read it: POSIX yes; on Windows an ACL
+    decides, which this check does not read (docs/agent.md says how to restrict it there)."""
+    return not is_windows(platform) and os.name == "posix"

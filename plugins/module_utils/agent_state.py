@@ -43,6 +43,7 @@ class EntryState:
     retry_after: float | None = None  # backing off until then
     stopped: str | None = None  # the provider refused for good; retried only after a config change
     updates: int = 0
+    failures_total: int = 0  # every failure so far (the metrics' counter; `failures` restarts at a success)
     config_hash: str = ""
 
     @classmethod
@@ -58,6 +59,7 @@ class EntryState:
     def failed(self, message: str, now: float, retry_after: float | None, stop: bool) -> None:
         self.last_error, self.last_error_at = message, now
         self.failures += 1
+        self.failures_total += 1
         self.retry_after = retry_after
         self.stopped = message if stop else None
 

@@ -249,3 +249,26 @@ def test_a_lagging_server_is_waited_for_and_nothing_is_sent_twice(
     assert "unchanged: host1.example.test via lab: the provider already holds A 8.8.4.4; verifying" in out
     assert "verified: host1.example.test via lab" in out
     assert updates == []
+
+
+@pytest.mark.parametrize(("name_ttl", "provider_ttl", "expected"), [(90, 120, 90), (None, 120, 120)])
+def test_the_device_ttl_is_set_and_the_ttl_of_other_record_sets_is_kept(
+    bind: Any, tmp_path: Path, name_ttl: int | None, provider_ttl: int, expected: int
+) -> None:
+    register(bind, "host1.example.test")
+    bind.nsupdate("update add host1.example.test. 300 A 192.0.2.1\nupdate add host1.example.test. 300 AAAA 2001:db8::1")
+    bind.nsupdate('update add host1.example.test. 3600 TXT "not ours"\nupdate add www.example.test. 7200 A 192.0.2.80')
+    config = write_config(tmp_path, bind)
+    data = json.loads(config.read_text(encoding="utf-8"))
+    data["providers"]["lab"]["ttl"] = provider_ttl
+    if name_ttl is not None:
+        data["names"][0]["ttl"] = name_ttl
+    config.write_text(json.dumps(data), encoding="utf-8")
+
+    assert main(["agent", "--config", str(config), "--once"]) == 0
+
+    zone = {" ".join(line.split()) for line in bind.axfr_text().splitlines()}  # whitespace made single
+    assert f"host1.example.test. {expected} IN A 8.8.4.4" in zone
+    assert "host1.example.test. 300 IN AAAA 2001:db8::1" in zone  # the other family: not touched
+    assert 'host1.example.test. 3600 IN TXT "not ours"' in zone  # record sets the agent does not own
+    assert "www.example.test. 7200 IN A 192.0.2.80" in zone

@@ -42,7 +42,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import errno
-import fcntl
 import os
 import re
 import shutil
@@ -54,6 +53,14 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+
+try:  # POSIX: flock; Windows has no fcntl, and locks a byte of the lock file with msvcrt instead
+    import fcntl
+
+    msvcrt = None
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+    import msvcrt  # type: ignore[no-redef]
 
 try:
     import dns.exception
@@ -311,7 +318,7 @@ class ZoneFileProvider(ZoneProvider):
             deadline = time.monotonic() + LOCK_TIMEOUT
             while True:
                 try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    lock_nowait(fd)
                     break
                 except OSError as exc:
                     if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
@@ -387,8 +394,11 @@ class ZoneFileProvider(ZoneProvider):
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(text)
                 handle.flush()
-                os.fchmod(handle.fileno(), current.mode)
-                if current.owner_ids and current.owner_ids != (os.geteuid(), os.getegid()):
+                if hasattr(os, "fchmod"):
+                    os.fchmod(handle.fileno(), current.mode)
+                else:  # Windows before Python 3.13
+                    os.chmod(tmp, current.mode)
+                if current.owner_ids and hasattr(os, "geteuid") and current.owner_ids != (os.geteuid(), os.getegid()):
                     with contextlib.suppress(OSError):
                         os.fchown(handle.fileno(), *current.owner_ids)
                 os.fsync(handle.fileno())
@@ -844,6 +854,14 @@ class _Parser:
                 f"{self._outside} record(s) outside zone {self.zone} were ignored (as BIND does) "
                 "and are dropped when fleetdns writes the file"
             )
+
+
+def lock_nowait(fd: int) -> None:
+    """Take the exclusive lock on the open lock file `fd` or raise OSError (EAGAIN/EACCES) at once."""
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    else:  # pragma: no cover - Windows: the first byte stands for the whole file
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
 
 
 @dataclass

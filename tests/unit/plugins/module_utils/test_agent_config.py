@@ -148,6 +148,9 @@ def test_providers_with_their_own_problems_are_not_reported_again_at_the_name(tm
         ({"ipv4": {"sources": ["ipify"], "quorum": 2}}, "quorum 2 is more than the 1 source(s)"),
         ({"ipv6": {"static": "8.8.8.8"}}, "'8.8.8.8' is not an IPv6 address"),
         ({"ipv4": {"timeout": 0}}, "0 is not a number of seconds from 0 to 120"),
+        ({"ipv6": {"interface": "eth0", "static": "2001:db8::1"}}, "static and interface exclude each other"),
+        ({"ipv6": {"interface": "eth 0"}}, "'eth 0' is not an interface name"),
+        ({"ipv6": {"interface": False}}, "False is not an interface name"),
         ({"ipv4": "yes"}, "must be an object or false"),
     ],
 )
@@ -174,3 +177,48 @@ def test_verify_servers_are_parsed(tmp_path: Path) -> None:
     data["providers"]["a"]["verify_servers"].pop()
     config = load_agent_config(write_config(tmp_path, data))
     assert config.providers["a"].verify_servers == [("ns1.dyn.test", 53), ("192.0.2.1", 5353), ("2001:db8::1", 53)]
+
+
+def test_the_device_ttl_is_the_default_for_every_zone_provider(tmp_path: Path) -> None:
+    data = {"names": [{"name": "gw.example.test", "providers": ["p"]}], "providers": {"p": rfc2136()},
+            "detect": {"ipv4": {"static": "8.8.8.8"}, "ipv6": False}}  # fmt: skip
+    config = load_agent_config(write_config(tmp_path, data))
+    assert config.ttl_for(config.names[0], config.providers["p"]) == DEVICE_TTL == 60
+
+
+def test_an_update_only_service_cannot_be_given_a_ttl(tmp_path: Path) -> None:
+    found = problems(write_config(tmp_path, basic_config(providers={"a": fake_provider("a", ttl=60),
+                                                                    "b": fake_provider("b")})))  # fmt: skip
+    assert any("providers.a.ttl: a fakeddns service sets the TTL of its names itself" in p for p in found), found
+
+
+def test_a_name_ttl_needs_a_provider_that_sets_ttls(tmp_path: Path) -> None:
+    data = basic_config(names=[{"name": "gw.dyn.test", "providers": ["a", "b"], "ttl": 120}])
+    found = problems(write_config(tmp_path, data))
+    assert any("names[0].ttl: none of its providers sets TTLs (a, b: update-only" in p for p in found), found
+
+
+CLOUDFLARE = {"type": "cloudflare", "zone": "example.test", "api_token": "cf-token-secret-1234567890"}
+
+
+@pytest.mark.parametrize(("where", "ttl", "ok"), [("provider", 1, True), ("provider", 10, False),
+                                                  ("name", 90000, False), ("name", 120, True)])  # fmt: skip
+def test_a_ttl_the_service_refuses_is_refused_before_anything_is_sent(
+    tmp_path: Path, where: str, ttl: int, ok: bool
+) -> None:
+    name = {"name": "gw.example.test", "providers": ["cf"], **({"ttl": ttl} if where == "name" else {})}
+    provider = {**CLOUDFLARE, **({"ttl": ttl} if where == "provider" else {})}
+    data = {"names": [name], "providers": {"cf": provider}, "detect": {"ipv4": {"static": "8.8.8.8"}, "ipv6": False}}
+    path = write_config(tmp_path, data)
+    if ok:
+        config = load_agent_config(path)
+        assert config.ttl_for(config.names[0], config.providers["cf"]) == ttl
+    else:
+        found = problems(path)
+        assert any(f"TTL {ttl} is refused by cloudflare: it takes 30 to 86400, or 1" in p for p in found), found
+
+
+def test_the_interface_detection_is_configured(tmp_path: Path) -> None:
+    data = basic_config(detect={"ipv4": {"interface": "wan0"}, "ipv6": {"interface": True}})
+    config = load_agent_config(write_config(tmp_path, data))
+    assert (config.detect[4].interface, config.detect[6].interface) == ("wan0", "*")

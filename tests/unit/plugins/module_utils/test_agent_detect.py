@@ -135,3 +135,74 @@ def test_a_command_that_does_not_exist(runner: None) -> None:
 def test_a_command_source_without_a_runner() -> None:
     found = detect_family(FamilyDetect(4, command=("wan-ip",)))
     assert found.error == "command sources need a front that can run programs (the fleetdns CLI)"
+
+
+# ---- the interface detection
+
+
+def held(address: str, *flags: str, interface: str = "eth0", scope: str = "global", preferred: int | None = None):
+    from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_platform import InterfaceAddress
+
+    family = 6 if ":" in address else 4
+    return InterfaceAddress(interface, address, family, 64, scope, frozenset(flags), preferred, preferred)
+
+
+def test_temporary_deprecated_tentative_and_link_local_ipv6_addresses_are_skipped() -> None:
+    from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_detect import choose_interface_address
+
+    addresses = [
+        held("2001:4860::aaaa", "temporary", preferred=86000),
+        held("2001:4860::bbbb", "deprecated", preferred=0),
+        held("2001:4860::cccc", preferred=0),  # deprecated by its lifetime alone
+        held("2001:4860::dddd", "tentative"),
+        held("2001:4860::eeee", "dadfailed"),
+        held("fe80::1", "permanent", scope="link"),
+        held("2001:4860::1", "mngtmpaddr", preferred=3600),  # the stable SLAAC address
+    ]
+    assert choose_interface_address(addresses, 6) == ("2001:4860::1", None)
+    none, why = choose_interface_address(addresses[:6], 6)
+    assert none is None
+    assert "2001:4860::aaaa on eth0: a temporary (privacy) address" in why
+    assert "2001:4860::bbbb on eth0: deprecated" in why and "2001:4860::cccc on eth0: deprecated" in why
+    assert "tentative" in why and "duplicate" in why and "fe80::1 on eth0: of link scope" in why
+
+
+def test_a_configured_address_wins_then_the_longest_preferred_lifetime() -> None:
+    from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_detect import choose_interface_address
+
+    slaac = [held("2001:4860::5", preferred=600), held("2001:4860::4", preferred=7200)]
+    assert choose_interface_address(slaac, 6) == ("2001:4860::4", None)
+    assert choose_interface_address([*slaac, held("2001:4860::9", "permanent")], 6) == ("2001:4860::9", None)
+
+
+def test_the_interface_detection_keeps_to_its_interface_and_family() -> None:
+    from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_detect import choose_interface_address
+
+    addresses = [held("8.8.4.4", "permanent", interface="wan"), held("2001:4860::1", interface="lan"),
+                 held("127.0.0.1", "permanent", interface="lo", scope="host")]  # fmt: skip
+    assert choose_interface_address(addresses, 4, "wan") == ("8.8.4.4", None)
+    assert choose_interface_address(addresses, 6, "wan") == (None, "interface wan holds no IPv6 address")
+    assert choose_interface_address(addresses, 6) == ("2001:4860::1", None)
+    assert choose_interface_address(addresses[2:], 4) == (None, "any interface holds no IPv4 address")
+
+
+def test_private_interface_addresses_only_when_allowed_and_global_ones_first() -> None:
+    from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_detect import choose_interface_address
+
+    lan = [held("fd00::1", "permanent"), held("192.168.1.5", "permanent")]
+    address, why = choose_interface_address(lan, 6)
+    assert address is None and "fd00::1 on eth0: a private address" in why
+    assert choose_interface_address(lan, 6, allow_non_global=True) == ("fd00::1", None)
+    both = [*lan, held("2001:4860::7", preferred=60)]
+    assert choose_interface_address(both, 6, allow_non_global=True) == ("2001:4860::7", None)
+
+
+def test_the_interface_mode_through_detect_family(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ansible_collections.fleetdns.ddns.plugins.module_utils import agent_platform
+
+    monkeypatch.setattr(agent_platform, "interface_addresses", lambda: [held("2001:4860::1", "permanent")])
+    found = detect_family(FamilyDetect(6, interface="eth0"))
+    assert (found.address, found.how, found.error) == ("2001:4860::1", "interface eth0", None)
+    monkeypatch.setattr(agent_platform, "interface_addresses", lambda: None)  # Windows, macOS: no netlink
+    found = detect_family(FamilyDetect(6, interface="*"))
+    assert found.address is None and found.how == "interface (any)" and "needs netlink (Linux)" in found.error
