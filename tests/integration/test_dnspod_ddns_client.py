@@ -14,6 +14,7 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.dnspod imp
 from ansible_collections.fleetdns.ddns.plugins.module_utils.rdata import normalize_values
 from ansible_collections.fleetdns.ddns.plugins.module_utils.records import RecordSet
 from emulators.dnspod import DnspodEmulator
+
 from integration.ddns_runner import run_ddns
 
 ZONE = "example.test."
