@@ -12,6 +12,8 @@ actions fleetdns and other clients use, with DNSPod's parameter spellings and er
 - TTL between the plan's minimum (600 on the free plan) and 604800, else LimitExceeded.RecordTtlLimit;
   the record line must be one the service knows (InvalidParameter.RecordLineInvalid); a record equal
   to an existing one (name, type, line, value) is InvalidParameter.DomainRecordExist.
+- `index_delay` (0 unless a test sets it): DNSPod documents that a new record can take up to about
+  30 s to appear in DescribeRecordList; records younger than this are left out of lists.
 - ModifyRecord without TTL resets it to 600, without Remark keeps the remark; ModifyDynamicDNS changes
   only Value and TTL (resetting the TTL to 600 when Ttl is left out).
 """
@@ -56,6 +58,8 @@ class Store:
         self.domains: dict[str, Domain] = {}
         self._domain_ids = itertools.count(80_000_001)
         self._record_ids = itertools.count(1_500_000_001)
+        self.index_delay = 0.0
+        self._created: dict[int, float] = {}
 
     # ---- setup ---------------------------------------------------------------------------------------
     def add_domain(self, name: str, min_ttl: int = DEFAULT_TTL) -> Domain:
@@ -123,6 +127,7 @@ class Store:
             "DefaultNS": False,
         }
         domain.records[record_id] = record
+        self._created[record_id] = time.monotonic()
         return record
 
     def _record(self, domain: Domain, params: dict) -> dict:
@@ -212,6 +217,9 @@ class Store:
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 3000:
             raise ApiError("InvalidParameterValue.LimitInvalid", "分页长度数量错误。")
         records = sorted(domain.records.values(), key=lambda r: r["RecordId"])
+        if self.index_delay:
+            now = time.monotonic()
+            records = [r for r in records if now - self._created.get(r["RecordId"], 0.0) >= self.index_delay]
         subdomain = params.get("Subdomain")
         if subdomain:
             records = [r for r in records if r["Name"] == str(subdomain).lower()]

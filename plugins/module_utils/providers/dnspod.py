@@ -33,12 +33,11 @@ from typing import Any, ClassVar
 
 from ..deadline import check_deadline
 from ..errors import ChangedSinceReadError, ProviderError, shorten
-from ..limits import ProviderLimits
 from ..names import relative_name
 from ..ownership import marker_name, marker_value, parse_owner
 from ..plan import Change
 from ..rdata import InvalidValueError
-from .base import COMMENT_STORE, Capabilities, Option
+from .base import COMMENT_STORE, Capabilities, Option, Progress
 from .cloudflare_records import with_owner
 from .dnspod_api import DEFAULT_ENDPOINT, REQUEST_DEADLINE, DnspodApiError, DnspodClient
 from .dnspod_records import (
@@ -50,7 +49,7 @@ from .dnspod_records import (
     canonical_value,
     sub_domain,
 )
-from .http_api import check_base_url, resolve_ca_bundle
+from .http_api import AmbiguousWriteError, check_base_url, resolve_ca_bundle
 from .record_per_value import Op, RecordPerValueProvider, Snapshot, label, reuse
 from .signing import Credentials
 
@@ -78,7 +77,6 @@ class DnspodProvider(RecordPerValueProvider):
         ownership_store=COMMENT_STORE,
         zone_ownership=False,
         libraries=("requests",),
-        limits=ProviderLimits(record_wire=None, rrset_content=None),
     )
     OPTIONS: ClassVar[dict[str, Option]] = {
         "secret_id": Option(str, required=True, description="API key SecretId (AKID...), from the CAM console"),
@@ -114,6 +112,7 @@ class DnspodProvider(RecordPerValueProvider):
         super().__init__(name, options, base_dir)
         self._client: DnspodClient | None = None
         self._single_address = False
+        self._unanswered: set[int] = set()  # creates sent whose answer was lost
 
     # ---- options ----------------------------------------------------------------------------------------
     def check_options(self) -> list[str]:
@@ -226,7 +225,7 @@ class DnspodProvider(RecordPerValueProvider):
         )
 
     # ---- applying (the frame is RecordPerValueProvider's) -------------------------------------------------
-    def apply(self, zone: str, changes: list[Change], owner: str | None, progress: Any = None) -> None:
+    def apply(self, zone: str, changes: list[Change], owner: str | None, progress: Progress | None = None) -> None:
         # One change of one address is the agent's update: ModifyDynamicDNS is the call made for it.
         self._single_address = len(changes) == 1
         try:
@@ -363,7 +362,15 @@ class DnspodProvider(RecordPerValueProvider):
         for op in chunk:
             try:
                 self.client.call(op.body["action"], op.body["params"])
+            except AmbiguousWriteError:
+                if op.kind == "post":
+                    self._unanswered.add(id(op))
+                raise
             except DnspodApiError as exc:
+                if op.kind == "post" and id(op) in self._unanswered and exc.code in EXISTS_CODES:
+                    # The first send went through but was not listed yet (DNSPod indexes new records
+                    # with a delay of up to about 30 s): the record this create makes is there.
+                    continue
                 raise self._write_error(zone, op, exc) from None
 
     def _state(self, record: DnspodRecord) -> tuple[Any, ...]:

@@ -238,6 +238,17 @@ def test_a_write_whose_answer_was_lost_is_checked_not_repeated(api, after):
     assert api.counts["CreateRecord"] == (1 if after else 2)
 
 
+def test_a_lost_create_not_listed_yet_is_not_made_twice(api):
+    # DNSPod lists a new record only after a short delay: the re-read after the lost answer does not
+    # show it, the create is sent again and refused as existing, which means the first one went through.
+    api.store.index_delay = 60.0
+    api.inject(kind="drop", action="CreateRecord", after=True)
+    with provider(api) as p:
+        run(p, desired(rrset("www", "A", "192.0.2.1")))
+    assert [r["Value"] for r in named(api, "www", "A")] == ["192.0.2.1"]
+    assert api.counts["CreateRecord"] == 2 and api.counts["error:InvalidParameter.DomainRecordExist"] == 1
+
+
 def test_a_refused_write_names_the_record_and_the_code(api):
     with provider(api) as p, pytest.raises(ProviderError) as caught:
         run(p, desired(rrset("www", "A", "192.0.2.1", ttl=60)))
