@@ -50,6 +50,7 @@ class Domain:
     name: str
     min_ttl: int = DEFAULT_TTL
     records: dict[int, dict] = field(default_factory=dict)
+    index: dict[tuple[str, str, str, str], int] = field(default_factory=dict)  # (name, type, line, value) -> id
 
 
 class Store:
@@ -79,6 +80,19 @@ class Store:
 
     def records_of(self, domain: Domain) -> dict[int, dict]:
         return domain.records
+
+    def edit_record(self, name: str, record_id: int, **fields: Any) -> None:
+        """Someone else changes a record (in the console): not counted, not checked."""
+        with self.lock:
+            domain = self.domains[name]
+            record = domain.records[record_id]
+            old = self._key(record)
+            record.update(fields)
+            self._reindex(domain, record, old)
+
+    def remove_record(self, name: str, record_id: int) -> None:
+        with self.lock:
+            self.delete_record({"Domain": name, "RecordId": record_id})
 
     # ---- helpers -------------------------------------------------------------------------------------
     def domain(self, params: dict) -> Domain:
@@ -127,6 +141,7 @@ class Store:
             "DefaultNS": False,
         }
         domain.records[record_id] = record
+        domain.index[self._key(record)] = record_id
         self._created[record_id] = time.monotonic()
         return record
 
@@ -195,13 +210,25 @@ class Store:
             raise ApiError("InvalidParameter.SubdomainInvalid", "子域名不正确。")
         return name.lower()
 
+    @staticmethod
+    def _key(record: dict) -> tuple[str, str, str, str]:
+        return (record["Name"], record["Type"], record["Line"], record["Value"])
+
     def _check_unique(self, domain: Domain, record: dict, skip: int | None = None) -> None:
-        for other in domain.records.values():
-            if other["RecordId"] == skip:
-                continue
-            same = (other["Name"], other["Type"], other["Line"], other["Value"])
-            if same == (record["Name"], record["Type"], record["Line"], record["Value"]):
-                raise ApiError("InvalidParameter.DomainRecordExist", "记录已经存在，无需再次添加。")
+        key = self._key(record)
+        holder = domain.index.get(key)
+        if (
+            holder is not None
+            and holder != skip
+            and holder in domain.records
+            and self._key(domain.records[holder]) == key
+        ):
+            raise ApiError("InvalidParameter.DomainRecordExist", "记录已经存在，无需再次添加。")
+
+    def _reindex(self, domain: Domain, record: dict, old: tuple[str, str, str, str] | None) -> None:
+        if old is not None and domain.index.get(old) == record["RecordId"]:
+            del domain.index[old]
+        domain.index[self._key(record)] = record["RecordId"]
 
     # ---- actions -------------------------------------------------------------------------------------
     def describe_domain(self, params: dict) -> dict:
@@ -264,7 +291,9 @@ class Store:
         ttl = self._ttl(domain, params.get("TTL"))
         name = self._subdomain(params)
         self._check_unique(domain, {"Name": name, "Type": rtype, "Line": line, "Value": value}, record["RecordId"])
+        old = self._key(record)
         record.update(Name=name, Type=rtype, Line=line, LineId=LINES[line], Value=value, TTL=ttl, MX=mx or 0)
+        self._reindex(domain, record, old)
         if "Remark" in params and params["Remark"] is not None:
             record["Remark"] = str(params["Remark"])
         if params.get("Status"):
@@ -282,11 +311,16 @@ class Store:
             raise ApiError("InvalidParameter.RecordTypeInvalid", "记录类型错误。")
         value, _mx = self._value(record["Type"], params.get("Value"), None)
         ttl = self._ttl(domain, params.get("Ttl"))
+        self._check_unique(domain, {**record, "Value": value}, record["RecordId"])
+        old = self._key(record)
         record.update(Value=value, TTL=ttl, UpdatedOn=time.strftime("%Y-%m-%d %H:%M:%S"))
+        self._reindex(domain, record, old)
         return {"RecordId": record["RecordId"]}
 
     def delete_record(self, params: dict) -> dict:
         domain = self.domain(params)
         record = self._record(domain, params)
         del domain.records[record["RecordId"]]
+        if domain.index.get(self._key(record)) == record["RecordId"]:
+            del domain.index[self._key(record)]
         return {}

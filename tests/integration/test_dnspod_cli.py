@@ -141,8 +141,7 @@ def test_a_saved_plan_is_refused_after_a_concurrent_change(api, tmp_path):
     ok(fleetdns(tmp_path, key, "plan", "--out", "plan.json"), 0)
     # Someone edits the record set on DNSPod after the plan was saved.
     record = next(r for r in api.records("example.test") if r["Value"] == "192.0.2.1")
-    with api.store.lock:
-        api.store.domains["example.test"].records[record["RecordId"]]["Value"] = "192.0.2.77"
+    api.store.edit_record("example.test", record["RecordId"], Value="192.0.2.77")
     before = api.records("example.test")
     api.reset_counts()
     refused = ok(fleetdns(tmp_path, key, "apply", "--plan", "plan.json"), 1)

@@ -124,9 +124,7 @@ def test_an_update_modifies_in_place_keeping_remark_line_weight_and_status(api):
     with provider(api) as p:
         run(p, desired(rrset("www", "A", ["192.0.2.1", "192.0.2.2"]), rrset("old", "TXT", "bye")))
     target = named(api, "www", "A")[0]
-    with api.store.lock:
-        stored = api.store.domains["example.test"].records[target["RecordId"]]
-        stored.update(Remark=f"router {stored['Remark']}", Weight=7)
+    api.store.edit_record("example.test", target["RecordId"], Remark=f"router {target['Remark']}", Weight=7)
     api.reset_counts()
     with provider(api) as p:
         plan = run(p, desired(rrset("www", "A", ["192.0.2.2", "192.0.2.3"], ttl=3600)))
@@ -205,8 +203,8 @@ def test_large_zones_are_read_page_by_page(api, monkeypatch):
 
 
 def test_an_empty_domain_reads_as_empty(api):
-    with api.store.lock:
-        api.store.domains["example.test"].records.clear()
+    for record in api.records("example.test", with_default_ns=True):
+        api.store.remove_record("example.test", record["RecordId"])
     with provider(api) as p:
         assert p.read(ZONE, set()).records == {}
     assert api.counts["error:ResourceNotFound.NoDataOfRecord"] == 1
@@ -262,8 +260,7 @@ def test_a_change_between_plan_and_apply_stops_the_apply(api):
         plan = make_zone_plan(
             desired(rrset("www", "A", "192.0.2.2"), rrset("new", "A", "192.0.2.3")), p.read(ZONE, set()), OWNER, "dp"
         )
-        with api.store.lock:
-            api.store.domains["example.test"].records[named(api, "www", "A")[0]["RecordId"]]["Value"] = "198.51.100.7"
+        api.store.edit_record("example.test", named(api, "www", "A")[0]["RecordId"], Value="198.51.100.7")
         with pytest.raises(ChangedSinceReadError) as caught:
             p.apply(ZONE, plan.changes, OWNER)
     assert "www A" in str(caught.value) and "198.51.100.7" in str(caught.value)
@@ -277,8 +274,8 @@ def test_a_record_deleted_after_the_re_read_is_a_changed_since_read(api, monkeyp
         real_send = DnspodProvider._send
 
         def racing_send(self, zone, chunk):
-            with api.store.lock:
-                api.store.domains["example.test"].records.pop(named(api, "www", "A")[0]["RecordId"], None)
+            for record in named(api, "www", "A"):
+                api.store.remove_record("example.test", record["RecordId"])
             return real_send(self, zone, chunk)
 
         monkeypatch.setattr(DnspodProvider, "_send", racing_send)
