@@ -292,7 +292,7 @@ def _make_handler(emulator: DnspodEmulator) -> type[BaseHTTPRequestHandler]:
                 return 404, None, "<html><body>404 Not Found</body></html>"
             if method != "POST":
                 return 200, _error("InvalidParameter", "Only POST with a JSON body is served here."), None
-            headers = {name: value for name, value in self.headers.items()}
+            headers = dict(self.headers.items())
             who, refusal = tc3.verify(
                 method, url.query, headers, raw_body, emulator.keys.get, SERVICE, emulator.clock()
             )

@@ -39,12 +39,12 @@ all:
       hosts:
         gw: {{fleetdns_names: [gw.example.test]}}
 """
-RECORDS = [
+RECORDS = (
     "          - {name: www, type: A, value: [192.0.2.1, 192.0.2.2]}",
     '          - {name: "@", type: MX, value: "10 mail"}',
     "          - {name: mail, type: A, value: 192.0.2.25, ttl: 3600}",
     '          - {name: txt, type: TXT, value: "v=spf1 -all"}',
-]
+)
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def fleetdns(tmp_path: Path, key: str, *argv: str) -> subprocess.CompletedProces
     )
 
 
-def write_inventory(api: DnspodEmulator, tmp_path: Path, records: list[str] = RECORDS) -> None:
+def write_inventory(api: DnspodEmulator, tmp_path: Path, records: tuple[str, ...] | list[str] = RECORDS) -> None:
     text = INVENTORY.format(
         secret_id=api.secret_id, endpoint=api.https_url, ca_bundle=api.ca_file, records="\n".join(records)
     )
