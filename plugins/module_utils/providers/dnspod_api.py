@@ -73,6 +73,8 @@ def error_of(data: Any) -> tuple[str, str] | None:
 
 def throttled(response: Any) -> Throttled | None:
     """http_api's throttle hook: DNSPod says "slow down" as an error code in a 200 body."""
+    if THROTTLE_PREFIX.encode("ascii") not in (response.content or b"")[:4096]:
+        return None  # a throttling answer is short; a zone listing is not parsed twice
     try:
         data = response.json()
     except ValueError:
