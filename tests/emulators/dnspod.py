@@ -98,13 +98,14 @@ class Fault:
 class RateLimiter:
     enabled: bool = True
     limits: dict[str, int] = field(default_factory=lambda: dict(RATE_LIMITS))
+    clock: Callable[[], float] = time.monotonic
     _seen: dict[tuple[str, str], collections.deque] = field(default_factory=dict)
 
     def exceeded(self, who: str, action: str) -> bool:
         limit = self.limits.get(action)
         if not self.enabled or limit is None:
             return False
-        now = time.monotonic()
+        now = self.clock()
         seen = self._seen.setdefault((who, action), collections.deque())
         while seen and seen[0] <= now - 1.0:
             seen.popleft()
