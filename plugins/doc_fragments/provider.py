@@ -22,11 +22,14 @@ options:
     suboptions:
       type:
         description:
-        - 'The provider type: V(cloudflare), V(rfc2136), V(zonefile), V(duckdns), V(dyndns2),
-          V(freedns), V(namecheap).'
+        - 'The provider type: V(cloudflare), V(dnspod), V(rfc2136), V(zonefile), V(duckdns),
+          V(dyndns2), V(freedns), V(namecheap).'
         - 'V(cloudflare): record types A, AAAA, CAA, CNAME, MX, NS, PTR, SRV, TXT; ownership
           marked in the record''s comment; C(ownership: zone) not available; needs the Python
           package(s) requests.'
+        - 'V(dnspod): record types A, AAAA, CAA, CNAME, MX, NS, SRV, TXT; ownership marked in
+          the record''s comment; C(ownership: zone) not available; needs the Python package(s)
+          requests.'
         - 'V(rfc2136): record types A, AAAA, CAA, CNAME, DNAME, DS, HTTPS, LOC, MX, NAPTR, NS,
           PTR, SRV, SSHFP, SVCB, TLSA, TXT; ownership marked in a TXT marker record under C(_fleetdns.<zone>);
           C(ownership: zone) available.'
@@ -84,6 +87,8 @@ options:
         description:
         - 'With O(provider.type=cloudflare): CA certificate file (PEM) to verify the API''s
           TLS certificate with.'
+        - 'With O(provider.type=dnspod): CA certificate file (PEM) to verify the API''s TLS
+          certificate with.'
         - 'With O(provider.type=duckdns): CA certificate file (PEM) to verify the service''s
           TLS certificate with.'
         - 'With O(provider.type=dyndns2): CA certificate file (PEM) to verify the service''s
@@ -97,6 +102,8 @@ options:
         description:
         - 'With O(provider.type=cloudflare): seconds to wait for the API at each network read.
           Default V(30).'
+        - 'With O(provider.type=dnspod): seconds to wait for the API at each network read. Default
+          V(30).'
         - 'With O(provider.type=rfc2136): seconds to wait for the server at each step. Default
           V(10).'
         - 'With O(provider.type=duckdns): seconds to wait for the service at each network read.
@@ -112,6 +119,8 @@ options:
         description:
         - 'With O(provider.type=cloudflare): seconds one API request may take in all, however
           slowly the API answers. Default V(120).'
+        - 'With O(provider.type=dnspod): seconds one API request may take in all, however slowly
+          the API answers. Default V(120).'
         - 'With O(provider.type=rfc2136): seconds one zone read or one apply may take in all,
           however slowly the server answers. Default V(300).'
         - 'With O(provider.type=duckdns): seconds one request may take in all, however slowly
@@ -122,6 +131,25 @@ options:
           the service answers. Default V(60.0).'
         - 'With O(provider.type=namecheap): seconds one request may take in all, however slowly
           the service answers. Default V(60.0).'
+        type: raw
+      secret_id:
+        description:
+        - 'With O(provider.type=dnspod): API key SecretId (AKID...), from the CAM console. Required.'
+        type: raw
+      secret_key:
+        description:
+        - 'With O(provider.type=dnspod): API key SecretKey (never printed). Required. Secret:
+          never shown in output or logs.'
+        type: raw
+      record_line:
+        description:
+        - 'With O(provider.type=dnspod): record line fleetdns reads and writes (默认, the default
+          line); records on others are left alone. Default V(默认).'
+        type: raw
+      endpoint:
+        description:
+        - 'With O(provider.type=dnspod): API endpoint; https://dnspod.intl.tencentcloudapi.com
+          for the international site; plain http to 127.0.0.1/::1/localhost only. Default V(https://dnspod.tencentcloudapi.com).'
         type: raw
       server:
         description:

@@ -90,3 +90,65 @@ class CloudflareProcess:
 
     def set_rate_limit(self, enabled: bool = True, **limits: float) -> None:
         self._admin("POST", "/rate", {"enabled": enabled, **limits})
+
+
+class DnspodProcess:
+    """The DNSPod emulator as a child process (python -m emulators.dnspod); stopped on exit."""
+
+    def __init__(self, tls_dir: str | Path, rate_limit: bool = True, python: str = sys.executable) -> None:
+        self._command = [python, "-m", f"{_PACKAGE.name}.dnspod", "--tls-dir", str(tls_dir)]
+        if not rate_limit:
+            self._command.append("--no-rate-limit")
+        self._process: subprocess.Popen[str] | None = None
+        self.http_url = self.https_url = self.admin_url = self.secret_id = self.secret_key = self.ca_file = ""
+
+    def start(self) -> DnspodProcess:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_PACKAGE.parent), os.environ.get("PYTHONPATH", "")])}
+        self._process = subprocess.Popen(self._command, stdout=subprocess.PIPE, text=True, env=env)
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()
+        if not line:
+            self.stop()
+            raise RuntimeError(f"the DNSPod emulator did not start: {' '.join(self._command)}")
+        info = json.loads(line)
+        self.http_url, self.https_url, self.admin_url = info["http_url"], info["https_url"], info["admin_url"]
+        self.secret_id, self.secret_key, self.ca_file = info["secret_id"], info["secret_key"], info["ca_file"]
+        return self
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            if self._process.stdout:
+                self._process.stdout.close()
+            self._process = None
+
+    def __enter__(self) -> DnspodProcess:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _admin(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.admin_url + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.loads(response.read())
+
+    def add_domain(self, name: str, records: list[dict] | None = None) -> None:
+        """A domain with records (CreateRecord parameters, checked like the API, not counted)."""
+        self._admin("POST", "/domains", {"name": name, "records": records or []})
+
+    def records(self, name: str) -> list[dict]:
+        return self._admin("GET", f"/domains/{name}/records")
+
+    def stats(self) -> dict[str, int]:
+        return self._admin("GET", "/stats")["counts"]
+
+    def reset(self) -> None:
+        self._admin("POST", "/reset", {})

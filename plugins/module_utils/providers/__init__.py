@@ -27,6 +27,12 @@ def _cloudflare() -> type[Provider]:
     return CloudflareProvider
 
 
+def _dnspod() -> type[Provider]:
+    from .dnspod import DnspodProvider
+
+    return DnspodProvider
+
+
 def _dyndns2() -> type[Provider]:
     from .dyndns2 import Dyndns2Provider
 
@@ -55,6 +61,7 @@ _PROVIDERS = {
     "rfc2136": _rfc2136,
     "zonefile": _zonefile,
     "cloudflare": _cloudflare,
+    "dnspod": _dnspod,
     "dyndns2": _dyndns2,
     "duckdns": _duckdns,
     "freedns": _freedns,

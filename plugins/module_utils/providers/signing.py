@@ -86,7 +86,8 @@ def tc3_sign(
     """
     stamp = int(time.time()) if timestamp is None else int(timestamp)
     date = datetime.datetime.fromtimestamp(stamp, datetime.UTC).strftime("%Y-%m-%d")
-    canonical_headers, signed_headers = _canonical_headers({"content-type": content_type, "host": host})
+    # TC3 lower-cases header values too (an endpoint written with capitals must still verify).
+    canonical_headers, signed_headers = _canonical_headers({"content-type": content_type.lower(), "host": host.lower()})
     canonical_request = "\n".join(["POST", "/", "", canonical_headers, signed_headers, _sha256_hex(body)])
     scope = f"{date}/{service}/tc3_request"
     string_to_sign = "\n".join([TC3_ALGORITHM, str(stamp), scope, _sha256_hex(canonical_request.encode("utf-8"))])

@@ -372,7 +372,7 @@ def test_a_front_that_needs_a_zone_provider_refuses_an_update_only_one(ducklike:
         validate_provider({"type": "ducklike", "token": "sekrit-token"})
     (problem,) = caught.value.problems
     assert problem.path == "provider.type" and "needs a zone provider" in problem.message
-    assert "cloudflare, rfc2136, zonefile" in problem.hint and "sekrit-token" not in str(problem)
+    assert "cloudflare, dnspod, rfc2136, zonefile" in problem.hint and "sekrit-token" not in str(problem)
 
 
 # -- properties -------------------------------------------------------------------------------------------

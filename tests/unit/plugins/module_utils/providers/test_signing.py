@@ -83,6 +83,14 @@ def test_tc3_scope_date_is_the_utc_date_of_the_timestamp():
     )
 
 
+def test_tc3_signs_header_values_lower_cased():
+    # Tencent Cloud lower-cases names and values of the signed headers; capitals in an endpoint must not
+    # change the signature (the Host header itself is sent as given).
+    upper = tc3_sign(TC3_CREDENTIALS, **{**TC3_ARGS, "host": "CVM.TencentCloudAPI.com"})
+    assert upper.headers["Authorization"].endswith(f"Signature={TC3_SIGNATURE}")
+    assert upper.headers["Host"] == "CVM.TencentCloudAPI.com"
+
+
 def test_acs3_reproduces_the_official_example():
     signed = acs3_sign(ACS3_CREDENTIALS, **ACS3_ARGS)
     assert signed.canonical_request == (
