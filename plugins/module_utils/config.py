@@ -148,9 +148,10 @@ class _Checker:
             hint = f"{note}; {hint}" if hint else note
         self.problems.add(message, path, hint, location)
 
-    def where(self, container: Any, key: Any) -> str:
-        """'file:line:column' of a value for a message that points at a second place, or ''."""
-        location = self._locate(container, key) if self._locate else None
+    def where(self, container: Any, key: Any, at_key: bool = False) -> str:
+        """'file:line:column' of a value (or its key) for a message that points at a second place, or ''."""
+        locate = self._locate_key if at_key and self._locate_key else self._locate
+        location = locate(container, key) if locate else None
         return str(location) if location else ""
 
     def _unset_names(self, container: Any, key: Any) -> list[str]:
@@ -187,11 +188,31 @@ def validate(all_vars: dict[str, Any], hosts: dict[str, dict[str, Any]], locate:
     check.scrub(check.secrets)
     check.problems.raise_if_any()
     config = FleetConfig(owner, providers, zones, host_configs, notes)
+    config.notes.extend(_default_provider_notes(all_vars, check))
     used = {z.provider for z in zones.values()}
     for name in providers:
         if name not in used and name != DEFAULT_PROVIDER:
             config.notes.append(f"provider '{name}' is not used by any zone")
     return config
+
+
+def _default_provider_notes(all_vars: dict, check: _Checker) -> list[str]:
+    """A zone that names no provider while fleetdns_providers defines some is kept in zone files by
+    the built-in provider: valid, but worth saying where it is (it may be a forgotten `provider:`)."""
+    declared, zones = all_vars.get("fleetdns_providers"), all_vars.get("fleetdns_zones")
+    if not isinstance(declared, dict) or not isinstance(zones, dict):
+        return []
+    defined = sorted(str(name) for name in declared if name != DEFAULT_PROVIDER)
+    notes = []
+    for name, settings in zones.items() if defined else ():
+        if settings is None or (isinstance(settings, dict) and "provider" not in settings):
+            where = check.where(zones, name, at_key=True)
+            notes.append(
+                f"{where + ': ' if where else ''}zone {name} names no provider, so the built-in provider "
+                f"'{DEFAULT_PROVIDER}' keeps it in a zone file under {DEFAULT_PROVIDER_OPTIONS['directory']}/ "
+                f"(to serve it elsewhere, set provider: to one of {', '.join(defined)})"
+            )
+    return notes
 
 
 # ---- the same checks for a front that takes one provider and one zone's records (dns_record module)

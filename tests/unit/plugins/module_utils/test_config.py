@@ -505,3 +505,16 @@ def test_an_unknown_provider_name_gets_the_closest_defined_one() -> None:
         "fleetdns_zones.example.test.provider: unknown provider 'labb' (hint: did you mean 'lab'? defined providers: "
         "default, lab)"
     ]
+
+
+def test_a_zone_left_to_the_built_in_provider_beside_defined_ones_is_noted_at_its_key() -> None:
+    all_vars = fleet(
+        fleetdns_providers={"lab": {"type": "zonefile", "directory": "lab"}},
+        fleetdns_zones={"example.test": {}, "other.test": {"provider": "lab"}},
+    )
+    config = validate(all_vars, {}, FakeLocator())
+    assert config.notes == [
+        "key.yml:2:12: zone example.test names no provider, so the built-in provider 'default' keeps it in a zone "
+        "file under zones/ (to serve it elsewhere, set provider: to one of lab)"
+    ]
+    assert validate(fleet(fleetdns_zones={"example.test": {}}), {}).notes == []  # no provider defined: the default
