@@ -77,7 +77,7 @@ def repo(tmp_path: Path) -> Repo:
     return Repo(tmp_path)
 
 
-def _no_pending(results: list[JobResult]) -> None:
+def _no_traceback_nor_secret(results: list[JobResult]) -> None:
     for result in results:
         for step in result.steps:
             assert "Traceback" not in step.stdout + step.stderr, step
@@ -109,7 +109,7 @@ def github(forge: Any, repo: Repo, tmp_path: Path, workflow: str, event: str, sh
 
     runner = GitHubRunner(EXAMPLES / "github" / workflow, repo.root, work, context, env, upload, PENDING_COMMANDS)
     results = runner.run()
-    _no_pending(results)
+    _no_traceback_nor_secret(results)
     return results
 
 
@@ -186,6 +186,21 @@ def test_github_merge_refuses_a_plan_that_no_longer_holds(forge: Any, repo: Repo
     assert repo.has("mail", "192.0.2.25")
 
 
+def test_github_merge_refuses_an_artifact_edited_after_the_plan(forge: Any, repo: Repo, tmp_path: Path) -> None:
+    repo.write(BASE)
+    forge.forge.open_pull(6)
+    [plan] = github(forge, repo, tmp_path, "fleetdns-plan.yml", "pull_request", "pr6", 6)
+    assert plan.ok, plan.output
+    [artifact] = forge.forge.artifacts
+    artifact.files["plan.json"] = artifact.files["plan.json"].replace(b"192.0.2.10", b"192.0.2.66")
+    forge.forge.merge_pull(6, "merge6")
+    [apply] = github(forge, repo, tmp_path, "fleetdns-apply.yml", "push", "merge6")
+    step = apply.step("Apply")
+    assert step.code == 1
+    assert "signature" in step.stderr
+    assert repo.zone() == ""
+
+
 def test_github_push_without_a_pull_request_applies_nothing(forge: Any, repo: Repo, tmp_path: Path) -> None:
     repo.write(BASE)
     [apply] = github(forge, repo, tmp_path, "fleetdns-apply.yml", "push", "direct")
@@ -260,7 +275,7 @@ def gitlab(forge: Any, repo: Repo, tmp_path: Path, source: str, branch: str, mr:
         EXAMPLES / "gitlab" / "fleetdns.gitlab-ci.yml", repo.root, work, env, secrets, PENDING_COMMANDS
     )
     results = runner.run()
-    _no_pending(results)
+    _no_traceback_nor_secret(results)
     return {r.name: r for r in results}
 
 
