@@ -183,7 +183,7 @@ class GitHubRunner:
                 continue
             step_env = {**env, **{k: github_substitute(v, self.context) for k, v in (step.get("env") or {}).items()}}
             for line in files["GITHUB_ENV"].read_text().splitlines():
-                key, _, value = line.partition("=")
+                key, _equals, value = line.partition("=")
                 step_env[key] = value
             outcome = self._step(step, label, result.workspace, step_env)
             result.steps.append(outcome)
