@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -110,6 +111,15 @@ def octodns_config(work: Path, devices: int) -> Path:
     return config
 
 
+def run_measured(argv: list[str], env: dict[str, str], what: str) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system of the command and its children) of one run,
+    which must exit 0; CPU time is what a loaded machine hardly changes."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = run_timed(argv, env, 0, what)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def octodns_suite(devices: int, repeat: int) -> None:
     peer_bin = ensure_venv(PEER_VENV, PEER_PACKAGES)
     env = {**os.environ, "NO_COLOR": "1"}
@@ -132,11 +142,13 @@ def octodns_suite(devices: int, repeat: int) -> None:
                 [str(peer_bin / "octodns-sync"), "--config-file", str(config)],
             ),
         ]
-        times: dict[tuple[str, str], list[float]] = {}
+        load_before = os.getloadavg()
+        times: dict[tuple[str, str], list[tuple[float, float]]] = {}
         for _run in range(repeat):
             for step, ours, peer in steps:  # the tools take turns
-                times.setdefault((step, "fleetdns"), []).append(run_timed(ours, env, 0, f"fleetdns {step}"))
-                times.setdefault((step, "octodns"), []).append(run_timed(peer, env, 0, f"octoDNS {step}"))
+                times.setdefault((step, "fleetdns"), []).append(run_measured(ours, env, f"fleetdns {step}"))
+                times.setdefault((step, "octodns"), []).append(run_measured(peer, env, f"octoDNS {step}"))
+        load_after = os.getloadavg()
         sync = subprocess.run(
             [str(peer_bin / "octodns-sync"), "--config-file", str(config)],
             env=env,
@@ -147,15 +159,26 @@ def octodns_suite(devices: int, repeat: int) -> None:
         if "No changes were planned" not in sync.stdout + sync.stderr:
             sys.exit(f"octodns-sync planned changes on the equivalent config:\n{sync.stdout[-2000:]}")
     print(f"{devices:,} hosts, one name each, zone files; octoDNS 1.22 (YamlProvider source and target) as peer")
-    print(f"medians of {repeat} runs, wall time of the whole command\n")
-    print(f"{'step':<12} {'fleetdns':>9} {'octoDNS':>9} {'ratio':>7}")
+    print(f"medians of {repeat} runs of the whole command: wall time, and CPU time (user + system)\n")
+    print(
+        f"{'step':<12} {'fleetdns':>9} {'octoDNS':>9} {'ratio':>7}   "
+        f"{'fleetdns cpu':>12} {'octoDNS cpu':>11} {'ratio':>6}"
+    )
     for step, _ours, _peer in steps:
-        ours = statistics.median(times[(step, "fleetdns")])
-        peer = statistics.median(times[(step, "octodns")])
-        print(f"{step:<12} {ours:>7.2f} s {peer:>7.2f} s {peer / ours:>6.1f}x")
-    validate = statistics.median(times[("validate", "fleetdns")])
+        ours = [statistics.median(t[i] for t in times[(step, "fleetdns")]) for i in (0, 1)]
+        peer = [statistics.median(t[i] for t in times[(step, "octodns")]) for i in (0, 1)]
+        print(
+            f"{step:<12} {ours[0]:>7.2f} s {peer[0]:>7.2f} s {peer[0] / ours[0]:>6.1f}x   "
+            f"{ours[1]:>10.2f} s {peer[1]:>9.2f} s {peer[1] / ours[1]:>5.1f}x"
+        )
+    cores = os.cpu_count() or 1
+    print(
+        f"\nload average (1/5/15 min) before: {' '.join(f'{x:.2f}' for x in load_before)}, "
+        f"after: {' '.join(f'{x:.2f}' for x in load_after)} ({cores} cores)"
+    )
+    validate = statistics.median(t[0] for t in times[("validate", "fleetdns")])
     verdict = "met" if validate < VALIDATE_TARGET else "NOT met"
-    print(f"\ntarget: validate of {devices:,} hosts under {VALIDATE_TARGET:.0f} s wall ({validate:.2f} s): {verdict}")
+    print(f"target: validate of {devices:,} hosts under {VALIDATE_TARGET:.0f} s wall ({validate:.2f} s): {verdict}")
 
 
 if __name__ == "__main__":
