@@ -88,7 +88,7 @@ def _base_env(home: Path) -> dict[str, str]:
 
 _EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _TOKEN = re.compile(
-    r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<op>==|!=|&&|\|\||!|\(|\))|(?P<call>[a-z]+)\(\)|(?P<word>[A-Za-z_][\w.-]*))"
+    r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<op>==|!=|&&|\|\||!|\(|\))|(?P<call>[A-Za-z]+)\((?P<args>[^)]*)\)|(?P<word>[A-Za-z_][\w.-]*))"
 )
 
 
@@ -110,7 +110,9 @@ def github_expression(text: str, context: dict[str, Any], status: str) -> Any:
         elif match["call"]:
             calls = {"success": status == "success", "failure": status == "failure", "always": True}
             calls["cancelled"] = False
-            assert match["call"] in calls, f"unknown function {match['call']}() in {text!r}"
+            assert match["call"] in calls and not match["args"].strip(), (
+                f"unknown function {match['call']}() in {text!r}"
+            )
             python.append(str(calls[match["call"]]))
         else:
             word = match["word"]
