@@ -179,8 +179,10 @@ class GitHubRunner:
         status = "success"
         for step in job["steps"]:
             label = step.get("name") or step.get("uses") or step["run"].splitlines()[0]
-            condition = step.get("if", "success()")
-            if not github_expression(_EXPR.sub(r"\1", condition), self.context, status):
+            condition = _EXPR.sub(r"\1", step.get("if", "success()"))
+            if not re.search(r"\b(success|failure|always|cancelled)\(", condition):
+                condition = f"success() && ({condition})"  # GitHub adds this to a condition without one
+            if not github_expression(condition, self.context, status):
                 result.steps.append(StepResult(label, None))
                 continue
             step_env = {**env, **{k: github_substitute(v, self.context) for k, v in (step.get("env") or {}).items()}}

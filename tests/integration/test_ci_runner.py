@@ -82,3 +82,16 @@ def test_a_failing_step_skips_the_rest_but_not_what_runs_always(tmp_path: Path) 
     [job] = GitHubRunner(workflow, tmp_path / "repo", tmp_path / "work", {}, {}, lambda name, files: None).run()
     assert [(s.name, s.code) for s in job.steps][1:] == [("a", 0), ("b", 1), ("c", None), ("d", None), ("e", 0)]
     assert job.step("e").stdout == "hi\n" and not job.ok
+
+
+def test_a_step_condition_without_a_status_function_also_needs_success(tmp_path: Path) -> None:
+    workflow = tmp_path / "w.yml"
+    workflow.write_text(
+        "on: push\ndefaults: {run: {shell: bash}}\njobs:\n  j:\n    steps:\n      - uses: actions/checkout@v4\n"
+        "      - {name: a, if: \"github.event_name == 'push'\", run: 'exit 3'}\n"
+        "      - {name: b, if: \"github.event_name == 'push'\", run: 'true'}\n"
+    )
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "work").mkdir()
+    [job] = GitHubRunner(workflow, tmp_path / "repo", tmp_path / "work", CONTEXT, {}, lambda name, files: None).run()
+    assert [(s.name, s.code) for s in job.steps][1:] == [("a", 3), ("b", None)]
