@@ -10,6 +10,7 @@ Every problem found is reported at once as a ConfigError with file:line:column a
 from __future__ import annotations
 
 import difflib
+import itertools
 import os
 import re
 from collections.abc import Callable
@@ -122,6 +123,7 @@ class _Loader:
         self._load_vars_dir("group_vars", list(self.groups), self._group_files)
         self._load_vars_dir("host_vars", list(self.host_entries), self._host_files)
         self._check_fleet_vars_placement()
+        self._check_names_set_once()
         all_raw = self._merge(self.groups["all"].vars + self.groups["all"].files)
         hosts_raw = {host: self._host_vars(host) for host in self.host_entries}
         self._fail_if_problems()
@@ -537,6 +539,23 @@ class _Loader:
                         self._problem(
                             self.positions.key(source, var), f"{var} is set on host '{shorten(host)}'", hint, var
                         )
+
+    def _check_names_set_once(self) -> None:
+        """A host listed in several groups has its entries merged and the last fleetdns_names wins,
+        so names written in an earlier entry would silently leave the DNS: refuse differing lists."""
+        for host, entries in self.host_entries.items():
+            setting = [entry for entry in entries if "fleetdns_names" in entry]
+            for earlier, later in itertools.pairwise(setting):
+                if earlier["fleetdns_names"] == later["fleetdns_names"]:
+                    continue
+                first = self.positions.value(earlier, "fleetdns_names")
+                self._problem(
+                    self.positions.value(later, "fleetdns_names"),
+                    f"host '{shorten(host)}' sets fleetdns_names here and differently at {first or 'another entry'}; "
+                    "only this one would count (a host's entries are merged, the last one wins)",
+                    "give the host all its names in one place (one entry under one group)",
+                    f"{host}.fleetdns_names",
+                )
 
     # -- templating ---------------------------------------------------------------------------------
 

@@ -148,6 +148,12 @@ class _Checker:
             hint = f"{note}; {hint}" if hint else note
         self.problems.add(message, path, hint, location)
 
+    def where(self, container: Any, key: Any, at_key: bool = False) -> str:
+        """'file:line:column' of a value (or its key) for a message that points at a second place, or ''."""
+        locate = self._locate_key if at_key and self._locate_key else self._locate
+        location = locate(container, key) if locate else None
+        return str(location) if location else ""
+
     def _unset_names(self, container: Any, key: Any) -> list[str]:
         if self._unset_env is None:
             return []
@@ -182,11 +188,31 @@ def validate(all_vars: dict[str, Any], hosts: dict[str, dict[str, Any]], locate:
     check.scrub(check.secrets)
     check.problems.raise_if_any()
     config = FleetConfig(owner, providers, zones, host_configs, notes)
+    config.notes.extend(_default_provider_notes(all_vars, check))
     used = {z.provider for z in zones.values()}
     for name in providers:
         if name not in used and name != DEFAULT_PROVIDER:
             config.notes.append(f"provider '{name}' is not used by any zone")
     return config
+
+
+def _default_provider_notes(all_vars: dict, check: _Checker) -> list[str]:
+    """A zone that names no provider while fleetdns_providers defines some is kept in zone files by
+    the built-in provider: valid, but worth saying where it is (it may be a forgotten `provider:`)."""
+    declared, zones = all_vars.get("fleetdns_providers"), all_vars.get("fleetdns_zones")
+    if not isinstance(declared, dict) or not isinstance(zones, dict):
+        return []
+    defined = sorted(str(name) for name in declared if name != DEFAULT_PROVIDER)
+    notes = []
+    for name, settings in zones.items() if defined else ():
+        if settings is None or (isinstance(settings, dict) and "provider" not in settings):
+            where = check.where(zones, name, at_key=True)
+            notes.append(
+                f"{where + ': ' if where else ''}zone {name} names no provider, so the built-in provider "
+                f"'{DEFAULT_PROVIDER}' keeps it in a zone file under {DEFAULT_PROVIDER_OPTIONS['directory']}/ "
+                f"(to serve it elsewhere, set provider: to one of {', '.join(defined)})"
+            )
+    return notes
 
 
 # ---- the same checks for a front that takes one provider and one zone's records (dns_record module)
@@ -444,15 +470,22 @@ def _zones(all_vars: dict, providers: dict[str, ProviderConfig], check: _Checker
         check.unknown_keys(settings, ZONE_KEYS, path, "zone")
         provider = settings.get("provider", DEFAULT_PROVIDER)
         declared = all_vars.get("fleetdns_providers")
-        if provider not in providers and not (isinstance(declared, dict) and provider in declared):
+        if provider is None or provider == "":
+            check.add(
+                settings, "provider", f"{path}.provider", f"zone {zone} has an empty provider",
+                f"name one of the defined providers ({', '.join(sorted(providers))}), or remove the provider "
+                f"key to keep the zone in a zone file with the built-in provider '{DEFAULT_PROVIDER}'",
+            )  # fmt: skip
+        elif provider not in providers and not (isinstance(declared, dict) and provider in declared):
             # (a declared provider that failed validation has its own problem already)
             known = ", ".join(sorted(providers)) or "none defined"
+            close = difflib.get_close_matches(str(provider), [str(p) for p in providers], n=1)
             check.add(
                 settings,
                 "provider",
                 f"{path}.provider",
                 f"unknown provider {provider!r}",
-                f"defined providers: {known}",
+                (f"did you mean '{close[0]}'? " if close else "") + f"defined providers: {known}",
             )
         default_ttl = DEFAULT_TTL
         if "default_ttl" in settings:
@@ -677,6 +710,7 @@ def _item(items: Any, index: int) -> tuple[Any, Any]:
 def _hosts(hosts: dict[str, dict[str, Any]], zones: dict[str, ZoneConfig], check: _Checker) -> dict[str, HostConfig]:
     result: dict[str, HostConfig] = {}
     claimed: dict[str, str] = {}
+    claimed_at: dict[str, tuple[Any, Any]] = {}  # where each name was first claimed
     zone_names = list(zones)
     for host, variables in hosts.items():
         _unknown_vars(variables, variables, f"{host}.", check)
@@ -713,11 +747,15 @@ def _hosts(hosts: dict[str, dict[str, Any]], zones: dict[str, ZoneConfig], check
             except InvalidNameError as exc:
                 check.add(*_item(items, index), item_path, str(exc), "write a fully qualified name like gw.example.com")
                 continue
-            if name in claimed and claimed[name] != host:
-                check.add(
-                    *_item(items, index), item_path, f"{name} is already claimed by host '{claimed[name]}'",
-                    "a device name belongs to exactly one host; remove it from one of them",
-                )  # fmt: skip
+            if name in claimed:
+                first = check.where(*claimed_at[name])
+                if claimed[name] == host:
+                    message = f"{name} is listed twice in the fleetdns_names of host '{host}'"
+                    hint = "remove one of the two entries (names differing only in case or final dot are the same)"
+                else:
+                    message = f"{name} is already claimed by host '{claimed[name]}'"
+                    hint = "a device name belongs to exactly one host; remove it from one of them"
+                check.add(*_item(items, index), item_path, message + (f" (at {first})" if first else ""), hint)
                 continue
             clash = [t for t in ("A", "AAAA", "CNAME") if (name, t) in zones[zone].records]
             if clash:
@@ -732,6 +770,7 @@ def _hosts(hosts: dict[str, dict[str, Any]], zones: dict[str, ZoneConfig], check
                 check.add(*_item(items, index), item_path, f"device name {shorten(name, 40)}: {marker}", _MARKER_HINT)
                 continue
             claimed[name] = host
+            claimed_at[name] = _item(items, index)
             names.append(name)
         agent = variables.get("fleetdns_agent", "fleetdns")
         if agent not in AGENTS:

@@ -457,3 +457,64 @@ def test_zone_syntax_that_would_be_cut_is_refused(value: str, fragment: str) -> 
     found = problems(fleet(fleetdns_zones={"example.test": {"records": [record]}}))
     assert len(found) == 1 and found[0].startswith("fleetdns_zones.example.test.records[0].value: ")
     assert fragment in found[0]
+
+
+# -- names claimed twice, zones without a usable provider ---------------------------------------------
+
+
+def test_a_name_listed_twice_by_one_host_is_refused_however_it_is_spelled() -> None:
+    all_vars = fleet(fleetdns_zones={"example.test": {}})
+    hosts = {"gw": {"fleetdns_names": ["gw.example.test", "GW.Example.Test."]}}
+    assert problems(all_vars, hosts) == [
+        f"gw.fleetdns_names[1]: gw.{ZONE} is listed twice in the fleetdns_names of host 'gw' (hint: remove one "
+        "of the two entries (names differing only in case or final dot are the same))"
+    ]
+
+
+def test_a_name_claimed_by_a_second_host_says_where_the_first_claim_is() -> None:
+    all_vars = fleet(fleetdns_zones={"example.test": {}})
+    hosts = {
+        "gw": {"fleetdns_names": ["gw.example.test"]},
+        "spare": {"fleetdns_names": ["home.example.test", "gw.example.test"]},
+    }
+    with pytest.raises(ConfigError) as caught:
+        validate(all_vars, hosts, FakeLocator())
+    [problem] = caught.value.problems
+    assert problem.path == "spare.fleetdns_names[1]"
+    assert problem.message == f"gw.{ZONE} is already claimed by host 'gw' (at value.yml:1:1)"
+    assert problem.location == Location("value.yml", 1, 1)
+
+
+@pytest.mark.parametrize("provider", [None, ""])
+def test_a_zone_with_an_empty_provider_is_refused(provider: Any) -> None:
+    all_vars = fleet(
+        fleetdns_providers={"lab": {"type": "zonefile"}}, fleetdns_zones={"example.test": {"provider": provider}}
+    )
+    assert problems(all_vars) == [
+        f"fleetdns_zones.example.test.provider: zone {ZONE} has an empty provider (hint: name one of the defined "
+        "providers (default, lab), or remove the provider key to keep the zone in a zone file with the built-in "
+        "provider 'default')"
+    ]
+
+
+def test_an_unknown_provider_name_gets_the_closest_defined_one() -> None:
+    all_vars = fleet(
+        fleetdns_providers={"lab": {"type": "zonefile"}}, fleetdns_zones={"example.test": {"provider": "labb"}}
+    )
+    assert problems(all_vars) == [
+        "fleetdns_zones.example.test.provider: unknown provider 'labb' (hint: did you mean 'lab'? defined providers: "
+        "default, lab)"
+    ]
+
+
+def test_a_zone_left_to_the_built_in_provider_beside_defined_ones_is_noted_at_its_key() -> None:
+    all_vars = fleet(
+        fleetdns_providers={"lab": {"type": "zonefile", "directory": "lab"}},
+        fleetdns_zones={"example.test": {}, "other.test": {"provider": "lab"}},
+    )
+    config = validate(all_vars, {}, FakeLocator())
+    assert config.notes == [
+        "key.yml:2:12: zone example.test names no provider, so the built-in provider 'default' keeps it in a zone "
+        "file under zones/ (to serve it elsewhere, set provider: to one of lab)"
+    ]
+    assert validate(fleet(fleetdns_zones={"example.test": {}}), {}).notes == []  # no provider defined: the default
