@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import FleetDNSError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
-from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import FleetDNSError
 
 FLOW_WIDTH = 120  # a flow-style entry longer than this is written in block style
 _PLAIN = re.compile(r"[A-Za-z0-9_./][^,\[\]{}#&*!|>'\"%@`]*")
