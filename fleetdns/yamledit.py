@@ -150,6 +150,7 @@ class YamlDoc:
             mark = exc.problem_mark
             where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark is not None else file
             raise YamlEditError(f"{where}: not valid YAML: {exc.problem}", "fix the file, then import again") from None
+        self.newline = "\r\n" if "\r\n" in text else "\n"  # new lines end as the file's lines do
         self._edits: list[tuple[int, int, str]] = []
         self._key_of: dict[int, Node] = {}  # id(value node) -> its key node, for values found by get()
         self.layout = self._detect_layout()
@@ -220,6 +221,8 @@ class YamlDoc:
         # From the end backwards; of two edits at one place, the one asked for first comes first.
         ordered = sorted(enumerate(self._edits), key=lambda e: (e[1][0], e[1][1], e[0]), reverse=True)
         for _index, (start, end, new) in ordered:
+            if self.newline != "\n":
+                new = new.replace("\n", self.newline)
             text = text[:start] + new + text[end:]
         return text
 
