@@ -239,6 +239,7 @@ def _check_declared(config: FleetConfig, zone: str, imported: list[RecordSet]) -
 
 
 def _diff(files: InventoryFiles) -> str:
+    files.flush()
     parts = []
     for path, doc in files.docs.items():
         new = doc.result()

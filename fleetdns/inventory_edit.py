@@ -41,6 +41,7 @@ class InventoryFiles:
     inventory: Path
     docs: dict[Path, YamlDoc] = field(default_factory=dict)
     created: set[Path] = field(default_factory=set)
+    _pending: dict = field(default_factory=dict)  # (doc, node, missing key) -> nested additions
 
     @property
     def base_dir(self) -> Path:
@@ -108,17 +109,12 @@ class InventoryFiles:
 
     def add_nested(self, doc: YamlDoc, path: list[str], key: str, value: object) -> None:
         """Add `key: value` to the mapping at `path` in `doc`, creating the levels of `path` that
-        are missing (as one nested entry at the deepest level that exists)."""
+        are missing. Additions below one missing level are gathered and written as one nested entry
+        (by flush), so two of them never make the same key twice."""
         node: Node | None = doc.root
         column = 0
         depth = 0
-        if node is None:
-            nested: object = {key: value}
-            for level in reversed(path[1:]):
-                nested = {level: nested}
-            doc.append_document(path[0], nested)
-            return
-        while depth < len(path):
+        while node is not None and depth < len(path):
             found = doc.entry(node, path[depth])
             if found is None:
                 break
@@ -127,22 +123,43 @@ class InventoryFiles:
             node = found[1]
             depth += 1
         missing = path[depth:]
-        nested = value
-        name = key
-        if missing:
-            nested = {key: value}
-            for level in reversed(missing[1:]):
-                nested = {level: nested}
-            name = missing[0]
+        if not missing:
+            if node is None:
+                doc.append_document(key, value)
+                return
+            self._check_mapping(doc, node, path, depth)
+            doc.add_entry(node, key, value, column if depth else 0)
+            return
+        slot = (id(doc), id(node), missing[0])
+        if slot not in self._pending:
+            if node is not None:
+                self._check_mapping(doc, node, path, depth)
+            self._pending[slot] = (doc, node, column if depth else 0, missing[0], {})
+        tree = self._pending[slot][4]
+        for level in missing[1:]:
+            tree = tree.setdefault(level, {})
+        tree[key] = value
+
+    @staticmethod
+    def _check_mapping(doc: YamlDoc, node: Node, path: list[str], depth: int) -> None:
         if not isinstance(node, MappingNode) and not (isinstance(node, ScalarNode) and not node.value):
             shown = ".".join(path[:depth]) or "the document"
             raise FleetDNSError(f"{doc.where(node)}: {shown} is not a mapping, so nothing can be added to it")
-        doc.add_entry(node, name, nested, column if depth else 0)
+
+    def flush(self) -> None:
+        """Write the gathered nested additions into their documents."""
+        for doc, node, column, key, tree in self._pending.values():
+            if node is None:
+                doc.append_document(key, tree)
+            else:
+                doc.add_entry(node, key, tree, column)
+        self._pending.clear()
 
     def write(self, check: Callable[[], None]) -> list[Path]:
         """Write every edited file atomically, then run `check` (load and validate); when it raises,
         put every file back as it was (and remove the files and directories created) and re-raise.
         Every file is checked to be writable before the first is written."""
+        self.flush()
         changed = [(path, doc) for path, doc in self.docs.items() if doc.result() != doc.text or path in self.created]
         for path, _doc in changed:
             _check_writable(path)

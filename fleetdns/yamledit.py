@@ -216,6 +216,10 @@ class YamlDoc:
             return
         self.add_entry(self.root, key, value, 0)
 
+    def insert(self, position: int, text: str) -> None:
+        """Insert raw text (whole lines) at `position`."""
+        self._edits.append((position, position, text))
+
     def result(self) -> str:
         text = self.text
         # From the end backwards; of two edits at one place, the one asked for first comes first.
