@@ -91,9 +91,10 @@ def translate(setup: Setup, base_dir: Path, host: str, inventory_providers: set[
         except InvalidNameError as exc:
             migration.untranslated.append(f"{entry.where}: {entry.name}: not a host name ({exc})")
             continue
-        built = _provider(entry, name, base_dir, migration)
-        if built is None:
+        made = _provider(entry, name, base_dir, migration)
+        if made is None:
             continue
+        built, name = made
         key = _same_provider(migration, built) or _new_key(migration, built, host, inventory_providers)
         built.key = key
         migration.providers.setdefault(key, built)
@@ -106,7 +107,8 @@ def translate(setup: Setup, base_dir: Path, host: str, inventory_providers: set[
     return migration
 
 
-def _provider(entry: Entry, name: str, base_dir: Path, migration: Migration) -> Provider | None:
+def _provider(entry: Entry, name: str, base_dir: Path, migration: Migration) -> tuple[Provider, str] | None:
+    """The provider for one entry and the entry's name as fleetdns writes it (absolute)."""
     service = entry.service.lower().strip()
     type_name = SERVICES.get(service, service)
     cls = provider_class(type_name) if type_name else None
@@ -173,7 +175,6 @@ def _provider(entry: Entry, name: str, base_dir: Path, migration: Migration) -> 
             migration.notes.append(f"{where}: the DuckDNS name is {name[:-1]}")
         zone = "duckdns.org."
         secrets["token"] = password
-        entry.name = name[:-1]
     elif type_name == "freedns":
         options["username"] = login
         secrets["password"] = password
@@ -189,7 +190,7 @@ def _provider(entry: Entry, name: str, base_dir: Path, migration: Migration) -> 
     if problems:
         migration.untranslated.append(f"{where}: {problems}; not translated")
         return None
-    return Provider("", type_name, options, secrets, zone, ttl)
+    return Provider("", type_name, options, secrets, zone, ttl), name
 
 
 def _generic(cls: Any, login: str, password: str, options: dict, secrets: dict) -> None:
