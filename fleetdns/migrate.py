@@ -153,6 +153,10 @@ def _provider(entry: Entry, name: str, base_dir: Path, migration: Migration) -> 
             return None
         options.update(tsig_key_name=key.name, tsig_algorithm=key.algorithm)
         secrets["tsig_secret"] = key.secret
+        migration.notes.append(
+            f"{where}: the agent uses the device key '{key.name}' with ownership: key (as ddclient did); in the "
+            "inventory, give the zone an rfc2136 provider with a key that may write ownership markers"
+        )
     elif type_name == "cloudflare":
         zone = _zone(settings.get("zone"), name, where, migration) or _registered(name)
         if login and login != "token":
@@ -288,6 +292,10 @@ def agent_config(migration: Migration, owner: str) -> dict[str, Any]:
         entry.update(provider.secrets)
         if provider.ttl is not None:
             entry["ttl"] = provider.ttl
+        if provider.type == "rfc2136":
+            # ddclient's nsupdate used the device's own key and no markers: its update-policy grant
+            # is what decides, as before
+            entry["ownership"] = "key"
         providers[key] = entry
     config: dict[str, Any] = {"format": 1, "owner": owner, "names": names, "providers": providers}
     if migration.setup.detect:
@@ -330,8 +338,11 @@ def run_migration(ctx: Any) -> int:
     for provider in migration.providers.values():
         ctx.redactor.add(*provider.secrets.values())
     if not migration.names:
+        for line in migration.untranslated:
+            ctx.out.info(f"not translated: {line}")
         raise FleetDNSError(
-            f"{source}: nothing could be translated", "; ".join(migration.untranslated[:3]) or "see the lines above"
+            f"{source}: nothing could be translated, so nothing was written",
+            "the lines above say what was not translated and why",
         )
     agent_path = Path(args.agent_config or f"{host}.agent.json")
     secrets_path = Path(args.secrets_file) if args.secrets_file else inventory.parent / SECRETS_FILE

@@ -351,8 +351,8 @@ def _read_ddns_json(text: str, source: str) -> Setup:
                 names = [n for n in re.split(r"[,\s]+", names) if n]
             for name in names:
                 setup.entries.append(Entry(str(name), service, {**_strings(settings), "family": family}, where))
-        for key in block:
-            if key in DDNS_ENTRY_KEYS or key == "provider":
+        for key, value in block.items():
+            if key in DDNS_ENTRY_KEYS or key == "provider" or value is None or value == [] or value == "":
                 continue
             reason = DDNS_NOT_NEEDED.get(key.split("_")[0] if key.startswith("log_") else key)
             if reason == "":
@@ -396,6 +396,8 @@ def _strings(settings: dict) -> dict[str, str]:
 def _ddns_index(setup: Setup, index: Any, family: str, suffix: str) -> Any:
     """The agent's `detect.<family>` for the ddns client's index4/index6 (None: the agent's default)."""
     rules = index if isinstance(index, list) else [index]
+    if not rules or rules == [None]:
+        return None
     where = f"{setup.source}: index{suffix}"
     for rule in rules:
         if rule is False or (isinstance(rule, str) and rule.lower() in ("false", "none")):
@@ -406,9 +408,14 @@ def _ddns_index(setup: Setup, index: Any, family: str, suffix: str) -> Any:
         if text.startswith(("cmd:", "shell:")):
             command = text.split(":", 1)[1]
             try:
-                return {"command": shlex.split(command) if text.startswith("cmd:") else ["/bin/sh", "-c", command]}
+                argv = shlex.split(command) if text.startswith("cmd:") else ["/bin/sh", "-c", command]
             except ValueError:
                 break
+            setup.notes.append(
+                f"{where}: {text}: the agent takes the first word the command prints as the address (the ddns "
+                "client searches its output for one): make the command print just the address"
+            )
+            return {"command": argv}
         if text.startswith("url:"):
             return {"sources": [{"name": "ddns-url", "type": "http", "url": text[4:], "format": "plain"}]}
         if text == "local" or text.isdigit():
