@@ -32,6 +32,7 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import Config
 from ansible_collections.fleetdns.ddns.plugins.module_utils.files import write_text
 from ansible_collections.fleetdns.ddns.plugins.module_utils.names import InvalidNameError, normalize_zone, zone_for_name
 from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import provider_class
+from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.base import ZONE_KIND
 from ansible_collections.fleetdns.ddns.plugins.module_utils.tsig import TsigKeyError, read_key_file
 
 from .inventory_edit import InventoryFiles
@@ -281,8 +282,10 @@ def agent_config(migration: Migration, owner: str) -> dict[str, Any]:
     names = []
     for name, keys in migration.names.items():
         item: dict[str, Any] = {"name": name.rstrip("."), "providers": keys}
-        families = migration.families.get(name)
-        if families and len(families) == 1:
+        families = set(migration.families.get(name) or ("ipv4", "ipv6"))
+        for key in keys:  # only what every provider of the name can hold (Namecheap: no AAAA)
+            families &= _families(migration.providers[key].type)
+        if len(families) == 1:
             item["families"] = sorted(families)
         names.append(item)
     providers: dict[str, Any] = {}
@@ -290,7 +293,8 @@ def agent_config(migration: Migration, owner: str) -> dict[str, Any]:
         entry: dict[str, Any] = {"type": provider.type, "zone": provider.zone.rstrip(".")}
         entry.update(provider.options)
         entry.update(provider.secrets)
-        if provider.ttl is not None:
+        cls = provider_class(provider.type)
+        if provider.ttl is not None and cls is not None and cls.KIND == ZONE_KIND:  # DDNS services set their own
             entry["ttl"] = provider.ttl
         if provider.type == "rfc2136":
             # ddclient's nsupdate used the device's own key and no markers: its update-policy grant
@@ -303,6 +307,12 @@ def agent_config(migration: Migration, owner: str) -> dict[str, Any]:
     if migration.setup.interval is not None:
         config["interval"] = migration.setup.interval
     return config
+
+
+def _families(type_name: str) -> set[str]:
+    cls = provider_class(type_name)
+    types = cls.CAPABILITIES.record_types if cls is not None else ()
+    return {family for family, rtype in (("ipv4", "A"), ("ipv6", "AAAA")) if rtype in types}
 
 
 def _inventory_provider(provider: Provider) -> dict[str, Any]:
