@@ -13,7 +13,7 @@ from pathlib import Path
 from . import Context, _load_inventory, inventory_path, load
 
 NAME = "import"
-ORDER = 5
+ORDER = 6
 
 
 def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
