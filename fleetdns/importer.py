@@ -56,6 +56,7 @@ class ZoneImport:
     diff: str = ""
     owned: list[RecordKey] = field(default_factory=list)
     new_zone: bool = False
+    declared_same: list[RecordKey] = field(default_factory=list)  # declared already, as the zone holds them
 
 
 def resolve_zone(config: FleetConfig, zone_arg: str, provider_arg: str | None) -> tuple[str, str]:
@@ -119,6 +120,7 @@ def import_zone(
         devices,
     )
     result = ZoneImport(zone, provider, unchanged=len(selection.unchanged), skipped=list(selection.skipped))
+    result.declared_same = list(selection.unchanged)
     ownership = declared_zone.ownership if declared_zone else MARKER_OWNERSHIP
     default_ttl = declared_zone.default_ttl if declared_zone else common_ttl(selection.records, DEFAULT_TTL)
     rules = record_rules(settings, ownership)
@@ -127,7 +129,7 @@ def import_zone(
     result.owned = [key for key in selection.owned if any(r.key == key for r in result.imported)]
     result.new_zone = declared_zone is None
     if not entries and not result.new_zone:
-        return result
+        return result  # (nothing to write; --own may still mark the declared ones)
     files = InventoryFiles(inventory)
     _add_to_inventory(files, zone, provider, default_ttl, entries, result.new_zone)
     result.diff = _diff(files)
@@ -252,12 +254,13 @@ def _diff(files: InventoryFiles) -> str:
 
 
 def own_imported(config: FleetConfig, providers: Providers, result: ZoneImport) -> int:
-    """--own: mark the imported record sets as this inventory's, as `apply --adopt` would and
-    nothing else; returns how many were marked."""
+    """--own: mark the imported record sets, and those the inventory declared already as the zone
+    holds them, as this inventory's, as `apply --adopt` would and nothing else; returns how many
+    were marked."""
     zone_config = config.zones[result.zone]
     if zone_config.ownership != MARKER_OWNERSHIP:
         return 0
-    imported = {r.key for r in result.imported} - set(result.owned)
+    imported = ({r.key for r in result.imported} | set(result.declared_same)) - set(result.owned)
     plan = make_plan(config, providers, [result.zone], adopt=True)
     changes = [c for zp in plan.zones for c in zp.changes if c.action == "adopt" and c.key in imported]
     if changes:

@@ -91,7 +91,7 @@ def run(ctx: Context) -> int:
             lines.extend(f"  {line}" for line in result.skipped)
         if result.owned:
             lines.append(f"{len(result.owned)} of them were owned by this inventory already")
-        if args.own and not args.dry_run and result.imported:
+        if args.own and not args.dry_run and (result.imported or result.declared_same):
             marked = own_imported(reload(), providers, result)
             lines.append(f"marked {marked} record set{'s' if marked != 1 else ''} as owned by '{loaded.config.owner}'")
         elif result.imported and not args.dry_run:

@@ -129,8 +129,10 @@ def test_import_from_bind_then_plan_shows_no_change_and_own_marks_them(tmp_path:
     assert (tmp_path / "hosts.yml").read_text() == after
 
     owned = ok(run("import", "-i", "hosts.yml", "--zone", "example.test", "--own", cwd=tmp_path, env=env))
-    assert "imported 0 record sets" in owned.stdout and "marked" not in owned.stdout
+    assert "imported 0 record sets" in owned.stdout  # what an earlier import declared is owned now
+    assert f"marked {len(DECLARABLE) + 2} record sets as owned by 'fleet-main'" in owned.stdout
     assert (tmp_path / "hosts.yml").read_text() == after
+    assert "not owned" not in plan_is_clean(tmp_path, env)
 
 
 def test_import_with_own_marks_exactly_the_imported_record_sets(tmp_path: Path, bind: Any) -> None:
@@ -307,4 +309,8 @@ def test_import_from_cloudflare(tmp_path: Path) -> None:
         text = (tmp_path / "hosts.yml").read_text()
         assert "{name: mail, type: AAAA, value: 2001:db8::25, ttl: 1}" in text
         assert "{name: www, type: A, value: [192.0.2.1, 192.0.2.2]}" in text
-        plan_is_clean(tmp_path, env)
+        assert "not owned" in plan_is_clean(tmp_path, env)
+        owned = ok(run("import", "-i", "hosts.yml", "--zone", "example.test", "--own", cwd=tmp_path, env=env))
+        assert "marked 7 record sets as owned by 'fleetdns'" in owned.stdout
+        assert all("fleetdns-owner=fleetdns" in (r.get("comment") or "") for r in cf.records(zone))
+        assert "not owned" not in plan_is_clean(tmp_path, env)
