@@ -212,6 +212,12 @@ def _add_to_inventory(
     zone_key = _zone_key(doc, place.node, zone)
     zone_path = [*place.path, zone_key]
     zone_node = doc.get(zone_path)
+    if doc.entry(zone_node, "<<") is not None:
+        raise FleetDNSError(
+            f"{doc.where(zone_node)}: zone {zone} takes settings from a merge key (<<), so where its records "
+            "come from cannot be edited safely; nothing was written",
+            "write the zone's records out under it (or use --dry-run and add the printed entries by hand)",
+        )
     records = doc.get([*zone_path, "records"])
     if records is None:
         files.add_nested(doc, zone_path, "records", list(entries))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from ansible_collections.fleetdns.ddns.plugins.module_utils.config import validate
+from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import FleetDNSError
 from ansible_collections.fleetdns.ddns.plugins.module_utils.records import RecordSet
 from ansible_collections.fleetdns.ddns.plugins.module_utils.zone_import import record_entry
 
@@ -97,3 +98,14 @@ def test_a_file_without_changes_is_not_rewritten(tmp_path: Path) -> None:
     files = InventoryFiles(tmp_path / "hosts.yml")
     files.doc(tmp_path / "hosts.yml")
     assert files.write(lambda: None) == []
+
+
+def test_a_zone_built_with_a_merge_key_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "hosts.yml").write_text(
+        "all:\n  vars:\n    base: &base\n      default_ttl: 60\n      records: [{name: a, type: A, value: 192.0.2.1}]\n"
+        "    fleetdns_zones:\n      office.test:\n        <<: *base\n"
+    )
+    files = InventoryFiles(tmp_path / "hosts.yml")
+    entry = Flow(record_entry(records_for("office.test.")[0], "office.test.", 60))
+    with pytest.raises(FleetDNSError, match=r"hosts\.yml:8:9: zone office\.test\. takes settings from a merge key"):
+        _add_to_inventory(files, "office.test.", "default", 60, [entry], False)
