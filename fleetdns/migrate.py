@@ -191,6 +191,11 @@ def _provider(entry: Entry, name: str, base_dir: Path, migration: Migration) -> 
     else:
         _generic(cls, login, password, options, secrets)
         zone = _zone(settings.get("zone"), name, where, migration) or _registered(name)
+    if type_name in ("duckdns", "freedns", "namecheap") and settings.get("server"):
+        migration.notes.append(
+            f"{where}: server={settings['server']}: fleetdns talks to the service's own address (the provider's "
+            "`server` option sets another)"
+        )
     problems = _option_problems(type_name, options, secrets)
     if problems:
         migration.untranslated.append(f"{where}: {problems}; not translated")
