@@ -62,6 +62,7 @@ def run(ctx: Context) -> int:
         return 1
     from ansible_collections.fleetdns.ddns.plugins.module_utils import config as config_module
     from ansible_collections.fleetdns.ddns.plugins.module_utils.engine import Providers
+    from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import FleetDNSError
 
     from ..importer import import_zone, own_imported, resolve_zone
 
@@ -91,13 +92,22 @@ def run(ctx: Context) -> int:
             lines.extend(f"  {line}" for line in result.skipped)
         if result.owned:
             lines.append(f"{len(result.owned)} of them were owned by this inventory already")
-        if args.own and not args.dry_run and (result.imported or result.declared_same):
-            marked = own_imported(reload(), providers, result)
-            lines.append(f"marked {marked} record set{'s' if marked != 1 else ''} as owned by '{loaded.config.owner}'")
-        elif result.imported and not args.dry_run:
+        own = args.own and not args.dry_run and bool(result.imported or result.declared_same)
+        if result.imported and not args.dry_run and not own:
             lines.append(
                 "they are declared but not owned: fleetdns will not change them until you run "
                 "`fleetdns apply --adopt` (or import with --own)"
             )
         ctx.out.result("\n".join(lines))
+        if own:
+            try:
+                marked = own_imported(reload(), providers, result)
+            except FleetDNSError as exc:
+                raise FleetDNSError(
+                    f"the inventory is written, but marking the record sets as owned failed: {exc.message}",
+                    exc.hint or "fix the cause, then run fleetdns apply --adopt",
+                ) from None
+            ctx.out.result(
+                f"marked {marked} record set{'s' if marked != 1 else ''} as owned by '{loaded.config.owner}'"
+            )
     return 0
