@@ -27,6 +27,12 @@ def _cloudflare() -> type[Provider]:
     return CloudflareProvider
 
 
+def _alidns() -> type[Provider]:
+    from .alidns import AliDnsProvider
+
+    return AliDnsProvider
+
+
 def _dyndns2() -> type[Provider]:
     from .dyndns2 import Dyndns2Provider
 
@@ -55,6 +61,7 @@ _PROVIDERS = {
     "rfc2136": _rfc2136,
     "zonefile": _zonefile,
     "cloudflare": _cloudflare,
+    "alidns": _alidns,
     "dyndns2": _dyndns2,
     "duckdns": _duckdns,
     "freedns": _freedns,
