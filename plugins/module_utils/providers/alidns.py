@@ -167,6 +167,12 @@ class AliDnsProvider(RecordPerValueProvider):
             if done or not items or page >= MAX_PAGES:
                 break
             page += 1
+        for key, records in snapshot.records.items():
+            if key in snapshot.markers and any(r.owner is None for r in records):
+                snapshot.warnings.append(
+                    f"{label(key, zone)}: an interrupted apply left its ownership in the TXT marker; "
+                    "the next change to it moves ownership into the records' remarks and removes the marker"
+                )
         return snapshot
 
     def _read(self, zone: str, page: int, size: int) -> dict:
