@@ -1,0 +1,75 @@
+"""fleetdns.ddns.dns_record with an `alidns` provider, run by the real ansible-playbook against the
+Alibaba Cloud DNS emulator over TLS: create, idempotent re-run, an update in place, a delete, an
+unmanaged record and its remark untouched, and the AccessKey secret hidden even with -vvvv."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.cloudflare_records import comment_owner
+from emulators.alidns import AliDnsEmulator
+
+from .playbook_runner import run_playbook
+
+TASKS = """\
+    - name: Static records of example.test
+      fleetdns.ddns.dns_record:
+        provider:
+          type: alidns
+          access_key_id: {key_id}
+          access_key_secret: "{{{{ lookup('env', 'FLEETDNS_TEST_ALI_SECRET') }}}}"
+          endpoint: {endpoint}
+          ca_bundle: {ca_bundle}
+        zone: example.test
+        owner: fleet-main
+        ttl: 600
+        records:
+          - {{name: www, type: A, value: {www}}}
+          - {{name: "@", type: MX, value: "10 mail"}}
+        state: {state}
+      register: r
+    - ansible.builtin.copy: {{content: "{{{{ {{'r': r}} | to_json }}}}", dest: "{{{{ results_file }}}}"}}
+"""
+
+
+@pytest.fixture
+def ali(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AliDnsEmulator]:
+    with AliDnsEmulator(tls_dir=tmp_path / "tls") as emulator:
+        emulator.add_domain("example.test")
+        monkeypatch.setenv("FLEETDNS_TEST_ALI_SECRET", emulator.key_secret)
+        yield emulator
+
+
+def tasks(ali: AliDnsEmulator, www: str, state: str = "present") -> str:
+    return TASKS.format(key_id=ali.key_id, endpoint=ali.https_url, ca_bundle=ali.ca_file, www=www, state=state)
+
+
+def test_dns_record_on_alidns(ali, tmp_path):
+    printer = ali.add_record("example.test", "printer", "A", "192.0.2.50", remark="office")
+    first = run_playbook(tmp_path, tasks(ali, "[192.0.2.1, 192.0.2.2]"), "-vvvv", name="first")
+    assert first.returncode == 0, first.output[-3000:]
+    assert first.results()["r"]["changed"] is True
+    records = {(r["RR"], r["Type"], r["Value"]): r for r in ali.records("example.test")}
+    assert set(records) == {
+        ("www", "A", "192.0.2.1"), ("www", "A", "192.0.2.2"), ("@", "MX", "mail.example.test"),
+        ("printer", "A", "192.0.2.50"),
+    }  # fmt: skip
+    assert all(comment_owner(r.get("Remark")) == "fleet-main" for k, r in records.items() if k[0] != "printer")
+
+    second = run_playbook(tmp_path, tasks(ali, "[192.0.2.1, 192.0.2.2]"), "-vvvv", name="second")
+    assert second.returncode == 0, second.output[-3000:]
+    assert second.results()["r"]["changed"] is False
+
+    ids = {r["Value"]: r["RecordId"] for r in ali.records("example.test")}
+    third = run_playbook(tmp_path, tasks(ali, "[192.0.2.1, 192.0.2.3]"), name="third")
+    assert third.returncode == 0, third.output[-3000:]
+    www = {r["Value"]: r["RecordId"] for r in ali.records("example.test") if r["RR"] == "www"}
+    assert www == {"192.0.2.1": ids["192.0.2.1"], "192.0.2.3": ids["192.0.2.2"]}  # updated in place
+
+    gone = run_playbook(tmp_path, tasks(ali, "[192.0.2.1, 192.0.2.3]", state="absent"), name="gone")
+    assert gone.returncode == 0, gone.output[-3000:]
+    assert ali.records("example.test") == [printer]
+    for run in (first, second, third, gone):
+        assert ali.key_secret not in run.output
