@@ -155,8 +155,6 @@ class Store:
     def remark(self, record_id: object, remark: str | None) -> dict:
         _domain, record = self.find(record_id)
         if remark:
-            if len(remark) > 50:
-                raise ApiError(400, "InvalidRemark.Length", "The remark is longer than 50 characters.")
             record["Remark"] = remark
         else:
             record.pop("Remark", None)
