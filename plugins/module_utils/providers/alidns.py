@@ -35,7 +35,7 @@ from ..ownership import marker_name, marker_value, parse_owner
 from ..plan import Change
 from ..rdata import InvalidValueError
 from ..records import RecordKey
-from .alidns_api import DEFAULT_ENDPOINT, REQUEST_DEADLINE, AliDnsApiError, AliDnsClient
+from .alidns_api import DEFAULT_ENDPOINT, REQUEST_DEADLINE, THROTTLE_CODES, AliDnsApiError, AliDnsClient
 from .alidns_records import DEFAULT_LINE, WRITABLE_TYPES, AliRecord, api_fields, canonical_value, name_of, rr_of
 from .base import COMMENT_STORE, Capabilities, Option
 from .cloudflare_records import with_owner
@@ -370,7 +370,13 @@ class AliDnsProvider(RecordPerValueProvider):
 
     # ---- errors ---------------------------------------------------------------------------------------------
     def _refused(self, zone: str, op: Op, exc: AliDnsApiError) -> ProviderError:
-        if exc.auth or exc.status == 429 or not exc.code:
+        if (
+            exc.auth
+            or exc.status == 429
+            or not exc.code
+            or exc.code in THROTTLE_CODES
+            or exc.code.startswith("Throttling")
+        ):
             return _worded(exc, f"zone {zone}: {op.label}: {exc.message}")
         shown = f"{exc.code}: {shorten(exc.api_message, 200)}"
         if exc.code in GONE_CODES:

@@ -240,6 +240,15 @@ def test_throttling_that_never_ends_stops_with_a_rate_limit_error(ali):
     with provider(ali) as p, pytest.raises(ProviderError) as caught:
         p.read(ZONE, set())
     assert "rate limit" in caught.value.message and "Throttling.User" in caught.value.message
+    ali.faults.clear()
+    with provider(ali) as p:
+        state = p.read(ZONE, set())
+        plan = make_zone_plan(desired(rrset("www", "A", "192.0.2.1")), state, OWNER, "ali")
+        ali.inject(kind="code", code="Throttling", status=200, action="AddDomainRecord", times=100)
+        with pytest.raises(ProviderError) as caught:
+            p.apply(ZONE, plan.changes, OWNER)
+    assert "rate limit" in caught.value.message and "www A" in caught.value.message
+    assert "wait" in caught.value.hint
 
 
 @pytest.mark.parametrize(
