@@ -349,31 +349,3 @@ def test_options_are_checked(ali):
     ]
     assert "page_size" in " ".join(provider(ali, page_size=501).check_options())
     assert provider(ali, access_key_secret="").check_options() == ["missing credentials: set access_key_secret"]
-
-
-def test_our_acs3_signer_agrees_with_the_ddns_clients_for_a_form_body():
-    """Two signers written apart (fleetdns's and the `ddns` client's) give the same Authorization."""
-    from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.signing import Credentials, acs3_sign
-    from ddns.provider._signature import hmac_sha256_authorization, sha256_hash
-
-    body = "DomainName=example.test&RR=www&Type=A&Value=192.0.2.1"
-    headers = {
-        "host": "alidns.aliyuncs.com",
-        "content-type": "application/x-www-form-urlencoded",
-        "x-acs-action": "AddDomainRecord",
-        "x-acs-content-sha256": sha256_hash(body),
-        "x-acs-date": "2026-01-02T03:04:05Z",
-        "x-acs-signature-nonce": "0123456789abcdef",
-        "x-acs-version": "2015-01-09",
-    }
-    theirs = hmac_sha256_authorization(
-        secret_key="s3cret", method="POST", path="/", query="", headers=headers,
-        body_hash=headers["x-acs-content-sha256"],
-        signing_string_format="ACS3-HMAC-SHA256\n{HashedCanonicalRequest}",
-        authorization_format="ACS3-HMAC-SHA256 Credential=LTAIkey,SignedHeaders={SignedHeaders},Signature={Signature}",
-    )  # fmt: skip
-    ours = acs3_sign(Credentials("LTAIkey", "s3cret"), method="POST", host="alidns.aliyuncs.com",
-                     action="AddDomainRecord", version="2015-01-09", body=body.encode(),
-                     content_type="application/x-www-form-urlencoded", date="2026-01-02T03:04:05Z",
-                     nonce="0123456789abcdef")  # fmt: skip
-    assert ours.headers["Authorization"] == theirs
