@@ -14,8 +14,13 @@ from collections.abc import Iterator
 
 import pytest
 from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.signing import Credentials, acs3_sign
-from emulators.alidns import AliDnsEmulator
-from emulators.alidns_acs3 import AcsError, Verifier
+
+try:
+    from emulators.alidns import AliDnsEmulator
+    from emulators.alidns_acs3 import AcsError, Verifier
+except ImportError:  # under `ansible-test units` tests/ is part of the collection, not on sys.path
+    from ansible_collections.fleetdns.ddns.tests.emulators.alidns import AliDnsEmulator
+    from ansible_collections.fleetdns.ddns.tests.emulators.alidns_acs3 import AcsError, Verifier
 
 # The worked example of Alibaba Cloud's "V3 request structure and signature" page.
 VECTOR_DATE = "2023-10-26T10:22:32Z"
