@@ -305,7 +305,7 @@ def test_a_fault_between_two_writes_then_a_rerun_converges(ali, action, nth):
         with pytest.raises(ProviderError):
             run(p, want)
         fault.times = 0
-        for _ in range(2):
+        for _attempt in range(2):
             run(p, want)
         again = plan_only(p, want)
         assert again.changes == []
