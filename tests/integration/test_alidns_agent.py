@@ -54,3 +54,4 @@ def test_the_agent_updates_a_device_name_through_alidns(tmp_path):
         assert writes == sum(ali.counts[a] for a in ("AddDomainRecord", "UpdateDomainRecord", "DeleteDomainRecord"))
         for result in (once, again):
             assert ali.key_secret not in result.stdout + result.stderr
+        assert ali.key_secret not in (tmp_path / "state.json").read_text(encoding="utf-8")
