@@ -114,8 +114,8 @@ class AliDnsProvider(RecordPerValueProvider):
     def check_options(self) -> list[str]:
         problems = []
         for key in ("access_key_id", "access_key_secret"):
-            if not self.options.get(key):
-                problems.append(f"missing credentials: set {key}")
+            if isinstance(self.options.get(key), str) and not self.options[key].strip():
+                problems.append(f"{key} is empty")
         problem = check_base_url(str(self.options.get("endpoint") or DEFAULT_ENDPOINT), "endpoint")
         if problem:
             problems.append(problem)

@@ -348,4 +348,4 @@ def test_options_are_checked(ali):
         "not travel in clear)"
     ]
     assert "page_size" in " ".join(provider(ali, page_size=501).check_options())
-    assert provider(ali, access_key_secret="").check_options() == ["missing credentials: set access_key_secret"]
+    assert provider(ali, access_key_secret="").check_options() == ["access_key_secret is empty"]
