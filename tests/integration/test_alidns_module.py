@@ -73,3 +73,14 @@ def test_dns_record_on_alidns(ali, tmp_path):
     assert ali.records("example.test") == [printer]
     for run in (first, second, third, gone):
         assert ali.key_secret not in run.output
+
+
+def test_dns_record_on_alidns_waits_out_a_throttling_storm(ali, tmp_path):
+    ali.inject(kind="code", code="Throttling.User", times=2)
+    ali.inject(kind="code", code="Throttling", status=200, action="UpdateDomainRecordRemark", times=2)
+    run = run_playbook(tmp_path, tasks(ali, "[192.0.2.1, 192.0.2.2]"), name="storm")
+    assert run.returncode == 0, run.output[-3000:]
+    assert run.results()["r"]["changed"] is True
+    assert ali.counts["error:Throttling.User"] == 2 and ali.counts["error:Throttling"] == 2
+    assert sorted(r["Value"] for r in ali.records("example.test") if r["RR"] == "www") == ["192.0.2.1", "192.0.2.2"]
+    assert all(comment_owner(r.get("Remark")) == "fleet-main" for r in ali.records("example.test"))
