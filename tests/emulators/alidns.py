@@ -46,6 +46,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -72,7 +73,9 @@ WRITES = {"AddDomainRecord", "UpdateDomainRecord", "DeleteDomainRecord", "Update
 class Fault:
     """An injected failure for `action` (None: any), `times` times. kind: "code" (answer `status`,
     default 400, with error `code`), "status" (a bare `status` 5xx page), "slow" (sleep `delay`, then
-    answer), "drop" (close the connection unanswered). `after`: process the request first."""
+    answer), "drop" (close the connection unanswered), "hook" (call `hook()` in the emulator, e.g. a
+    concurrent edit by someone else, then answer normally; in-process only). `after`: process the
+    request first."""
 
     kind: str = "code"
     action: str | None = None
@@ -82,6 +85,7 @@ class Fault:
     message: str = "Request was denied due to user flow control."
     delay: float = 0.0
     after: bool = False
+    hook: Callable[[], None] | None = None
 
     def matches(self, action: str) -> bool:
         return self.times > 0 and (self.action is None or self.action == action)
@@ -326,6 +330,10 @@ def _make_handler(emulator: AliDnsEmulator) -> type[BaseHTTPRequestHandler]:
                 raise _Dropped
             if fault.kind == "slow":
                 time.sleep(fault.delay)
+                return None
+            if fault.kind == "hook":
+                if fault.hook is not None:
+                    fault.hook()
                 return None
             if fault.kind == "status":
                 status = fault.status or 503

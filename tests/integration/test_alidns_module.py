@@ -84,3 +84,24 @@ def test_dns_record_on_alidns_waits_out_a_throttling_storm(ali, tmp_path):
     assert ali.counts["error:Throttling.User"] == 2 and ali.counts["error:Throttling"] == 2
     assert sorted(r["Value"] for r in ali.records("example.test") if r["RR"] == "www") == ["192.0.2.1", "192.0.2.2"]
     assert all(comment_owner(r.get("Remark")) == "fleet-main" for r in ali.records("example.test"))
+
+
+def test_dns_record_on_alidns_refuses_when_the_zone_changes_under_it(ali, tmp_path):
+    first = run_playbook(tmp_path, tasks(ali, "[192.0.2.1, 192.0.2.2]"), name="first")
+    assert first.returncode == 0, first.output[-3000:]
+    www = next(r for r in ali.records("example.test") if r["Value"] == "192.0.2.2")
+
+    def someone_else_edits() -> None:  # between the task's read and its apply's re-read
+        ali.store.update({"RecordId": www["RecordId"], "RR": "www", "Type": "A", "Value": "192.0.2.99", "TTL": "600"})
+
+    ali.faults.clear()
+    ali.inject(kind="slow", action="DescribeDomainRecords", times=1)  # the task's read goes through
+    ali.inject(kind="hook", action="DescribeDomainRecords", hook=someone_else_edits)
+    before_writes = sum(ali.counts[a] for a in ("AddDomainRecord", "UpdateDomainRecord", "DeleteDomainRecord"))
+    changed = run_playbook(tmp_path, tasks(ali, "[192.0.2.1, 192.0.2.3]"), name="changed")
+    assert changed.returncode != 0
+    assert "changed on Alibaba Cloud DNS since the plan was made" in changed.output
+    assert "192.0.2.99" in changed.output and "Traceback" not in changed.output.split("fatal:", 1)[-1][:2000]
+    writes = sum(ali.counts[a] for a in ("AddDomainRecord", "UpdateDomainRecord", "DeleteDomainRecord"))
+    assert writes == before_writes
+    assert sorted(r["Value"] for r in ali.records("example.test") if r["RR"] == "www") == ["192.0.2.1", "192.0.2.99"]
