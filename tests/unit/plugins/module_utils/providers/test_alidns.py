@@ -349,3 +349,15 @@ def test_options_are_checked(ali):
     ]
     assert "page_size" in " ".join(provider(ali, page_size=501).check_options())
     assert provider(ali, access_key_secret="").check_options() == ["access_key_secret is empty"]
+
+
+def test_a_slow_answer_is_cut_off_at_the_deadline_and_a_slow_write_is_checked_by_reading(ali):
+    ali.inject(kind="slow", delay=2.0, action="DescribeDomainRecords")
+    with provider(ali, deadline=0.5) as p, pytest.raises(ProviderError) as caught:
+        p.read(ZONE, set())
+    assert "deadline of 0.5 s" in caught.value.message
+    ali.inject(kind="slow", delay=2.0, action="AddDomainRecord", after=True)  # the write lands, its answer is late
+    with provider(ali, deadline=1) as p:
+        run(p, desired(rrset("www", "A", ["192.0.2.1", "192.0.2.2"])))
+        assert plan_only(p, desired(rrset("www", "A", ["192.0.2.1", "192.0.2.2"]))).changes == []
+    assert sorted(r["Value"] for r in ali.records(DOMAIN)) == ["192.0.2.1", "192.0.2.2"]
