@@ -22,8 +22,11 @@ options:
     suboptions:
       type:
         description:
-        - 'The provider type: V(cloudflare), V(dnspod), V(rfc2136), V(zonefile), V(duckdns),
-          V(dyndns2), V(freedns), V(namecheap).'
+        - 'The provider type: V(alidns), V(cloudflare), V(dnspod), V(rfc2136), V(zonefile),
+          V(duckdns), V(dyndns2), V(freedns), V(namecheap).'
+        - 'V(alidns): record types A, AAAA, CAA, CNAME, MX, NS, SRV, TXT; ownership marked in
+          the record''s comment; C(ownership: zone) not available; needs the Python package(s)
+          requests.'
         - 'V(cloudflare): record types A, AAAA, CAA, CNAME, MX, NS, PTR, SRV, TXT; ownership
           marked in the record''s comment; C(ownership: zone) not available; needs the Python
           package(s) requests.'
@@ -53,6 +56,88 @@ options:
           asking DNS first and sending nothing when the name already holds them.'
         type: str
         required: true
+      access_key_id:
+        description:
+        - 'With O(provider.type=alidns): AccessKey ID of a RAM user allowed to edit the domain.
+          Required.'
+        type: raw
+      access_key_secret:
+        description:
+        - 'With O(provider.type=alidns): AccessKey secret of that key. Required. Secret: never
+          shown in output or logs.'
+        type: raw
+      endpoint:
+        description:
+        - 'With O(provider.type=alidns): API endpoint; https, or plain http to 127.0.0.1/::1/localhost
+          only. Default V(https://alidns.aliyuncs.com).'
+        - 'With O(provider.type=dnspod): API endpoint; https://dnspod.intl.tencentcloudapi.com
+          for the international site; plain http to 127.0.0.1/::1/localhost only. Default V(https://dnspod.tencentcloudapi.com).'
+        type: raw
+      line:
+        description:
+        - 'With O(provider.type=alidns): resolution line fleetdns manages and creates records
+          on; other lines are left alone. Default V(default).'
+        type: raw
+      page_size:
+        description:
+        - 'With O(provider.type=alidns): records per DescribeDomainRecords page (1..500). Default
+          V(500).'
+        type: raw
+      ca_bundle:
+        description:
+        - 'With O(provider.type=alidns): CA certificate file (PEM) to verify the API''s TLS
+          certificate with.'
+        - 'With O(provider.type=cloudflare): CA certificate file (PEM) to verify the API''s
+          TLS certificate with.'
+        - 'With O(provider.type=dnspod): CA certificate file (PEM) to verify the API''s TLS
+          certificate with.'
+        - 'With O(provider.type=duckdns): CA certificate file (PEM) to verify the service''s
+          TLS certificate with.'
+        - 'With O(provider.type=dyndns2): CA certificate file (PEM) to verify the service''s
+          TLS certificate with.'
+        - 'With O(provider.type=freedns): CA certificate file (PEM) to verify the service''s
+          TLS certificate with.'
+        - 'With O(provider.type=namecheap): CA certificate file (PEM) to verify the service''s
+          TLS certificate with.'
+        type: raw
+      timeout:
+        description:
+        - 'With O(provider.type=alidns): seconds to wait for the API at each network read. Default
+          V(30).'
+        - 'With O(provider.type=cloudflare): seconds to wait for the API at each network read.
+          Default V(30).'
+        - 'With O(provider.type=dnspod): seconds to wait for the API at each network read. Default
+          V(30).'
+        - 'With O(provider.type=rfc2136): seconds to wait for the server at each step. Default
+          V(10).'
+        - 'With O(provider.type=duckdns): seconds to wait for the service at each network read.
+          Default V(30).'
+        - 'With O(provider.type=dyndns2): seconds to wait for the service at each network read.
+          Default V(30).'
+        - 'With O(provider.type=freedns): seconds to wait for the service at each network read.
+          Default V(30).'
+        - 'With O(provider.type=namecheap): seconds to wait for the service at each network
+          read. Default V(30).'
+        type: raw
+      deadline:
+        description:
+        - 'With O(provider.type=alidns): seconds one API request may take in all, however slowly
+          the API answers. Default V(60).'
+        - 'With O(provider.type=cloudflare): seconds one API request may take in all, however
+          slowly the API answers. Default V(120).'
+        - 'With O(provider.type=dnspod): seconds one API request may take in all, however slowly
+          the API answers. Default V(120).'
+        - 'With O(provider.type=rfc2136): seconds one zone read or one apply may take in all,
+          however slowly the server answers. Default V(300).'
+        - 'With O(provider.type=duckdns): seconds one request may take in all, however slowly
+          the service answers. Default V(60.0).'
+        - 'With O(provider.type=dyndns2): seconds one request may take in all, however slowly
+          the service answers. Default V(60.0).'
+        - 'With O(provider.type=freedns): seconds one request may take in all, however slowly
+          the service answers. Default V(60.0).'
+        - 'With O(provider.type=namecheap): seconds one request may take in all, however slowly
+          the service answers. Default V(60.0).'
+        type: raw
       api_token:
         description:
         - 'With O(provider.type=cloudflare): API token sent as ''Authorization: Bearer''; needs
@@ -83,55 +168,6 @@ options:
         - 'With O(provider.type=cloudflare): operations per batch request: 200 on Free, up to
           3500 on paid plans. Default V(200).'
         type: raw
-      ca_bundle:
-        description:
-        - 'With O(provider.type=cloudflare): CA certificate file (PEM) to verify the API''s
-          TLS certificate with.'
-        - 'With O(provider.type=dnspod): CA certificate file (PEM) to verify the API''s TLS
-          certificate with.'
-        - 'With O(provider.type=duckdns): CA certificate file (PEM) to verify the service''s
-          TLS certificate with.'
-        - 'With O(provider.type=dyndns2): CA certificate file (PEM) to verify the service''s
-          TLS certificate with.'
-        - 'With O(provider.type=freedns): CA certificate file (PEM) to verify the service''s
-          TLS certificate with.'
-        - 'With O(provider.type=namecheap): CA certificate file (PEM) to verify the service''s
-          TLS certificate with.'
-        type: raw
-      timeout:
-        description:
-        - 'With O(provider.type=cloudflare): seconds to wait for the API at each network read.
-          Default V(30).'
-        - 'With O(provider.type=dnspod): seconds to wait for the API at each network read. Default
-          V(30).'
-        - 'With O(provider.type=rfc2136): seconds to wait for the server at each step. Default
-          V(10).'
-        - 'With O(provider.type=duckdns): seconds to wait for the service at each network read.
-          Default V(30).'
-        - 'With O(provider.type=dyndns2): seconds to wait for the service at each network read.
-          Default V(30).'
-        - 'With O(provider.type=freedns): seconds to wait for the service at each network read.
-          Default V(30).'
-        - 'With O(provider.type=namecheap): seconds to wait for the service at each network
-          read. Default V(30).'
-        type: raw
-      deadline:
-        description:
-        - 'With O(provider.type=cloudflare): seconds one API request may take in all, however
-          slowly the API answers. Default V(120).'
-        - 'With O(provider.type=dnspod): seconds one API request may take in all, however slowly
-          the API answers. Default V(120).'
-        - 'With O(provider.type=rfc2136): seconds one zone read or one apply may take in all,
-          however slowly the server answers. Default V(300).'
-        - 'With O(provider.type=duckdns): seconds one request may take in all, however slowly
-          the service answers. Default V(60.0).'
-        - 'With O(provider.type=dyndns2): seconds one request may take in all, however slowly
-          the service answers. Default V(60.0).'
-        - 'With O(provider.type=freedns): seconds one request may take in all, however slowly
-          the service answers. Default V(60.0).'
-        - 'With O(provider.type=namecheap): seconds one request may take in all, however slowly
-          the service answers. Default V(60.0).'
-        type: raw
       secret_id:
         description:
         - 'With O(provider.type=dnspod): API key SecretId (AKID...), from the CAM console. Required.'
@@ -145,11 +181,6 @@ options:
         description:
         - 'With O(provider.type=dnspod): record line fleetdns reads and writes (默认, the default
           line); records on others are left alone. Default V(默认).'
-        type: raw
-      endpoint:
-        description:
-        - 'With O(provider.type=dnspod): API endpoint; https://dnspod.intl.tencentcloudapi.com
-          for the international site; plain http to 127.0.0.1/::1/localhost only. Default V(https://dnspod.tencentcloudapi.com).'
         type: raw
       server:
         description:

@@ -152,3 +152,63 @@ class DnspodProcess:
 
     def reset(self) -> None:
         self._admin("POST", "/reset", {})
+
+
+class AliDnsProcess:
+    """The Alibaba Cloud DNS emulator as a child process (`python -m emulators.alidns`)."""
+
+    def __init__(self, tls_dir: str | Path, python: str = sys.executable) -> None:
+        self._command = [python, "-m", f"{_PACKAGE.name}.alidns", "--tls-dir", str(tls_dir)]
+        self._process: subprocess.Popen[str] | None = None
+        self.http_url = self.https_url = self.admin_url = self.key_id = self.key_secret = self.ca_file = ""
+
+    def start(self) -> AliDnsProcess:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_PACKAGE.parent), os.environ.get("PYTHONPATH", "")])}
+        self._process = subprocess.Popen(self._command, stdout=subprocess.PIPE, text=True, env=env)
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()
+        if not line:
+            self.stop()
+            raise RuntimeError(f"the Alibaba Cloud DNS emulator did not start: {' '.join(self._command)}")
+        info = json.loads(line)
+        self.http_url, self.https_url, self.admin_url = info["http_url"], info["https_url"], info["admin_url"]
+        self.key_id, self.key_secret, self.ca_file = info["key_id"], info["key_secret"], info["ca_file"]
+        return self
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            if self._process.stdout:
+                self._process.stdout.close()
+            self._process = None
+
+    def __enter__(self) -> AliDnsProcess:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _admin(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.admin_url + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.loads(response.read())
+
+    def add_domain(self, name: str, records: list[dict] | None = None) -> None:
+        """A domain with records given as add_record's keyword arguments (not counted)."""
+        self._admin("POST", "/domains", {"name": name, "records": records or []})
+
+    def records(self, domain: str) -> list[dict]:
+        return self._admin("GET", f"/domains/{domain}/records")
+
+    def stats(self) -> dict[str, int]:
+        return self._admin("GET", "/stats")["counts"]
+
+    def reset(self) -> None:
+        self._admin("POST", "/reset", {})

@@ -27,6 +27,12 @@ def _cloudflare() -> type[Provider]:
     return CloudflareProvider
 
 
+def _alidns() -> type[Provider]:
+    from .alidns import AliDnsProvider
+
+    return AliDnsProvider
+
+
 def _dnspod() -> type[Provider]:
     from .dnspod import DnspodProvider
 
@@ -61,6 +67,7 @@ _PROVIDERS = {
     "rfc2136": _rfc2136,
     "zonefile": _zonefile,
     "cloudflare": _cloudflare,
+    "alidns": _alidns,
     "dnspod": _dnspod,
     "dyndns2": _dyndns2,
     "duckdns": _duckdns,

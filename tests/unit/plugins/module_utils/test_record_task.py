@@ -97,7 +97,7 @@ def test_every_problem_is_reported_at_once_with_its_path() -> None:
         prepare(t)
     paths = [p.path for p in info.value.problems]
     assert paths == ["provider.type", "owner", "zone", "ttl"]
-    known = "cloudflare, dnspod, duckdns, dyndns2, freedns, namecheap, rfc2136, zonefile"
+    known = "alidns, cloudflare, dnspod, duckdns, dyndns2, freedns, namecheap, rfc2136, zonefile"
     assert f"use one of: {known}" in error_message(info.value)
 
 

@@ -26,7 +26,7 @@ def test_every_provider_declares_what_it_supports(type_name: str) -> None:
 
 
 def test_the_zone_providers_of_today() -> None:
-    assert providers.zone_provider_type_names() == ["cloudflare", "dnspod", "rfc2136", "zonefile"]
+    assert providers.zone_provider_type_names() == ["alidns", "cloudflare", "dnspod", "rfc2136", "zonefile"]
     for type_name in providers.zone_provider_type_names():
         cls = providers.zone_provider_class(type_name)
         assert cls is not None and issubclass(cls, ZoneProvider) and cls.CAPABILITIES.lists_zone
