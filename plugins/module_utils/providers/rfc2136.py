@@ -82,6 +82,7 @@ def _rcode_name(rcode: int) -> str:
 class Rfc2136Provider(ZoneProvider):
     """A primary server that accepts AXFR and DNS UPDATE (BIND, Knot, PowerDNS, ...)."""
 
+    CONCURRENT_READS: ClassVar[bool] = True  # nothing is kept between read and apply
     TYPE: ClassVar[str] = "rfc2136"
     CAPABILITIES: ClassVar[Capabilities] = Capabilities(
         record_types=MANAGED_TYPES,
