@@ -234,7 +234,7 @@ def _read_all(
 class ApplyResult:
     """How far an apply got. `failed`: the zones that failed, each with its error and how many of
     its changes went through; the others were still applied. `stopped` is the zone the apply ended
-    in, when it ended early (`fail_fast` after a failure, `error` says why; or interrupted). `done`
+    in, when it ended early (`fail_fast` after a failure; or interrupted). `error`: the first failure's. `done`
     counts, per zone, the changes its provider confirmed as applied."""
 
     applied: list[ZonePlan] = field(default_factory=list)
@@ -280,8 +280,9 @@ def apply_plan(
         except FleetDNSError as exc:
             done = result.done[zone_plan.zone]
             result.failed.append(ZoneFailure(zone_plan.zone, zone_plan.provider, exc, done, len(zone_plan.changes)))
+            result.error = result.error or exc
             if fail_fast:
-                result.stopped, result.error = zone_plan, exc
+                result.stopped = zone_plan
                 return result
             continue
         except KeyboardInterrupt:

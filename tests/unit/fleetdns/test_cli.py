@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import types
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -375,8 +376,8 @@ def test_a_zone_that_cannot_be_read_is_reported_and_the_others_apply(
     capsys: pytest.CaptureFixture[str], tmp_path: Any
 ) -> None:
     inv = three_zones(tmp_path, "")
-    text = open(inv, encoding="utf-8").read().replace("fail_apply: ''", "fail_read: 'connection refused'")
-    open(inv, "w", encoding="utf-8").write(text)
+    path = Path(inv)
+    path.write_text(path.read_text(encoding="utf-8").replace("fail_apply: ''", "fail_read: 'connection refused'"))
     code, out, err = run(capsys, "plan", "-i", inv)
     assert code == 1 and "zone a.test." in out and "zone c.test." in out and "b.test." not in out
     assert "error: zone b.test. (bad) could not be planned: connection refused" in err
