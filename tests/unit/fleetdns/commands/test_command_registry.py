@@ -32,7 +32,7 @@ def run(ctx):
 
 
 def test_the_commands_in_help_order() -> None:
-    assert [command.NAME for command in commands.registry()] == ["validate", "plan", "apply", "agent"]
+    assert [command.NAME for command in commands.registry()] == ["validate", "plan", "apply", "status", "agent"]
 
 
 def test_a_new_file_is_a_new_command(
