@@ -42,7 +42,14 @@ def test_a_new_file_is_a_new_command(
     (tmp_path / "helpers.py").write_text("VALUE = 1\n")  # no NAME: a helper module, not a command
     monkeypatch.setattr(commands, "__path__", [*commands.__path__, str(tmp_path)])
 
-    assert [command.NAME for command in commands.registry()] == ["validate", "plan", "apply", "status", "hello", "agent"]
+    assert [command.NAME for command in commands.registry()] == [
+        "validate",
+        "plan",
+        "apply",
+        "status",
+        "hello",
+        "agent",
+    ]
     assert cli.main(["hello", "--code", "3"]) == 3
     hello = next(command for command in commands.registry() if command.NAME == "hello")
     assert hello.seen == [(3, True)]  # LONG_RUNNING keeps the collector on
