@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from lab.bind import BindLab
 
-from integration.test_cli import FLEETDNS, ok, run
+from integration.test_cli import EXAMPLE, FLEETDNS, ok, run, run_on_terminal
 
 A_RECORDS = 4000  # enough UPDATE messages that the apply of a.test. is still running when named is paused
 
@@ -119,3 +119,17 @@ def test_a_server_down_before_the_run_leaves_its_zone_unplanned(tmp_path: Path) 
     finally:
         first.stop()
         second.stop()
+
+
+def test_reads_show_a_counter_on_a_terminal_and_plain_lines_elsewhere(tmp_path: Path) -> None:
+    data = yaml.safe_load(EXAMPLE.read_text())
+    zones = data["all"]["vars"]["fleetdns_zones"]
+    for i in range(3):
+        zones[f"z{i}.test"] = {"records": [{"name": "www", "type": "A", "value": f"192.0.2.{i + 1}"}]}
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(data))
+    code, text = run_on_terminal("plan", "-i", "hosts.yml", cwd=tmp_path, env={"NO_COLOR": "1"})
+    assert code == 0 and "\r  reading zones: 4/4" in text, text
+    assert "reading z0.test. from default" not in text and "\x1b[" not in text  # NO_COLOR: no colour
+    piped = ok(run("plan", "-i", "hosts.yml", cwd=tmp_path))
+    lines = [line for line in piped.stderr.splitlines() if line.startswith("reading ")]
+    assert lines == [f"reading {zone} from default" for zone in ("example.test.", "z0.test.", "z1.test.", "z2.test.")]
