@@ -55,7 +55,7 @@ def selection_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--workers",
-        type=_workers,
+        type=workers_count,
         default=DEFAULT_WORKERS,
         metavar="N",
         help=f"zones read at once (default {DEFAULT_WORKERS}); changes are always applied one zone at a time, "
@@ -63,7 +63,8 @@ def selection_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _workers(text: str) -> int:
+def workers_count(text: str) -> int:
+    """--workers: a whole number from 1 to MAX_WORKERS."""
     try:
         value = int(text)
     except ValueError:

@@ -13,7 +13,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from ..options import DEFAULT_WORKERS, MAX_WORKERS
+from ..options import DEFAULT_WORKERS, workers_count
 from . import Context, Loaded, load
 
 if TYPE_CHECKING:
@@ -50,8 +50,7 @@ def add_parser(subparsers: argparse._SubParsersAction, parents: list[argparse.Ar
     )
     parser.add_argument(
         "--workers",
-        type=int,
-        choices=range(1, MAX_WORKERS + 1),
+        type=workers_count,
         default=DEFAULT_WORKERS,
         metavar="N",
         help=f"zones read and servers asked at once (default {DEFAULT_WORKERS})",
