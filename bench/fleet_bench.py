@@ -77,7 +77,7 @@ def provider_yaml(name: str, lab: BindLab) -> list[str]:
 
 def fleetdns_inventory(path: Path, placed: dict[str, tuple[str, BindLab]], records: Records, servers: bool) -> None:
     """One inventory: every zone (zone -> (provider name, its lab)), owned whole, with its records."""
-    labs = {name: lab for name, lab in placed.values()}
+    labs = dict(placed.values())
     lines = ["all:", "  vars:", f"    fleetdns_owner: {OWNER}", "    fleetdns_providers:"]
     for name, lab in labs.items():
         lines += provider_yaml(name, lab)
@@ -109,7 +109,7 @@ def octodns_config(work: Path, placed: dict[str, tuple[str, BindLab]], records: 
         f"    default_ttl: {TTL}",
         "    enforce_order: false",
     ]
-    for name, lab in {name: lab for name, lab in placed.values()}.items():
+    for name, lab in dict(placed.values()).items():
         key = lab.keys["admin"]
         lines += [
             f"  {name}:",

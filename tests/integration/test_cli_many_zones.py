@@ -67,7 +67,7 @@ def apply_stopping_b_midway(tmp_path: Path, first: BindLab, second: BindLab, *ex
             finally:
                 first.resume()
             break
-    _, rest = proc.communicate(timeout=120)
+    rest = proc.communicate(timeout=120)[1]
     return subprocess.CompletedProcess(proc.args, proc.returncode, stdout.read_text(), "".join(lines) + rest)
 
 
