@@ -41,7 +41,7 @@ def test_replies_in_reverse_order_are_matched_to_their_questions() -> None:
              "d.test.": ("192.0.2.4", 0, False)}  # fmt: skip
 
     def serve() -> None:
-        conn, _ = listener.accept()
+        conn = listener.accept()[0]
         with conn:
             data = b""
             while len(_split(data)) < len(table):
