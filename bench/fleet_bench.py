@@ -2,7 +2,7 @@
 """Fleet benchmark: many zones on two BIND servers, fleetdns against octoDNS + octodns-bind, and
 `fleetdns status` of many names on one BIND.
 
-    .venv/bin/python bench/fleet_bench.py [--zones 100] [--records 100] [--names 10000] [--workers 8]
+    .venv/bin/python bench/fleet_bench.py [--zones 100] [--records 100] [--names 10000] [--workers 8] [--repeat 3]
 
 Part 1, side by side in one run: `--zones` zones of `--records` A records each, half of them on one
 named and half on another (tests/lab/bind.py, 127.0.0.1, TSIG key fleet-admin), one inventory (one
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -141,7 +142,10 @@ def verify(placed: dict[str, tuple[str, BindLab]], records: Records, step: str) 
     return serials
 
 
-def part_one(args: argparse.Namespace, secret_env: dict[str, str], labs: tuple[BindLab, BindLab]) -> dict:
+def part_one(
+    args: argparse.Namespace, secret_env: dict[str, str], labs: tuple[BindLab, BindLab], rep: int
+) -> dict[tuple[str, str], float]:
+    """One repetition on fresh zones (fz<rep>-NNN.test., oz<rep>-NNN.test.): create, then no-op."""
     records = records_for(args.records)
     ours: dict[str, tuple[str, BindLab]] = {}
     peer: dict[str, tuple[str, BindLab]] = {}
@@ -149,7 +153,7 @@ def part_one(args: argparse.Namespace, secret_env: dict[str, str], labs: tuple[B
     for i in range(args.zones):
         name, lab = ("one", labs[0]) if i % 2 == 0 else ("two", labs[1])
         for prefix, placed in (("fz", ours), ("oz", peer)):
-            zone = f"{prefix}{i:03d}.test."
+            zone = f"{prefix}{rep}-{i:03d}.test."
             lab.add_zone(zone)
             placed[zone] = (name, lab)
     print(f"  {2 * args.zones} zones added in {time.monotonic() - started:.1f}s", flush=True)
@@ -198,6 +202,7 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=100, help="A records per zone")
     parser.add_argument("--names", type=int, default=10000, help="names `status` reports on (one zone)")
     parser.add_argument("--workers", type=int, default=8, help="zones read at once, by both tools")
+    parser.add_argument("--repeat", type=int, default=3, help="runs on fresh zones (medians shown)")
     args = parser.parse_args()
     if not FLEETDNS.exists():
         sys.exit(f"{FLEETDNS} not found: run `make venv` and start this with .venv/bin/python")
@@ -207,8 +212,16 @@ def main() -> int:
     with BindLab("fleet-a.test.") as one, BindLab("fleet-b.test.") as two:
         secret_env = {secret_var("one"): one.keys["admin"].secret, secret_var("two"): two.keys["admin"].secret}
         print(f"{args.zones} zones x {args.records} A records on two named, {args.workers} workers each", flush=True)
-        walls = part_one(args, secret_env, (one, two))
-    print(f"\n{PEER_LABEL} as peer; fleetdns with ownership: zone (the zone owned whole, as octoDNS owns it)\n")
+        runs = []
+        for rep in range(1, args.repeat + 1):
+            runs.append(part_one(args, secret_env, (one, two), rep))
+            shown = " ".join(f"{key[1]} {key[0]} {wall:.2f}" for key, wall in runs[-1].items())
+            print(f"  run {rep}/{args.repeat}: {shown} s (load {os.getloadavg()[0]:.2f})", flush=True)
+        walls = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+    print(
+        f"\nmedians of {args.repeat} runs; {PEER_LABEL} as peer; fleetdns with ownership: zone "
+        "(the zone owned whole, as octoDNS owns it)\n"
+    )
     header = f"{'step':<11} {'fleetdns':>9} {'octoDNS':>9} {'ratio':>6}"
     print(header + "\n" + "-" * len(header))
     for step, label in (("create", "create"), ("noop", "no-op plan")):
