@@ -194,14 +194,15 @@ def _read_all(
         desired = config.desired(zone)
         zone_config = config.zones[zone]
         provider_name = zone_config.provider
-        checks = checks_targets(config.providers[provider_name].type) or zone_config.strict_checks
+        checks = checks_targets(config.providers[provider_name].type)
         wanted = set(desired.records) | desired.registered
         try:
             with providers.reading(provider_name) as provider:
                 current = provider.read(zone, wanted)
             zone_plan = make_zone_plan(
-                desired, current, config.owner, provider_name, adopt, zone_config.ownership, checks
-            )
+                desired, current, config.owner, provider_name, adopt, zone_config.ownership, checks,
+                zone_config.strict_checks,
+            )  # fmt: skip
         except FleetDNSError as exc:
             return _Read(error=exc)
         changed = {c.key: c.after for c in zone_plan.changes if c.changes_data}

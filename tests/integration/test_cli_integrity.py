@@ -129,3 +129,18 @@ def test_strict_checks_must_be_a_boolean(tmp_path: Path) -> None:
     save(tmp_path / "hosts.yml", data)
     proc = ok(run("validate", "-i", "hosts.yml", cwd=tmp_path), 1)
     assert "hosts.yml:" in proc.stderr and "strict_checks must be true or false" in proc.stderr
+
+
+def test_strict_checks_make_an_srv_without_an_address_an_error_on_zone_files(tmp_path: Path) -> None:
+    shutil.copy(EXAMPLE, tmp_path / "hosts.yml")
+    data = load(tmp_path / "hosts.yml")
+    records = zone_records(data)
+    records[:] = [r for r in records if r["name"] != "sip"]  # _sip._tcp SRV now points at nothing
+    save(tmp_path / "hosts.yml", data)
+    warned = ok(run("plan", "-i", "hosts.yml", cwd=tmp_path))
+    srv = "_sip._tcp SRV points at sip, which would have no address record"
+    assert srv in warned.stdout + warned.stderr
+    data["all"]["vars"]["fleetdns_zones"]["example.test"]["strict_checks"] = True
+    save(tmp_path / "hosts.yml", data)
+    refused = ok(run("plan", "-i", "hosts.yml", cwd=tmp_path), 1)
+    assert srv in refused.stderr and "the zone asks for strict_checks" in refused.stderr, refused.stderr
