@@ -28,6 +28,7 @@ from .version import package_version
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
+EXIT_NOT_OK = 3  # status: some name is not ok
 EXIT_INTERRUPTED = 130
 # A problem's message is cut to this many characters when printed, whatever value it quotes: the
 # last line of defence against a message that quotes a whole (huge) value.
@@ -40,8 +41,10 @@ exit codes:
   0    success; for plan: no changes (or changes, without --detailed-exitcode)
   1    error: invalid inventory or arguments, provider error, conflict with records fleetdns does
        not own, safety refusal (too many deletes), DNS or inventory changed since the saved plan,
-       apply cancelled or partly failed
+       apply cancelled; a zone that could not be read, planned or applied (the other zones were
+       still applied unless --fail-fast: the summary says which)
   2    plan --detailed-exitcode: changes pending
+  3    status: some name is not ok (stale, mismatch, missing, unowned, unreachable)
   130  interrupted (Ctrl-C)
 
 The inventory is -i PATH, else $FLEETDNS_INVENTORY, else ./hosts.yml.

@@ -15,7 +15,6 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.engine import (
     Providers,
     Report,
     check_plan_safety,
-    make_plan,
     select_zones,
 )
 from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import SafetyError
@@ -37,6 +36,7 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.saved_plan import (
 from ..options import selection_options
 from ..version import package_version
 from . import Context, load
+from ._zones import plan_zones
 
 NAME = "plan"
 ORDER = 2
@@ -67,7 +67,8 @@ def run(ctx: Context) -> int:
     loaded = load(ctx)
     zones = select_zones(loaded.config, args.zone)
     with Providers(loaded.config, loaded.base_dir) as providers:
-        plan = make_plan(loaded.config, providers, zones, adopt=args.adopt, report=ctx.out.info)
+        # a saved plan is whole or not at all: with --out the first failing zone ends the run
+        plan, failures = plan_zones(ctx, loaded, providers, zones, keep_going=not args.out)
     if args.json:
         ctx.out.result(render_json(plan))
     elif args.markdown:
@@ -81,6 +82,12 @@ def run(ctx: Context) -> int:
     if args.out:
         save_plan(args.out, plan, loaded.config)
         ctx.out.info(f"saved the plan to {args.out}; apply it with: fleetdns apply --plan {args.out}")
+    if failures:
+        ctx.out.info(
+            f"not planned: {', '.join(f.zone for f in failures)} (the plan above leaves out "
+            f"{'this zone' if len(failures) == 1 else 'these zones'})"
+        )
+        return 1
     return 2 if args.detailed_exitcode and plan.has_changes else 0
 
 

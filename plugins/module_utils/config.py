@@ -33,7 +33,7 @@ DEFAULT_TTL = 3600
 AGENTS = ("fleetdns", "ddclient")
 GLOBAL_VARS = ("fleetdns_owner", "fleetdns_providers", "fleetdns_zones")
 HOST_VARS = ("fleetdns_names", "fleetdns_agent", "fleetdns_acme")
-ZONE_KEYS = ("provider", "default_ttl", "ownership", "records")
+ZONE_KEYS = ("provider", "default_ttl", "ownership", "records", "strict_checks", "name_servers")
 RECORD_KEYS = ("name", "type", "value", "values", "ttl")
 # Matched whole (fullmatch): `$` would also match before a final newline.
 _OWNER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
@@ -84,6 +84,8 @@ class ZoneConfig:
     default_ttl: int
     records: dict[RecordKey, RecordSet] = field(default_factory=dict)
     ownership: str = MARKER_OWNERSHIP
+    strict_checks: bool = False  # integrity findings about what a plan writes are errors, not warnings
+    name_servers: list[tuple[str, int]] | None = None  # what `status` asks; None: the zone's NS
 
 
 @dataclass
@@ -509,8 +511,38 @@ def _zones(all_vars: dict, providers: dict[str, ProviderConfig], check: _Checker
         else:
             rules = record_rules(served_by, ownership)
             records = _records(settings.get("records", []), settings, zone, default_ttl, path, check, True, rules)
-        zones[zone] = ZoneConfig(zone, provider if isinstance(provider, str) else "", default_ttl, records, ownership)
+        strict = settings.get("strict_checks", False)
+        if not isinstance(strict, bool):
+            check.add(
+                settings, "strict_checks", f"{path}.strict_checks", "strict_checks must be true or false",
+                "strict_checks: true makes every integrity warning about what a plan writes an error",
+            )  # fmt: skip
+            strict = False
+        servers = _name_servers(settings, path, check)
+        zones[zone] = ZoneConfig(
+            zone, provider if isinstance(provider, str) else "", default_ttl, records, ownership, strict, servers
+        )
     return zones
+
+
+def _name_servers(settings: dict, path: str, check: _Checker) -> list[tuple[str, int]] | None:
+    """`name_servers: [192.0.2.53, "192.0.2.54:5353"]`: the authoritative servers `status` asks."""
+    if "name_servers" not in settings:
+        return None
+    from .providers.ddns_lookup import parse_server
+
+    raw = settings["name_servers"]
+    hint = 'write it like: name_servers: ["192.0.2.53", "198.51.100.53:5353"] (an empty list: ask none)'
+    if not isinstance(raw, list):
+        check.add(settings, "name_servers", f"{path}.name_servers", "name_servers must be a list of addresses", hint)
+        return None
+    servers = []
+    for index, item in enumerate(raw):
+        try:
+            servers.append(parse_server(str(item)))
+        except ValueError as exc:
+            check.add(raw, index, f"{path}.name_servers[{index}]", str(exc), hint)
+    return servers
 
 
 def _capabilities(provider: ProviderConfig | None) -> Capabilities | None:

@@ -2,34 +2,71 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .config import FleetConfig, ProviderConfig
-from .errors import FleetDNSError
+from .cross_targets import ZoneView, check_cross_zone, zone_view
+from .errors import FleetDNSError, PlanConflictError
 from .plan import Plan, ZonePlan, check_delete_safety, make_zone_plan
 from .providers import checks_targets, provider_class, zone_provider_class
 from .providers.base import Progress, ZoneProvider
 
 Report = Callable[[str], None]
+# Zones read at once: enough to hide network round trips, few enough for one server or API account.
+DEFAULT_WORKERS = 8
 
 
 class Providers:
-    """Opens each provider once per run and closes them all at the end."""
+    """Opens each provider once per run and closes them all at the end.
+
+    `get` is the run's one instance of a provider (applying uses it). Reading several zones at once,
+    `reading` lends each thread an instance of its own where the provider type allows it
+    (CONCURRENT_READS), else the shared one, one zone at a time."""
 
     def __init__(self, config: FleetConfig, base_dir: str) -> None:
         self._config = config
         self._base_dir = base_dir
         self._open: dict[str, ZoneProvider] = {}
+        self._extra: list[ZoneProvider] = []
+        self._local = threading.local()
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+
+    def _make(self, name: str) -> ZoneProvider:
+        provider: ProviderConfig = self._config.providers[name]
+        cls = zone_provider_class(provider.type)
+        if cls is None:  # validation rules this out; guard against a hand-edited saved plan
+            raise FleetDNSError(f"provider '{name}' has unknown type {provider.type!r}")
+        return cls(name, provider.options, self._base_dir)
 
     def get(self, name: str) -> ZoneProvider:
-        if name not in self._open:
-            provider: ProviderConfig = self._config.providers[name]
-            cls = zone_provider_class(provider.type)
-            if cls is None:  # validation rules this out; guard against a hand-edited saved plan
-                raise FleetDNSError(f"provider '{name}' has unknown type {provider.type!r}")
-            self._open[name] = cls(name, provider.options, self._base_dir)
-        return self._open[name]
+        with self._guard:
+            if name not in self._open:
+                self._open[name] = self._make(name)
+            return self._open[name]
+
+    @contextmanager
+    def reading(self, name: str) -> Iterator[ZoneProvider]:
+        """An instance of provider `name` this thread may read with."""
+        shared = self.get(name)
+        if shared.CONCURRENT_READS:
+            mine = getattr(self._local, "providers", None)
+            if mine is None:
+                mine = self._local.providers = {}
+            if name not in mine:
+                mine[name] = self._make(name)
+                with self._guard:
+                    self._extra.append(mine[name])
+            yield mine[name]
+            return
+        with self._guard:
+            lock = self._locks.setdefault(name, threading.Lock())
+        with lock:
+            yield shared
 
     def update_only(self, name: str) -> str | None:
         """The type of provider `name` when it is update-only (it cannot list a zone), else None."""
@@ -38,9 +75,10 @@ class Providers:
         return provider.type if cls is not None and not cls.CAPABILITIES.lists_zone else None
 
     def close(self) -> None:
-        for provider in self._open.values():
+        for provider in [*self._open.values(), *self._extra]:
             provider.close()
         self._open.clear()
+        self._extra.clear()
 
     def __enter__(self) -> Providers:
         return self
@@ -62,14 +100,46 @@ def select_zones(config: FleetConfig, only: list[str] | None) -> list[str]:
     return wanted
 
 
+@dataclass
+class ZoneFailure:
+    """A zone that could not be read, planned or applied; `done`: its changes that went through."""
+
+    zone: str
+    provider: str
+    error: FleetDNSError
+    done: int = 0
+    total: int = 0
+
+
+@dataclass
+class _Read:
+    plan: ZonePlan | None = None
+    view: ZoneView | None = None
+    error: FleetDNSError | None = None
+
+
 def make_plan(
-    config: FleetConfig, providers: Providers, zones: list[str], adopt: bool = False, report: Report | None = None
+    config: FleetConfig,
+    providers: Providers,
+    zones: list[str],
+    adopt: bool = False,
+    report: Report | None = None,
+    failures: list[ZoneFailure] | None = None,
+    workers: int = DEFAULT_WORKERS,
+    progress: Progress | None = None,
 ) -> Plan:
-    """Read every selected zone and diff it against the inventory. A zone of an update-only provider
-    is left out: it cannot be read, and its names are set one by one by the agents of their hosts."""
+    """Read every selected zone and diff it against the inventory, up to `workers` zones at once;
+    the plan lists the zones in inventory order whatever order they were read in. A zone of an
+    update-only provider is left out: it cannot be read, and its names are set one by one by the
+    agents of their hosts.
+
+    A zone that fails (unreachable, blocked plan) raises its error, the first in inventory order,
+    unless `failures` is given: then it is appended there and the other zones are still planned.
+    `report` is only ever called from the calling thread, in inventory order; `progress(done,
+    total)` after each zone is read."""
     plan = Plan(config.owner)
+    readable = []
     for zone in zones:
-        desired = config.desired(zone)
         provider_name = config.zones[zone].provider
         update_only = providers.update_only(provider_name)
         if update_only:
@@ -79,22 +149,97 @@ def make_plan(
                     "single names, which the agents of their hosts keep current"
                 )
             continue
-        if report:
-            report(f"reading {zone} from {provider_name}")
-        wanted = set(desired.records) | desired.registered
-        current = providers.get(provider_name).read(zone, wanted)
-        ownership = config.zones[zone].ownership
-        checks = checks_targets(config.providers[provider_name].type)
-        plan.zones.append(make_zone_plan(desired, current, config.owner, provider_name, adopt, ownership, checks))
+        readable.append(zone)
+    results = _read_all(config, providers, readable, adopt, max(1, workers), report, progress)
+    views = {zone: result.view for zone, result in results.items() if result.view is not None}
+    cross = check_cross_zone(
+        views,
+        config.zones,
+        (name for host in config.hosts.values() for name in host.names),
+        {zone: config.zones[zone].strict_checks for zone in views},
+        {zone: checks_targets(config.providers[config.zones[zone].provider].type) for zone in views},
+    )
+    for zone in readable:
+        result = results[zone]
+        findings = cross.get(zone)
+        if result.plan is not None and findings is not None:
+            if findings.conflicts:
+                result.error = PlanConflictError(
+                    zone, findings.conflicts, "fleetdns never sends what a server refuses or the zone asks to refuse"
+                )
+            else:
+                result.plan.notes[:0] = findings.warnings
+        if result.error is not None:
+            if failures is None:
+                raise result.error
+            failures.append(ZoneFailure(zone, config.zones[zone].provider, result.error))
+            continue
+        if result.plan is not None:
+            plan.zones.append(result.plan)
     return plan
+
+
+def _read_all(
+    config: FleetConfig,
+    providers: Providers,
+    zones: list[str],
+    adopt: bool,
+    workers: int,
+    report: Report | None,
+    progress: Progress | None,
+) -> dict[str, _Read]:
+    """Each zone read and planned, `workers` at a time; reports in inventory order as they finish."""
+
+    def one(zone: str) -> _Read:
+        desired = config.desired(zone)
+        zone_config = config.zones[zone]
+        provider_name = zone_config.provider
+        checks = checks_targets(config.providers[provider_name].type)
+        wanted = set(desired.records) | desired.registered
+        try:
+            with providers.reading(provider_name) as provider:
+                current = provider.read(zone, wanted)
+            zone_plan = make_zone_plan(
+                desired, current, config.owner, provider_name, adopt, zone_config.ownership, checks,
+                zone_config.strict_checks,
+            )  # fmt: skip
+        except FleetDNSError as exc:
+            return _Read(error=exc)
+        changed = {c.key: c.after for c in zone_plan.changes if c.changes_data}
+        return _Read(zone_plan, zone_view(zone, current.records, changed, current.complete))
+
+    results: dict[str, _Read] = {}
+    if workers == 1 or len(zones) < 2:
+        for index, zone in enumerate(zones):
+            if report:
+                report(f"reading {zone} from {config.zones[zone].provider}")
+            results[zone] = one(zone)
+            if progress:
+                progress(index + 1, len(zones))
+        return results
+    pool = ThreadPoolExecutor(max_workers=min(workers, len(zones)), thread_name_prefix="fleetdns-read")
+    try:
+        futures = [pool.submit(one, zone) for zone in zones]
+        for index, (zone, future) in enumerate(zip(zones, futures, strict=True)):
+            if report:
+                report(f"reading {zone} from {config.zones[zone].provider}")
+            results[zone] = future.result()
+            if progress:
+                progress(index + 1, len(zones))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return results
 
 
 @dataclass
 class ApplyResult:
-    """How far an apply got. `stopped` is the zone that failed (`error` says why) or was
-    interrupted; `done` counts, per zone, the changes its provider confirmed as applied."""
+    """How far an apply got. `failed`: the zones that failed, each with its error and how many of
+    its changes went through; the others were still applied. `stopped` is the zone the apply ended
+    in, when it ended early (`fail_fast` after a failure; or interrupted). `error`: the first failure's. `done`
+    counts, per zone, the changes its provider confirmed as applied."""
 
     applied: list[ZonePlan] = field(default_factory=list)
+    failed: list[ZoneFailure] = field(default_factory=list)
     stopped: ZonePlan | None = None
     error: FleetDNSError | None = None
     interrupted: bool = False
@@ -113,11 +258,11 @@ def apply_plan(
     allow_deletes: bool = False,
     report: Report | None = None,
     progress: Callable[[str], Progress] | None = None,
+    fail_fast: bool = False,
 ) -> ApplyResult:
-    """Apply zone by zone; stop at the first zone that fails, or at Ctrl-C, and say how far it got.
-
-    A KeyboardInterrupt ends the apply like a failure (result.interrupted); the caller decides how
-    to exit."""
+    """Apply zone by zone, in the plan's (inventory) order. A zone that fails is recorded and the
+    next zones are still applied; with `fail_fast` the apply ends at the first failure. Ctrl-C ends
+    it (result.interrupted); the caller decides how to exit."""
     check_plan_safety(plan, allow_deletes)
     result = ApplyResult()
     for zone_plan in plan.zones:
@@ -134,8 +279,13 @@ def apply_plan(
                 _counting(result.done, zone_plan.zone, progress(zone_plan.zone) if progress else None),
             )
         except FleetDNSError as exc:
-            result.stopped, result.error = zone_plan, exc
-            return result
+            done = result.done[zone_plan.zone]
+            result.failed.append(ZoneFailure(zone_plan.zone, zone_plan.provider, exc, done, len(zone_plan.changes)))
+            result.error = result.error or exc
+            if fail_fast:
+                result.stopped = zone_plan
+                return result
+            continue
         except KeyboardInterrupt:
             result.stopped, result.interrupted = zone_plan, True
             return result

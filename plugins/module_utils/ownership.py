@@ -39,6 +39,7 @@ class ZoneState:
     owners: dict[RecordKey, str] = field(default_factory=dict)
     complete: bool = True
     warnings: list[str] = field(default_factory=list)
+    changed: dict[RecordKey, str] = field(default_factory=dict)  # when it last changed, where the backend says
 
 
 def marker_root(zone: str) -> str:

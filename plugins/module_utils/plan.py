@@ -196,6 +196,7 @@ class Intent:
     adopt: bool = False
     whole_zone: bool = False
     server_checks_targets: bool = False
+    strict_targets: bool = False  # the zone's strict_checks: every target finding on what it writes blocks
 
 
 @dataclass
@@ -216,6 +217,7 @@ def make_zone_plan(
     adopt: bool = False,
     ownership: str = MARKER_OWNERSHIP,
     server_checks_targets: bool = False,
+    strict_targets: bool = False,
 ) -> ZonePlan:
     """Diff one inventory zone (present, replace, prune). Raises PlanConflictError when reaching the
     desired state would change record sets that fleetdns does not own (or another owner id owns).
@@ -228,6 +230,7 @@ def make_zone_plan(
         adopt=adopt,
         whole_zone=ownership == ZONE_OWNERSHIP,
         server_checks_targets=server_checks_targets,
+        strict_targets=strict_targets,
     )
     planned = plan_zone(intent, current, desired.zone, owner, CLI_WORDING)
     return ZonePlan(
@@ -276,7 +279,13 @@ class _Planner:
         changed = {c.key: c.after for c in self.changes if c.changes_data}
         devices = {name for name, _rtype in self.intent.registered}
         targets = check_targets(
-            self.current.records, changed, self.zone, devices, self.current.complete, self.intent.server_checks_targets
+            self.current.records,
+            changed,
+            self.zone,
+            devices,
+            self.current.complete,
+            self.intent.server_checks_targets,
+            self.intent.strict_targets,
         )
         self.conflicts.extend(targets.conflicts)
         self.warnings.extend(targets.warnings)

@@ -38,12 +38,14 @@ def check_targets(
     device_names: Iterable[str] = (),
     complete: bool = True,
     server_checks: bool = True,
+    strict: bool = False,
 ) -> TargetFindings:
     """Findings for the zone `current` becomes once `changed` (key -> after, None: deleted) is
     applied. What the change causes is a conflict where the server would refuse it (`server_checks`:
     an UPDATE server, for MX and NS), else a warning; what the zone already held is a warning.
     Where the zone could not be read whole (`complete` false), a name missing from `current` may
-    still hold an address, so only the addresses the change itself deletes are judged."""
+    still hold an address, so only the addresses the change itself deletes are judged. `strict` (the
+    zone's strict_checks): every finding about what the change writes is a conflict."""
 
     def after(key: RecordKey) -> RecordSet | None:
         return changed[key] if key in changed else current.get(key)
@@ -73,15 +75,17 @@ def check_targets(
                 losing.setdefault(target, []).append(label)
             elif not complete:
                 continue
-            elif key in changed and server_checks and key[1] in CHECKED_BY_SERVER:
+            elif key in changed and (strict or (server_checks and key[1] in CHECKED_BY_SERVER)):
+                by_server = server_checks and key[1] in CHECKED_BY_SERVER
+                refused = "a server refuses that" if by_server else "the zone asks for strict_checks"
                 fix = (
                     f"apply this once {where}'s agent has set its address"
                     if target in devices
                     else f"add an address for {where}, or point the record elsewhere"
                 )
                 findings.conflicts.append(
-                    f"{label} points at {where}, which would have no address record (A/AAAA) in the zone, and a "
-                    f"server refuses that; {fix}"
+                    f"{label} points at {where}, which would have no address record (A/AAAA) in the zone, and "
+                    f"{refused}; {fix}"
                 )
             else:
                 findings.warnings.append(
@@ -101,7 +105,8 @@ def check_targets(
                 names.update(key[0] for key in current.keys() | changed.keys() if after(key) is not None)
             return name in devices or name in names
 
-        findings.warnings.extend(_dangling_aliases(changed, zone, holds_data))
+        dangling = list(_dangling_aliases(changed, zone, holds_data))
+        (findings.conflicts if strict else findings.warnings).extend(dangling)
     return findings
 
 

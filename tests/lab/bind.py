@@ -39,6 +39,7 @@ API (stable; other tests rely on it):
   plus zone ``options`` such as ``"max-records 500;"``
 - ``key_file(key="admin") -> str``: path of the key's ``tsig-keygen`` file (for ddclient, nsupdate)
 - ``rndc(*args) -> str``, ``log_text() -> str`` (named's log), ``stop()`` (idempotent)
+- ``pause()`` / ``resume()``: SIGSTOP / SIGCONT named (it answers nothing while paused)
 
 A missing ``named``/``tsig-keygen``/``nsupdate`` raises LabError saying to run ``make test`` (or
 ``make system-packages``), which installs bind9 and bind9-dnsutils.
@@ -49,6 +50,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -350,6 +352,14 @@ ns1 IN A 127.0.0.1
         if proc.returncode != 0:
             raise LabError(f"rndc {' '.join(args[:1])} failed: {proc.stdout}{proc.stderr}")
         return proc.stdout
+
+    def pause(self) -> None:
+        if self._proc is not None:
+            self._proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self._proc is not None:
+            self._proc.send_signal(signal.SIGCONT)
 
     def log_text(self) -> str:
         try:

@@ -128,6 +128,9 @@ class ZoneProvider(Provider):
     """A backend that can list a whole zone and change it (rfc2136, zonefile, cloudflare, ...)."""
 
     KIND: ClassVar[str] = ZONE_KIND
+    # True when instances keep nothing between read and apply, so several zones can be read at once,
+    # each thread with its own instance. False: one instance reads (and applies) one zone at a time.
+    CONCURRENT_READS: ClassVar[bool] = False
 
     @abstractmethod
     def read(self, zone: str, wanted: set[RecordKey]) -> ZoneState:

@@ -239,6 +239,7 @@ class CloudflareProvider(RecordPerValueProvider):
                 bool(item.get("proxied", False)),
                 comment if isinstance(comment, str) and comment else None,
                 list(item.get("tags") or []),
+                str(item["modified_on"]) if item.get("modified_on") else None,
             )
         )
 

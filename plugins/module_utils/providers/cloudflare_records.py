@@ -32,6 +32,7 @@ class CfRecord(ApiRecord):
     proxied: bool = False
     comment: str | None = None
     tags: list[str] = field(default_factory=list)
+    modified: str | None = field(default=None, compare=False)  # the API's modified_on
 
     def __post_init__(self) -> None:
         self.owner = comment_owner(self.comment)

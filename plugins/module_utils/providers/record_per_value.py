@@ -114,6 +114,9 @@ class Snapshot:
                     "the next change to it evens them out"
                 )
             state.records[key] = RecordSet(key[0], key[1], ttls[0], frozenset(r.value for r in records))
+            modified = [stamp for stamp in (getattr(r, "modified", None) for r in records) if stamp]
+            if modified:
+                state.changed[key] = max(modified)
             owners = sorted({r.owner for r in records if r.owner})
             if len(owners) > 1:
                 state.warnings.append(

@@ -82,6 +82,7 @@ def _rcode_name(rcode: int) -> str:
 class Rfc2136Provider(ZoneProvider):
     """A primary server that accepts AXFR and DNS UPDATE (BIND, Knot, PowerDNS, ...)."""
 
+    CONCURRENT_READS: ClassVar[bool] = True  # nothing is kept between read and apply
     TYPE: ClassVar[str] = "rfc2136"
     CAPABILITIES: ClassVar[Capabilities] = Capabilities(
         record_types=MANAGED_TYPES,
@@ -414,17 +415,13 @@ class Rfc2136Provider(ZoneProvider):
                 "re-run plan",
             )
         if rcode == RCODE_REFUSED:
-            raise ProviderError(
-                f"{self._where()}: the server refused the update of zone {zone} (REFUSED) for "
-                f"{_listing([_label(c.key, zone) for c in batch])}: {self._key_label()} may not change them"
-                f"{' or their _fleetdns markers' if owner is not None else ''}, or the server's checks reject the "
-                f"data (an MX or NS target inside the zone without an address record); {progress}",
-                "check the zone's update-policy for this key; the server's log names the reason",
-            )
+            raise self._refused(conn, zone, owner, batch, progress)
         if rcode == RCODE_NOTAUTH:
             raise ProviderError(
-                f"{self._where()}: the server is not authoritative for zone {zone} (NOTAUTH); {progress}",
-                "check the zone name and that this server is its primary",
+                f"{self._where()}: the server answered NOTAUTH to the update of zone {zone}: it is not "
+                f"authoritative for that zone (it does not serve it, or serves it as a secondary that does not "
+                f"forward updates); {progress}",
+                "point the provider's server at the zone's primary, and check the zone name",
             )
         if rcode == RCODE_NOTZONE:
             raise ProviderError(f"{self._where()}: a name in the update is outside zone {zone} (NOTZONE); {progress}")
@@ -436,6 +433,55 @@ class Rfc2136Provider(ZoneProvider):
         if rcode == RCODE_NOTIMP:
             raise ProviderError(f"{self._where()}: the server does not implement DNS UPDATE (NOTIMP)")
         raise ProviderError(f"{self._where()}: the server rejected the update of zone {zone} ({name}); {progress}")
+
+    def _refused(
+        self, conn: _Connection, zone: str, owner: str | None, batch: list[Change], progress: str
+    ) -> ProviderError:
+        """A REFUSED update, with its cause. The answer carries no reason (BIND only logs one), and BIND
+        refuses an update for two reasons: an MX or NS target inside the zone left without an address
+        (its integrity check) or a change its update-policy / allow-update does not grant. The first
+        is asked of the server itself; what remains is the second."""
+        labels = _listing([_label(c.key, zone) for c in batch])
+        missing = self._targets_without_address(conn, zone, batch)
+        if missing:
+            return ProviderError(
+                f"{self._where()}: the server refused the update of zone {zone} (REFUSED) because "
+                f"{'; '.join(missing)}: BIND refuses a whole update that leaves an MX or NS target in the zone "
+                f'without an A or AAAA record (its log: "has no address records (A or AAAA)"); {progress}',
+                "add an address for the target in the same apply, or point the record elsewhere",
+            )
+        markers = " and their _fleetdns markers" if owner is not None else ""
+        return ProviderError(
+            f"{self._where()}: the server refused the update of zone {zone} (REFUSED) for {labels}: its "
+            f"update-policy (or allow-update) does not grant {self._key_label()} these changes{markers} (BIND "
+            f'logs it as "rejected by secure update"); {progress}',
+            "grant the key these names and types in the zone's update-policy (or use a key that has them)",
+        )
+
+    def _targets_without_address(self, conn: _Connection, zone: str, batch: list[Change]) -> list[str]:
+        """'@ MX points at backup-mx, which has no address record' for each MX/NS the batch writes whose
+        target in the zone has no A/AAAA on the server and gets none from the batch ([] when unsure)."""
+        given = {c.name for c in batch if c.type in ("A", "AAAA") and c.after is not None and c.after.values}
+        pointing: dict[str, list[str]] = {}
+        for change in batch:
+            if change.type not in ("MX", "NS") or change.after is None:
+                continue
+            for value in change.after.values:
+                target = value.split()[-1]
+                inside = target == zone or target.endswith("." + zone)
+                if inside and target not in given and (change.type == "MX" or change.name == zone):
+                    pointing.setdefault(target, []).append(_label(change.key, zone))
+        if not pointing:
+            return []
+        try:
+            held = self._query_keys(conn, zone, {(t, rtype) for t in pointing for rtype in ("A", "AAAA")})
+        except (ProviderError, dnswire.WireError, OSError):
+            return []
+        return [
+            f"{', '.join(sorted(set(labels)))} points at {relative_name(target, zone)}, which has no address record"
+            for target, labels in sorted(pointing.items())
+            if not held.get((target, "A")) and not held.get((target, "AAAA"))
+        ]
 
     def _find_changed(self, conn: _Connection, zone: str, owner: str | None, batch: list[Change]) -> list[str]:
         """Which pinned record sets of a rejected batch differ now (best effort: [] when unsure)."""

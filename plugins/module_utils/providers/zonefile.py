@@ -179,6 +179,7 @@ class ZoneFile:
 class ZoneFileProvider(ZoneProvider):
     """RFC 1035 zone files in a directory, one per zone."""
 
+    CONCURRENT_READS: ClassVar[bool] = True  # nothing is kept between read and apply
     TYPE: ClassVar[str] = "zonefile"
     CAPABILITIES: ClassVar[Capabilities] = Capabilities(
         record_types=MANAGED_TYPES, lists_zone=True, ownership_store=MARKER_STORE, zone_ownership=True

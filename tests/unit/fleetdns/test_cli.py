@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import types
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -349,16 +350,42 @@ def three_zones(tmp_path: Any, failure: str, stop_after: int = 0, b_records: int
     return str(inv)
 
 
-def test_apply_stops_at_first_failing_zone_and_says_what_was_applied(
+def test_a_failing_zone_is_reported_and_the_others_still_apply(
     capsys: pytest.CaptureFixture[str], tmp_path: Any
 ) -> None:
     code, out, err = run(capsys, "apply", "-i", three_zones(tmp_path, "REFUSED"))
     assert code == 1
-    assert "Failed after " in out and ": 1 of 3 zones applied in full\n  a.test. (good): 1 created\n" in out
+    assert "Failed after " in out and ": 2 of 3 zones applied in full (1 failed)\n" in out
+    assert "  a.test. (good): 1 created\n  c.test. (good): 1 created\n" in out
+    assert "  b.test. (bad): 0 of 1 change applied before the failure\n" in out
     assert "error: zone b.test. (bad) failed: REFUSED" in err
-    assert "applied: a.test." in err
-    assert "not applied: b.test., c.test." in err
+    assert "applied: a.test., c.test.\nnot applied: b.test." in err
+    assert FakeProvider.applied == ["a.test.", "c.test."]  # in inventory order
+
+
+def test_fail_fast_stops_at_the_first_failing_zone(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    code, out, err = run(capsys, "apply", "-i", three_zones(tmp_path, "REFUSED"), "--fail-fast")
+    assert code == 1
+    assert ": 1 of 3 zones applied in full (1 failed)\n  a.test. (good): 1 created\n" in out
+    assert "error: zone b.test. (bad) failed: REFUSED" in err
+    assert "applied: a.test.\nnot applied: b.test., c.test." in err
     assert FakeProvider.applied == ["a.test."]
+
+
+def test_a_zone_that_cannot_be_read_is_reported_and_the_others_apply(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    inv = three_zones(tmp_path, "")
+    path = Path(inv)
+    path.write_text(path.read_text(encoding="utf-8").replace("fail_apply: ''", "fail_read: 'connection refused'"))
+    code, out, err = run(capsys, "plan", "-i", inv)
+    assert code == 1 and "zone a.test." in out and "zone c.test." in out and "b.test." not in out
+    assert "error: zone b.test. (bad) could not be planned: connection refused" in err
+    assert "not planned: b.test." in err
+    code, out, err = run(capsys, "apply", "-i", inv)
+    assert code == 1 and ": 2 of 2 zones applied in full (1 not planned)" in out
+    assert "  b.test. (bad): not planned, nothing sent" in out and "not applied: b.test." in err
+    assert FakeProvider.applied == ["a.test.", "c.test."]
 
 
 def test_provider_error_is_one_line_and_secret_is_masked(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
@@ -405,9 +432,13 @@ def test_apply_stopped_inside_a_zone_says_how_many_of_its_changes_went_through(
     inv = three_zones(tmp_path, failure, stop_after=1418, b_records=2000)
     result, out, err = run(capsys, "apply", "-i", inv)
     assert result == code and "Traceback" not in err
-    assert f"{head} after " in out and ": 1 of 3 zones applied in full\n" in out
+    applied = "2 of 3 zones applied in full (1 failed)" if code == 1 else "1 of 3 zones applied in full"
+    assert f"{head} after " in out and f": {applied}\n" in out
     assert f"  b.test. (bad): 1,418 of 2,000 changes applied before the {cause}\n" in out
-    assert "partly applied: b.test. (1,418 of 2,000 changes)\nnot applied: c.test." in err
+    if code == 1:  # a failure: c.test. is still applied
+        assert "partly applied: b.test. (1,418 of 2,000 changes)\nrun `fleetdns plan`" in err
+    else:  # an interrupt ends the apply there
+        assert "partly applied: b.test. (1,418 of 2,000 changes)\nnot applied: c.test." in err
     assert "applied: none" not in err
     assert len(FakeProvider.store["b.test."]) == 2 * 1418  # the records and their markers
 

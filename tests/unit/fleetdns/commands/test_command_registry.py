@@ -32,7 +32,14 @@ def run(ctx):
 
 
 def test_the_commands_in_help_order() -> None:
-    assert [command.NAME for command in commands.registry()] == ["validate", "plan", "apply", "import", "agent"]
+    assert [command.NAME for command in commands.registry()] == [
+        "validate",
+        "plan",
+        "apply",
+        "status",
+        "import",
+        "agent",
+    ]
 
 
 def test_a_new_file_is_a_new_command(
@@ -46,6 +53,7 @@ def test_a_new_file_is_a_new_command(
         "validate",
         "plan",
         "apply",
+        "status",
         "import",
         "hello",
         "agent",
