@@ -1,11 +1,15 @@
 """The CI examples in docs/ci/ work: every shell line they hold runs here as the platform would run it
 (tests/integration/ci_runner.py), against an inventory whose zones are zone files in a directory
 outside the checkout (the "DNS" that outlives each job), with the GitHub and GitLab APIs the
-examples call emulated on 127.0.0.1 (tests/emulators/forge.py).
+examples call emulated on 127.0.0.1 (tests/emulators/forge.py). For the drift check's `fleetdns
+status`, a real BIND serves that zone file and is the zone's `name_servers`, and the device's
+address is set by the real `fleetdns agent`.
 
 A pull/merge request gets its plan as a Markdown comment; the merge applies the plan the pull
 request saved (GitHub) or the plan of the job before (GitLab), and nothing when that plan no longer
-holds; the scheduled drift check passes while the DNS matches and fails (exit 2) once it drifted.
+holds; the scheduled drift check passes only while the DNS matches the inventory (else the plan
+exits 2) and every name is healthy (else `status` exits 3: a device without an address, a record
+edited behind fleetdns's back, a server that has not loaded the zone file).
 """
 
 from __future__ import annotations
