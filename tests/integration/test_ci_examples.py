@@ -1,45 +1,55 @@
 """The CI examples in docs/ci/ work: every shell line they hold runs here as the platform would run it
 (tests/integration/ci_runner.py), against an inventory whose zones are zone files in a directory
 outside the checkout (the "DNS" that outlives each job), with the GitHub and GitLab APIs the
-examples call emulated on 127.0.0.1 (tests/emulators/forge.py).
+examples call emulated on 127.0.0.1 (tests/emulators/forge.py). For the drift check's `fleetdns
+status`, a real BIND serves that zone file and is the zone's `name_servers`, and the device's
+address is set by the real `fleetdns agent`.
 
 A pull/merge request gets its plan as a Markdown comment; the merge applies the plan the pull
 request saved (GitHub) or the plan of the job before (GitLab), and nothing when that plan no longer
-holds; the scheduled drift check passes while the DNS matches and fails (exit 2) once it drifted.
+holds; the scheduled drift check passes only while the DNS matches the inventory (else the plan
+exits 2) and every name is healthy (else `status` exits 3: a device without an address, a record
+edited behind fleetdns's back, a server that has not loaded the zone file).
 """
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import dns.query
+import dns.zone
 import pytest
 import yaml
 from emulators.forge import GITHUB_COMMENT_LIMIT, ForgeServer
+from lab.bind import BindLab
 
-from fleetdns import commands
 from integration.ci_runner import GitHubRunner, GitLabRunner, JobResult
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "docs" / "ci"
 PLAN_SECRET = "ci-example-plan-secret-4f1d7a"
 ZONE = "example.test"
+FLEETDNS = str(Path(sys.executable).parent / "fleetdns")
 BASE = [{"name": "www", "type": "A", "value": "192.0.2.10"}]
-
-# Commands the examples run that are not in this checkout yet; their lines are checked to be there
-# and not run. Once such a command is registered, the test below fails: take it off this list.
-PENDING_COMMANDS = {"status"}
 
 
 class Repo:
-    """The inventory repository (what a checkout gives a job) and the zone-file DNS beside it."""
+    """The inventory repository (what a checkout gives a job) and the zone-file DNS beside it;
+    `name_servers`: the zone's setting of that name, the servers `fleetdns status` asks."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, dns: Path | None = None, name_servers: list[str] | None = None) -> None:
         self.root = root / "repo"
-        self.dns = root / "dns"
+        self.dns = dns or root / "dns"
+        self.name_servers = name_servers
         self.root.mkdir()
-        self.dns.mkdir()
+        self.dns.mkdir(exist_ok=True)
 
     def write(self, records: list[dict[str, Any]], devices: int = 1, broken: bool = False) -> None:
         hosts = {f"gw{i:05d}": {"fleetdns_names": [f"gw{i:05d}.{ZONE}"]} for i in range(devices)}
@@ -53,6 +63,8 @@ class Repo:
                 "children": {"fleetdns_clients": {"hosts": hosts}},
             }
         }
+        if self.name_servers is not None:
+            data["all"]["vars"]["fleetdns_zones"][ZONE]["name_servers"] = self.name_servers
         text = yaml.safe_dump(data, sort_keys=False)
         if broken:
             text = text.replace("value: 192.0.2.10", "value: 192.0.2.300")
@@ -65,6 +77,71 @@ class Repo:
     def has(self, name: str, value: str) -> bool:
         return re.search(rf"^{re.escape(name)}\s+\d+\s+IN\s+A\s+{re.escape(value)}$", self.zone(), re.M) is not None
 
+    def edit_behind_fleetdns(self, old: str, new: str) -> None:
+        """A hand edit of the zone file (what the drift check is there to find)."""
+        path = self.dns / f"{ZONE}.zone"
+        text = path.read_text()
+        assert old in text, text
+        path.write_text(text.replace(old, new))
+
+    def agent_sets(self, host: str, address: str, work: Path) -> None:
+        """What the agent of device `host` does: the real `fleetdns agent --once`, detecting
+        `address`, writing the zone file (the name must be registered by an apply first)."""
+        config = {
+            "owner": "fleet-ci",
+            "allow_non_global": True,  # 192.0.2.0/24 is a documentation range
+            "names": [{"name": f"{host}.{ZONE}", "providers": ["dns"]}],
+            "providers": {"dns": {"type": "zonefile", "directory": str(self.dns), "zone": ZONE}},
+            "detect": {"ipv4": {"static": address}, "ipv6": False},
+        }
+        path = work / f"agent-{host}.json"
+        path.write_text(json.dumps(config))
+        path.chmod(0o600)
+        proc = subprocess.run(
+            [FLEETDNS, "agent", "--config", str(path), "--once"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert self.has(host, address), self.zone()
+
+
+class NameServer:
+    """The name server of the zone-file DNS: a real BIND serving the file the zonefile provider
+    writes as a static primary zone, as on a server whose zone files fleetdns maintains. Like such a
+    server's reload hook (`rndc reload <zone>` after the file changed), `load()` makes it load the
+    file as it is now; until then it answers what it loaded last."""
+
+    def __init__(self, lab: BindLab) -> None:
+        self.lab = lab
+        # inside the lab's directory, which named can read (it runs as user bind when started as root)
+        self.directory = Path(lab.directory) / "dns"
+        self.directory.mkdir()
+        self.address = f"{lab.host}:{lab.port}"
+        self._serving = False
+
+    def load(self) -> None:
+        path = self.directory / f"{ZONE}.zone"
+        if self._serving:
+            self.lab.rndc("reload", f"{ZONE}.")
+        else:
+            clause = f'{{ type primary; file "{path}"; allow-transfer {{ key {self.lab.keys["admin"].name}; }}; }};'
+            self.lab.rndc("addzone", f"{ZONE}.", clause)
+            self._serving = True
+        wanted = dns.zone.from_file(str(path), origin=f"{ZONE}.", relativize=False)
+        deadline = time.monotonic() + 10
+        while True:
+            xfr = dns.query.xfr(
+                self.lab.host, f"{ZONE}.", port=self.lab.port, keyring=self.lab.keyring(), timeout=5, relativize=False
+            )
+            served = dns.zone.from_xfr(xfr, relativize=False)
+            if served == wanted:
+                return
+            assert time.monotonic() < deadline, f"named did not load {path}; its log:\n{self.lab.log_text()[-2000:]}"
+            time.sleep(0.05)
+
 
 @pytest.fixture
 def forge() -> Any:
@@ -75,6 +152,18 @@ def forge() -> Any:
 @pytest.fixture
 def repo(tmp_path: Path) -> Repo:
     return Repo(tmp_path)
+
+
+@pytest.fixture
+def name_server() -> Iterator[NameServer]:
+    with BindLab(zone="lab.test.") as lab:  # its own zone is not the inventory's
+        yield NameServer(lab)
+
+
+@pytest.fixture
+def served(tmp_path: Path, name_server: NameServer) -> Repo:
+    """An inventory whose zone file `name_server` serves, and whose zone names it in name_servers."""
+    return Repo(tmp_path, name_server.directory, [name_server.address])
 
 
 def _no_traceback_nor_secret(results: list[JobResult]) -> None:
@@ -107,21 +196,10 @@ def github(forge: Any, repo: Repo, tmp_path: Path, workflow: str, event: str, sh
     def upload(name: str, files: dict[str, bytes]) -> None:
         forge.forge.add_artifact(name, files, sha)
 
-    runner = GitHubRunner(EXAMPLES / "github" / workflow, repo.root, work, context, env, upload, PENDING_COMMANDS)
+    runner = GitHubRunner(EXAMPLES / "github" / workflow, repo.root, work, context, env, upload)
     results = runner.run()
     _no_traceback_nor_secret(results)
     return results
-
-
-def test_the_pending_commands_are_not_in_this_checkout_yet() -> None:
-    """The examples' lines that run a pending command are left out above; once the command is
-    registered this fails, and taking it off PENDING_COMMANDS makes those lines run."""
-    registered = {module.NAME for module in commands.registry()}
-    assert not PENDING_COMMANDS & registered, f"remove {PENDING_COMMANDS & registered} from PENDING_COMMANDS"
-    for command in PENDING_COMMANDS:
-        for example in EXAMPLES.rglob("*.yml"):
-            if "drift" in example.name or "gitlab" in example.name:
-                assert f"fleetdns {command}" in example.read_text(), example
 
 
 def test_github_pull_request_plan_is_a_comment_and_the_merge_applies_it(forge: Any, repo: Repo, tmp_path: Path) -> None:
@@ -235,23 +313,75 @@ def test_github_a_plan_too_long_for_a_comment_is_posted_as_its_summary(forge: An
     assert len(forge.forge.artifacts[0].files["plan.md"]) > GITHUB_COMMENT_LIMIT
 
 
-def test_github_drift_check_fails_once_the_dns_drifted(forge: Any, repo: Repo, tmp_path: Path) -> None:
+def _row(output: str, name: str, rtype: str = "A") -> str:
+    """The line of `fleetdns status`'s table about `name`; fails when there is none."""
+    match = re.search(rf"^{re.escape(name)}\.{ZONE}\. +{rtype} .*$", output, re.M)
+    assert match, output
+    return match[0]
+
+
+def test_github_drift_check_passes_only_while_every_name_is_healthy(
+    forge: Any, served: Repo, name_server: NameServer, tmp_path: Path
+) -> None:
+    repo = served
     repo.write(BASE)
-    github(forge, repo, tmp_path, "fleetdns-apply.yml", "workflow_dispatch", "base")
+    [apply] = github(forge, repo, tmp_path, "fleetdns-apply.yml", "workflow_dispatch", "base")
+    assert apply.ok, apply.output
+    name_server.load()
+
+    # the DNS matches the inventory, but the device gw00000's agent has not set its address yet
     [drift] = github(forge, repo, tmp_path, "fleetdns-drift.yml", "schedule", "main")
-    compare = drift.step("Compare the DNS with the inventory")
+    compare, check = drift.step("Compare the DNS with the inventory"), drift.step("Check every name")
     assert compare.code == 0, drift.output
     assert "No changes. The DNS matches the inventory." in compare.stdout
+    assert check.code == 3 and not drift.ok, drift.output
+    assert _row(check.stdout, "gw00000").endswith("missing (no address yet: the agent of gw00000 has not set one)")
+    assert _row(check.stdout, "www").endswith("  ok")
+    assert "2 name(s) in " in check.stderr and "1 ok, 1 missing" in check.stderr
 
-    zone = repo.dns / f"{ZONE}.zone"
-    zone.write_text(zone.read_text().replace("192.0.2.10", "192.0.2.66"))  # changed behind fleetdns's back
+    repo.agent_sets("gw00000", "192.0.2.50", tmp_path)
+    name_server.load()
     [drift] = github(forge, repo, tmp_path, "fleetdns-drift.yml", "schedule", "main")
-    compare = drift.step("Compare the DNS with the inventory")
+    check = drift.step("Check every name")
+    assert drift.ok, drift.output
+    assert check.code == 0
+    assert f"dns=192.0.2.50  {name_server.address}=same" in _row(check.stdout, "gw00000")
+    assert f"dns=192.0.2.10  {name_server.address}=same" in _row(check.stdout, "www")
+    assert "2 ok" in check.stderr
+
+    repo.edit_behind_fleetdns("192.0.2.10", "192.0.2.66")
+    name_server.load()
+    [drift] = github(forge, repo, tmp_path, "fleetdns-drift.yml", "schedule", "main")
+    compare, check = drift.step("Compare the DNS with the inventory"), drift.step("Check every name")
     assert compare.code == 2
     assert "::error title=DNS drift::" in compare.stdout
     assert re.search(r"~ update\s+www A", compare.stdout)
-    assert not drift.ok
-    assert drift.step("Check every name").stdout.startswith("(pending")
+    assert check.code == 3 and not drift.ok  # it ran although the step before failed
+    assert _row(check.stdout, "www").endswith("mismatch (the inventory declares 192.0.2.10)")
+    assert _row(check.stdout, "gw00000").endswith("  ok")
+
+
+def test_github_drift_check_fails_while_the_name_server_has_not_loaded_the_apply(
+    forge: Any, served: Repo, name_server: NameServer, tmp_path: Path
+) -> None:
+    repo = served
+    repo.write(BASE, devices=0)
+    github(forge, repo, tmp_path, "fleetdns-apply.yml", "workflow_dispatch", "base")
+    name_server.load()
+    repo.write([{"name": "www", "type": "A", "value": "192.0.2.11"}], devices=0)
+    [apply] = github(forge, repo, tmp_path, "fleetdns-apply.yml", "workflow_dispatch", "main")
+    assert apply.ok and repo.has("www", "192.0.2.11"), apply.output
+
+    # the zone file holds the change, the server still answers the file it loaded before
+    [drift] = github(forge, repo, tmp_path, "fleetdns-drift.yml", "schedule", "main")
+    compare, check = drift.step("Compare the DNS with the inventory"), drift.step("Check every name")
+    assert compare.code == 0, drift.output
+    assert check.code == 3 and not drift.ok
+    assert _row(check.stdout, "www").endswith(f"stale ({name_server.address} answers 192.0.2.10)")
+
+    name_server.load()
+    [drift] = github(forge, repo, tmp_path, "fleetdns-drift.yml", "schedule", "main")
+    assert drift.ok, drift.output
 
 
 # ---------------------------------------------------------------- GitLab CI
@@ -271,9 +401,7 @@ def gitlab(forge: Any, repo: Repo, tmp_path: Path, source: str, branch: str, mr:
     secrets = {"FLEETDNS_GITLAB_TOKEN": forge.forge.gitlab_token, "FLEETDNS_PLAN_SECRET": PLAN_SECRET}
     work = tmp_path / "pipelines"
     work.mkdir(exist_ok=True)
-    runner = GitLabRunner(
-        EXAMPLES / "gitlab" / "fleetdns.gitlab-ci.yml", repo.root, work, env, secrets, PENDING_COMMANDS
-    )
+    runner = GitLabRunner(EXAMPLES / "gitlab" / "fleetdns.gitlab-ci.yml", repo.root, work, env, secrets)
     results = runner.run()
     _no_traceback_nor_secret(results)
     return {r.name: r for r in results}
@@ -301,16 +429,33 @@ def test_gitlab_merge_request_plan_is_a_note_and_main_applies_its_plan(forge: An
     assert jobs == {}
 
 
-def test_gitlab_scheduled_drift_check(forge: Any, repo: Repo, tmp_path: Path) -> None:
+def test_gitlab_scheduled_drift_check(forge: Any, served: Repo, name_server: NameServer, tmp_path: Path) -> None:
+    repo = served
     repo.write(BASE)
-    gitlab(forge, repo, tmp_path, "push", "main")
+    jobs = gitlab(forge, repo, tmp_path, "push", "main")
+    assert all(job.ok for job in jobs.values()), [j.output for j in jobs.values()]
+    name_server.load()
+
     jobs = gitlab(forge, repo, tmp_path, "schedule", "main")
     assert list(jobs) == ["fleetdns:drift", "fleetdns:status"]
     assert jobs["fleetdns:drift"].ok, jobs["fleetdns:drift"].output
+    status = jobs["fleetdns:status"].step("script")
+    assert status.code == 3, jobs["fleetdns:status"].output  # the device's agent has not set an address
+    assert _row(status.stdout, "gw00000").endswith("missing (no address yet: the agent of gw00000 has not set one)")
 
-    zone = repo.dns / f"{ZONE}.zone"
-    zone.write_text(zone.read_text().replace("192.0.2.10", "192.0.2.66"))
+    repo.agent_sets("gw00000", "192.0.2.50", tmp_path)
+    name_server.load()
+    jobs = gitlab(forge, repo, tmp_path, "schedule", "main")
+    assert all(job.ok for job in jobs.values()), [j.output for j in jobs.values()]
+    status = jobs["fleetdns:status"].step("script")
+    assert _row(status.stdout, "www").endswith("  ok") and _row(status.stdout, "gw00000").endswith("  ok")
+
+    repo.edit_behind_fleetdns("192.0.2.10", "192.0.2.66")
+    name_server.load()
     jobs = gitlab(forge, repo, tmp_path, "schedule", "main")
     drift = jobs["fleetdns:drift"].step("script")
     assert drift.code == 2
     assert "DNS drift: the DNS no longer matches the inventory on main" in drift.stdout
+    status = jobs["fleetdns:status"].step("script")
+    assert status.code == 3 and not jobs["fleetdns:status"].ok
+    assert _row(status.stdout, "www").endswith("mismatch (the inventory declares 192.0.2.10)")
