@@ -74,16 +74,17 @@ def run(ctx: Context) -> int:
 
     loaded = load(ctx)
     zones = select_zones(loaded.config, ctx.args.zone)
-    code = 0
     with Providers(loaded.config, loaded.base_dir) as providers:
-        while True:
-            code = _round(ctx, loaded, providers, zones)
-            if not ctx.args.watch:
-                return code
-            try:
+        code = _round(ctx, loaded, providers, zones)
+        if not ctx.args.watch:
+            return code
+        # Ctrl-C ends a watch with the verdict of the last complete round, whenever it comes.
+        try:
+            while True:
                 time.sleep(ctx.args.watch)
-            except KeyboardInterrupt:
-                return code
+                code = _round(ctx, loaded, providers, zones)
+        except KeyboardInterrupt:
+            return code
 
 
 def _round(ctx: Context, loaded: Loaded, providers: Providers, zones: list[str]) -> int:

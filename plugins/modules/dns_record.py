@@ -187,7 +187,7 @@ attributes:
     description: Target operating systems this module runs on.
 requirements:
   - dnspython >= 2.6
-  - requests (for the HTTP API providers: cloudflare, dnspod, alidns and the DDNS services)
+  - requests (for the HTTP API providers, such as cloudflare, dnspod, alidns and the DDNS services)
 seealso:
   - name: RFC 2136
     description: Dynamic Updates in the Domain Name System (DNS UPDATE).

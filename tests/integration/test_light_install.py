@@ -31,7 +31,7 @@ def test_base_install_requires_only_dnspython_and_requests() -> None:
     names = {req.split(">")[0].split("=")[0].split("[")[0].strip().lower() for req in project["dependencies"]}
     assert names == {"dnspython", "requests"}
     controller = {req.split(">")[0].strip().lower() for req in project["optional-dependencies"]["controller"]}
-    assert controller == {"ansible-core", "jinja2", "pyyaml"}
+    assert controller == {"ansible-core", "jinja2", "pyyaml", "ruamel.yaml"}
 
 
 @pytest.fixture(scope="module")
