@@ -74,6 +74,13 @@ def run(args: argparse.Namespace, out: Output, redactor: Redactor) -> int:
     """Every mode but the service, and the service's child passes."""
     if not (args.once or args.status or args.check_config or args.report_fd is not None):
         return serve(args.config)
+    missing = _missing_libraries()
+    if missing:
+        out.error(
+            f"the agent needs {' and '.join(missing)}, which this Python ({sys.executable}) lacks (hint: on Debian "
+            "`apt install python3-dnspython python3-requests`, elsewhere `pip install dnspython requests`)"
+        )
+        return EXIT_ERROR
     from ansible_collections.fleetdns.ddns.plugins.module_utils import agent_detect
     from ansible_collections.fleetdns.ddns.plugins.module_utils.agent import Agent
     from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_config import load_agent_config
@@ -104,6 +111,14 @@ def run(args: argparse.Namespace, out: Output, redactor: Redactor) -> int:
         timing = agent.timed_pass()
         _report(report, {"names": len(config.names), **timing.__dict__})
     return EXIT_OK
+
+
+def _missing_libraries() -> list[str]:
+    from importlib.util import find_spec
+
+    return [
+        package for module, package in (("dns", "dnspython"), ("requests", "requests")) if find_spec(module) is None
+    ]
 
 
 def _report(stream: Any, data: dict[str, Any]) -> None:
