@@ -46,11 +46,11 @@ def ip(*args: str) -> None:
 
 
 def set_address(old: str | None, new: str) -> None:
-    if old:
-        ip("addr", "del", f"{old}/32", "dev", "wan0")
-    ip("addr", "add", f"{new}/32", "dev", "wan0")
-    if old is None:
-        ip("route", "add", "default", "dev", "wan0")
+    """One `ip -batch`: the old address removed (which takes the default route with it), the new one
+    added, the default route back, as a DHCP or PPP renumbering does it."""
+    commands = [f"addr del {old}/32 dev wan0"] if old else []
+    commands += [f"addr add {new}/32 dev wan0", "route add default dev wan0"]
+    subprocess.run(["ip", "-batch", "-"], input="\n".join(commands) + "\n", text=True, check=True)
 
 
 def memory(pid: int) -> tuple[float, float, int]:
@@ -138,18 +138,18 @@ class Bench:
             "\n".join(
                 [
                     "ssl=no",
-                    "usev4=ifv4",
-                    "ifv4=wan0",
+                    "use=if",
+                    "if=wan0",
                     "min-interval=0",
                     "protocol=nsupdate",
                     f"server={lab.host}:{lab.port}",  # type: ignore[attr-defined]
-                    f"password={lab.key_file('host1key')}",
+                    f"password={lab.key_file('host1key')}",  # type: ignore[attr-defined]
                     "zone=example.test",
-                    "ttl=60",  # type: ignore[attr-defined]
+                    "ttl=60",
                     NAME,
                     "",
                 ]
-            )  # fmt: skip
+            )
         )
         self.ddclient_conf.chmod(0o600)
 

@@ -54,6 +54,9 @@ DESCRIPTION = (
 # How a child pass is started: this interpreter with these arguments before the agent's own.
 # `fleetdns agent` re-runs the CLI; the one-file agent's __main__ sets it to the archive's path.
 CHILD_ENTRY: list[str] = ["-m", "fleetdns", "agent"]
+# Passes in child processes need a pipe handed to the child (POSIX); elsewhere (Windows) the
+# service runs its passes in its own process.
+CHILD_PASSES = os.name == "posix"
 # A child pass that runs longer than this is stopped (each name's verification has its own deadline).
 CHILD_TIMEOUT = 3600.0
 
@@ -71,8 +74,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, out: Output, redactor: Redactor) -> int:
-    """Every mode but the service, and the service's child passes."""
-    if not (args.once or args.status or args.check_config or args.report_fd is not None):
+    """Every mode, and the service's child passes."""
+    service = not (args.once or args.status or args.check_config or args.report_fd is not None)
+    if service and CHILD_PASSES:
         return serve(args.config)
     missing = _missing_libraries()
     if missing:
@@ -99,6 +103,8 @@ def run(args: argparse.Namespace, out: Output, redactor: Redactor) -> int:
     agent_detect.command_runner = run_command
     zonefile.command_runner = run_command
     agent = Agent(config, _logger(out), base_dir=os.path.dirname(os.path.abspath(config.path)))
+    if service:
+        return _serve_in_process(agent)
     if args.report_fd is None:
         return EXIT_OK if agent.run_once().ok else EXIT_FAILING
     with os.fdopen(args.report_fd, "w", encoding="utf-8") as report:
@@ -119,6 +125,27 @@ def _missing_libraries() -> list[str]:
     return [
         package for module, package in (("dns", "dnspython"), ("requests", "requests")) if find_spec(module) is None
     ]
+
+
+def _serve_in_process(agent: Any) -> int:
+    """The service with every pass in this process (where child passes are not available)."""
+    from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_platform import address_watcher
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    trigger = threading.Event()
+    watcher = address_watcher(trigger)
+    events = "netlink" if watcher else "none on this platform"
+    interval = f"{agent.timing().interval:g}"
+    agent.log(f"started: {len(agent.config.names)} name(s), poll every {interval} s, events: {events}")
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            agent.run_forever(stop, trigger)
+    finally:
+        if watcher:
+            watcher.close()
+    agent.log("stopped: agent exiting")
+    return EXIT_OK
 
 
 def _report(stream: Any, data: dict[str, Any]) -> None:
@@ -304,7 +331,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
-    if args.config and not (args.once or args.status or args.check_config or args.report_fd is not None):
+    service = not (args.once or args.status or args.check_config or args.report_fd is not None)
+    if service and CHILD_PASSES:
         try:
             return serve(args.config)
         except KeyboardInterrupt:
