@@ -1,11 +1,8 @@
 """The agent's command line, shared by `fleetdns agent` (fleetdns/commands/agent.py) and the one-file
 agent (`make agent-zipapp` -> build/fleetdns-agent.pyz, whose entry point is `main` here).
 
-The service mode is a small idle parent and one short-lived child process per pass: the parent
-holds the netlink subscription and the timer and imports neither dnspython nor requests nor the
-engine's planner (only agent_schedule and agent_platform, standard library both); each pass runs
-as `<this program> --once` in a child, which reports on a pipe when the next pass is due. Memory
-taken by a pass is given back to the system when the child exits, so the idle service stays small.
+On POSIX the service is a small idle parent and one short-lived child process per pass
+(fleetdns/agent_service.py); elsewhere its passes run in its own process.
 
 Module level imports only the standard library: the engine is imported where a pass runs.
 """
@@ -57,8 +54,6 @@ CHILD_ENTRY: list[str] = ["-m", "fleetdns", "agent"]
 # Passes in child processes need a pipe handed to the child (POSIX); elsewhere (Windows) the
 # service runs its passes in its own process.
 CHILD_PASSES = os.name == "posix"
-# A child pass that runs longer than this is stopped (each name's verification has its own deadline).
-CHILD_TIMEOUT = 3600.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,7 +72,9 @@ def run(args: argparse.Namespace, out: Output, redactor: Redactor) -> int:
     """Every mode, and the service's child passes."""
     service = not (args.once or args.status or args.check_config or args.report_fd is not None)
     if service and CHILD_PASSES:
-        return serve(args.config)
+        from . import agent_service
+
+        return agent_service.serve(args.config, list(CHILD_ENTRY))
     missing = _missing_libraries()
     if missing:
         out.error(
@@ -90,6 +87,7 @@ def run(args: argparse.Namespace, out: Output, redactor: Redactor) -> int:
     from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_config import load_agent_config
     from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import zonefile
 
+    from .agent_service import report_line
     from .process import run_command
 
     config = load_agent_config(args.config)
@@ -113,9 +111,9 @@ def run(args: argparse.Namespace, out: Output, redactor: Redactor) -> int:
             interval = f"{timing.interval:g}"
             agent.log(f"started: {len(config.names)} name(s), poll every {interval} s, events: {args.announce}")
         # the settings first, so the parent knows them even if the pass dies
-        _report(report, {"names": len(config.names), **timing.__dict__})
-        timing = agent.timed_pass()
-        _report(report, {"names": len(config.names), **timing.__dict__})
+        report.write(report_line(len(config.names), timing))
+        report.flush()
+        report.write(report_line(len(config.names), agent.timed_pass()))
     return EXIT_OK
 
 
@@ -146,133 +144,6 @@ def _serve_in_process(agent: Any) -> int:
             watcher.close()
     agent.log("stopped: agent exiting")
     return EXIT_OK
-
-
-def _report(stream: Any, data: dict[str, Any]) -> None:
-    stream.write(json.dumps(data) + "\n")
-    stream.flush()
-
-
-# ---- the service: a small parent, one child per pass -----------------------------------------------
-
-
-def serve(config_path: str, entry: Sequence[str] | None = None) -> int:
-    """Run passes in child processes until SIGTERM or Ctrl-C; 1 when the first pass finds the config
-    file invalid (the child has said why)."""
-    from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_platform import address_watcher
-    from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_schedule import serve as schedule
-
-    parent = _Parent(config_path, list(CHILD_ENTRY if entry is None else entry))
-    signal.signal(signal.SIGTERM, parent.terminate)
-    trigger = threading.Event()
-    watcher = address_watcher(trigger)
-    events = "netlink" if watcher else "none on this platform"
-
-    try:
-        first = parent.run_pass(announce=events)
-        if first is None:
-            return parent.exit_code or EXIT_ERROR
-        with contextlib.suppress(KeyboardInterrupt):
-            if not parent.stop.is_set():
-                schedule(parent.next_pass(first), parent.stop, trigger, _log)
-    finally:
-        if watcher:
-            watcher.close()
-    _log("stopped: agent exiting")
-    return EXIT_OK
-
-
-class _Parent:
-    def __init__(self, config_path: str, entry: list[str]) -> None:
-        self.config_path = config_path
-        self.entry = entry
-        self.stop = threading.Event()
-        self.child: Any = None
-        self.names = 0
-        self.exit_code: int | None = None
-        self.timing: Any = None
-
-    def terminate(self, _signum: int, _frame: object) -> None:
-        self.stop.set()
-        child = self.child
-        if child is not None and child.poll() is None:
-            with contextlib.suppress(OSError):
-                child.send_signal(signal.SIGTERM)
-
-    def next_pass(self, first: Any) -> Callable[[], Any]:
-        """The scheduler's pass: the first one has run already (to check the config)."""
-        pending = [first]
-
-        def one() -> Any:
-            if pending:
-                return pending.pop()
-            if self.stop.is_set():
-                return self.timing
-            return self.run_pass() or self.timing
-
-        return one
-
-    def run_pass(self, announce: str | None = None) -> Any:
-        """Run one pass in a child; its Timing, or None when it gave none (the child said why).
-        With `announce` (the first pass) the child logs the service's `started:` line."""
-        import subprocess
-
-        from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_schedule import Timing
-
-        read_end, write_end = os.pipe()
-        argv = [sys.executable, *_interpreter_flags(), *self.entry, "--config", self.config_path]
-        if announce is not None:
-            argv += ["--announce", announce]
-        try:
-            self.child = subprocess.Popen([*argv, "--report-fd", str(write_end)], pass_fds=(write_end,))
-        except OSError as exc:
-            os.close(read_end)
-            _log(f"failed: cannot start a pass: {exc.strerror or exc}")
-            return None
-        finally:
-            os.close(write_end)
-        timing = None
-        with os.fdopen(read_end, encoding="utf-8") as report:
-            for line in report:
-                with contextlib.suppress(ValueError, TypeError, KeyError):
-                    data = json.loads(line)
-                    self.names = int(data["names"])
-                    due = None if data["due"] is None else float(data["due"])
-                    timing = Timing(float(data["interval"]), float(data["jitter"]), float(data["debounce"]), due)
-        try:
-            code = self.child.wait(CHILD_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.child.kill()
-            code = self.child.wait()
-        self.child = None
-        self.exit_code = code
-        if timing is None or code != EXIT_OK:
-            if self.timing is not None and not self.stop.is_set():
-                _log(f"failed: the pass ended early (exit code {code}); the next poll tries again")
-            return None if timing is None else timing
-        self.timing = Timing(timing.interval, timing.jitter, timing.debounce)
-        return timing
-
-
-def _interpreter_flags() -> list[str]:
-    """The flags this interpreter was started with that change where imports come from."""
-    flags = []
-    if sys.flags.isolated:
-        flags.append("-I")
-    else:
-        if sys.flags.ignore_environment:
-            flags.append("-E")
-        if sys.flags.no_user_site:
-            flags.append("-s")
-    if sys.flags.no_site:
-        flags.append("-S")
-    return flags
-
-
-def _log(line: str) -> None:
-    """The parent's lines, like a pass's (the parent holds no secret: it never reads the config)."""
-    sys.stdout.write(f"{time.strftime('%H:%M:%S ')}{line}\n" if sys.stdout.isatty() else line + "\n")
-    sys.stdout.flush()
 
 
 def _logger(out: Output) -> Callable[[str], None]:
@@ -333,10 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     service = not (args.once or args.status or args.check_config or args.report_fd is not None)
     if service and CHILD_PASSES:
-        try:
-            return serve(args.config)
-        except KeyboardInterrupt:
-            return EXIT_INTERRUPTED
+        from . import agent_service
+
+        return agent_service.serve(args.config, list(CHILD_ENTRY))
     from .output import Output, Redactor, redirect
 
     out = Output(debug=args.debug)
