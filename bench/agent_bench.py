@@ -65,7 +65,7 @@ def memory(pid: int) -> tuple[float, float, int]:
     rss = pss = 0
     for p in pids:
         for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
-            key, _, value = line.partition(":")
+            key, _sep, value = line.partition(":")
             if key == "Rss":
                 rss += int(value.split()[0])
             elif key == "Pss":
@@ -79,7 +79,7 @@ def cpu_seconds(argv: list[str], expect: int, what: str) -> float:
 
     with tempfile.TemporaryFile() as output:
         process = subprocess.Popen(argv, stdout=output, stderr=output, stdin=subprocess.DEVNULL)
-        _, status, usage = os.wait4(process.pid, 0)
+        _pid, status, usage = os.wait4(process.pid, 0)
         process.returncode = code = os.waitstatus_to_exitcode(status)
         if code != expect:
             output.seek(0)
@@ -197,7 +197,7 @@ class Bench:
             if self.wait_for(self.address or "", 30) is None:
                 raise SystemExit(f"{argv[0]} did not publish the first address")
             time.sleep(2)
-            for _ in range(samples):
+            for _sample in range(samples):
                 time.sleep(random.uniform(0, spread) + 1.5)
                 counter[0] += 1
                 new = f"8.8.{10 + counter[0] // 250}.{counter[0] % 250 + 1}"  # global, never leaves the namespace
@@ -227,7 +227,7 @@ class Bench:
             if self.answer() != {self.address}:
                 raise SystemExit(f"before {what}'s unchanged pass BIND does not answer {self.address}")
             before = self.lab.log_text()  # type: ignore[attr-defined]
-            cpu = statistics.median(cpu_seconds(argv, expect, what) for _ in range(runs))
+            cpu = statistics.median(cpu_seconds(argv, expect, what) for _run in range(runs))
             new = self.lab.log_text()[len(before) :]  # type: ignore[attr-defined]
             queries = sum(1 for line in new.splitlines() if " query: " in line) // runs
             updates = sum(1 for line in new.splitlines() if "updating zone" in line) // runs
@@ -248,9 +248,11 @@ def inside(args: argparse.Namespace) -> None:
     with BindLab() as lab:
         bench = Bench(lab, device_root, work)
         bench.change("8.8.4.4")
-        version = subprocess.run([*bench.agent[:4], "--version"], capture_output=True, text=True).stdout.strip()
+        version = subprocess.run(
+            [*bench.agent[:4], "--version"], capture_output=True, text=True, check=False
+        ).stdout.strip()
         dd_version = subprocess.run(
-            ["dpkg-query", "-W", "-f", "${Version}", "ddclient"], capture_output=True, text=True
+            ["dpkg-query", "-W", "-f", "${Version}", "ddclient"], capture_output=True, text=True, check=False
         )
         print(f"agent: {version} (Debian 12 python3 + python3-dnspython 2.3, chroot); ddclient {dd_version.stdout}")
 
@@ -311,7 +313,9 @@ def main() -> None:
     work.mkdir()
     env = {**os.environ, "FLEETDNS_BENCH_INSIDE": "1", "FLEETDNS_BENCH_WORK": str(work)}
     try:
-        code = subprocess.run(["unshare", "--net", sys.executable, __file__, *sys.argv[1:]], env=env).returncode
+        code = subprocess.run(
+            ["unshare", "--net", sys.executable, __file__, *sys.argv[1:]], env=env, check=False
+        ).returncode
     finally:
         shutil.rmtree(work, ignore_errors=True)
     sys.exit(code)

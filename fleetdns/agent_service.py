@@ -138,7 +138,7 @@ class Parent:
                     continue
         while True:
             try:
-                _, status = os.waitpid(pid, 0)
+                _pid, status = os.waitpid(pid, 0)
                 break
             except InterruptedError:
                 continue
