@@ -1,6 +1,6 @@
 """The one-file agent vs Debian's ddclient 3.10, side by side in one run, same name, same BIND.
 
-    sudo .venv/bin/python bench/agent_bench.py [--samples 5] [--ddclient-samples 3]
+    .venv/bin/python bench/agent_bench.py [--samples 7] [--ddclient-samples 3]   # as root
 
 Runs as root inside a network namespace of its own (it re-runs itself under `unshare --net`): a
 real BIND (tests/lab/bind.py) on the namespace's 127.0.0.1, and a veth interface `wan0` holding
@@ -296,7 +296,7 @@ def inside(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--samples", type=int, default=5, help="agent reaction samples")
+    parser.add_argument("--samples", type=int, default=7, help="agent reaction samples")
     parser.add_argument("--ddclient-samples", type=int, default=3, help="ddclient reaction samples (up to 60 s each)")
     args = parser.parse_args()
     if os.environ.get("FLEETDNS_BENCH_INSIDE") == "1":
