@@ -15,6 +15,12 @@ ROOT = Path(__file__).resolve().parents[3]
 HEAVY = ("dns", "requests", "urllib3")
 
 
+def same_imports() -> dict[str, str]:
+    """The environment for a child Python that imports what this test process imports (under
+    `ansible-test units` the collection and the CLI come from its own copy of the tree)."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+
+
 def test_the_idle_parent_imports_neither_dnspython_nor_requests() -> None:
     code = (
         "import sys, subprocess\n"
@@ -25,7 +31,9 @@ def test_the_idle_parent_imports_neither_dnspython_nor_requests() -> None:
         "parser.parse_args(['--config', 'x.json'])\n"
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r} or m.endswith('.agent')))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT, env=same_imports()
+    )
     assert result.stdout.strip() == "[]", result.stdout
 
 
@@ -58,8 +66,9 @@ def test_the_service_in_one_process_where_there_are_no_child_passes(tmp_path: Pa
         "from fleetdns.cli import main\nsys.exit(main(['agent', '--config', sys.argv[1]]))\n"
     )
     process = subprocess.Popen(
-        [sys.executable, "-c", code, str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
-    )
+        [sys.executable, "-c", code, str(config)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=same_imports(),
+    )  # fmt: skip
     try:
         lines: list[str] = []
         ends = time.monotonic() + 30
