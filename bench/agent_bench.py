@@ -8,7 +8,10 @@ the device's "public" address (a global one: nothing leaves the namespace) with 
 so both clients read the address from the interface. The agent is build/fleetdns-agent.pyz run as
 a device runs it: Debian 12's python3 with python3-dnspython and python3-requests only, in the
 debootstrap root of scripts/build-device-root (chroot keeps the namespace). ddclient is the host's
-/usr/bin/ddclient with `protocol=nsupdate` and the same device key.
+/usr/bin/ddclient with `protocol=nsupdate` and the same device key, given its best case:
+`min-interval=0` and `min-error-interval=0` (ddclient 3.10's nsupdate protocol does not record an
+update's success, so without the latter it takes the next change for a retry after a failure and
+waits its 5-minute error interval).
 
 (a) idle memory: both services started together, RSS and PSS of every process of each after 60 s;
 (b) reaction time: the interface's address changed by the bench, until BIND answers the new one;
@@ -141,6 +144,7 @@ class Bench:
                     "use=if",
                     "if=wan0",
                     "min-interval=0",
+                    "min-error-interval=0",  # see the docstring
                     "protocol=nsupdate",
                     f"server={lab.host}:{lab.port}",  # type: ignore[attr-defined]
                     f"password={lab.key_file('host1key')}",  # type: ignore[attr-defined]
