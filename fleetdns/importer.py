@@ -120,6 +120,7 @@ def import_zone(
         devices,
     )
     result = ZoneImport(zone, provider, unchanged=len(selection.unchanged), skipped=list(selection.skipped))
+    result.skipped += state.warnings  # what the provider's read left alone (other lines, unreadable values)
     result.declared_same = list(selection.unchanged)
     ownership = declared_zone.ownership if declared_zone else MARKER_OWNERSHIP
     default_ttl = declared_zone.default_ttl if declared_zone else common_ttl(selection.records, DEFAULT_TTL)

@@ -71,8 +71,9 @@ THROTTLE_MESSAGE = "请求的次数超过了频率限制。"
 class Fault:
     """An injected failure. `action` narrows where it hits; the first `skip` matching requests pass,
     then `times` are hit. kind: "error" (HTTP 200 with Response.Error `code`), "status" (HTTP `status`
-    with an HTML body), "drop" (close without an answer), "slow" (sleep `delay`, then answer). `after`:
-    the action is carried out first, then its answer is replaced (the ambiguous case)."""
+    with an HTML body), "drop" (close without an answer), "slow" (sleep `delay`, then answer), "hook"
+    (call `hook()` in the emulator, e.g. someone else's concurrent edit, then answer normally; in-process
+    only). `after`: the action is carried out first, then its answer is replaced (the ambiguous case)."""
 
     kind: str = "error"
     action: str | None = None
@@ -83,6 +84,7 @@ class Fault:
     after: bool = False
     skip: int = 0
     times: int = 1
+    hook: Callable[[], None] | None = None
 
     def take(self, action: str) -> bool:
         if self.times <= 0 or (self.action is not None and self.action != action):
@@ -343,6 +345,10 @@ def _make_handler(emulator: DnspodEmulator) -> type[BaseHTTPRequestHandler]:
                 raise _Dropped
             if fault.kind == "slow":
                 time.sleep(fault.delay)
+                return None
+            if fault.kind == "hook":
+                if fault.hook is not None:
+                    fault.hook()
                 return None
             if fault.kind == "status":
                 return fault.status, None, f"<html><body><h1>{fault.status}</h1></body></html>"

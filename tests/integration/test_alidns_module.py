@@ -1,6 +1,7 @@
 """fleetdns.ddns.dns_record with an `alidns` provider, run by the real ansible-playbook against the
 Alibaba Cloud DNS emulator over TLS: create, idempotent re-run, an update in place, a delete, an
-unmanaged record and its remark untouched, and the AccessKey secret hidden even with -vvvv."""
+unmanaged record and its remark untouched, and the AccessKey secret hidden even with -vvvv; check mode
+writes nothing and its diff shows the change."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ TASKS = """\
         state: {state}
       register: r
     - ansible.builtin.copy: {{content: "{{{{ {{'r': r}} | to_json }}}}", dest: "{{{{ results_file }}}}"}}
+      check_mode: false
 """
 
 
@@ -105,3 +107,31 @@ def test_dns_record_on_alidns_refuses_when_the_zone_changes_under_it(ali, tmp_pa
     writes = sum(ali.counts[a] for a in ("AddDomainRecord", "UpdateDomainRecord", "DeleteDomainRecord"))
     assert writes == before_writes
     assert sorted(r["Value"] for r in ali.records("example.test") if r["RR"] == "www") == ["192.0.2.1", "192.0.2.99"]
+
+
+WRITES = ("AddDomainRecord", "UpdateDomainRecord", "DeleteDomainRecord", "UpdateDomainRecordRemark")
+
+
+def test_check_mode_writes_nothing_and_the_diff_shows_the_change(ali, tmp_path):
+    printer = ali.add_record("example.test", "printer", "A", "192.0.2.50", remark="office")
+    checked = run_playbook(tmp_path, tasks(ali, "[192.0.2.1, 192.0.2.2]"), "--check", "--diff", "-vvvv", name="c1")
+    assert checked.returncode == 0, checked.output[-3000:]
+    assert checked.results()["r"]["changed"] is True
+    assert "+www.example.test. 600 IN A 192.0.2.2" in checked.output
+    assert "+example.test. 600 IN MX 10 mail.example.test." in checked.output
+    assert not any(ali.counts[a] for a in WRITES)
+    assert ali.records("example.test") == [printer]
+
+    applied = run_playbook(tmp_path, tasks(ali, "[192.0.2.1, 192.0.2.2]"), "--diff", "-vvvv", name="applied")
+    assert applied.returncode == 0, applied.output[-3000:]
+    before = {a: ali.counts[a] for a in WRITES}
+    records = ali.records("example.test")
+    checked = run_playbook(tmp_path, tasks(ali, "[192.0.2.1, 192.0.2.3]"), "--check", "--diff", "-vvvv", name="c2")
+    assert checked.returncode == 0, checked.output[-3000:]
+    assert checked.results()["r"]["changed"] is True
+    assert "-www.example.test. 600 IN A 192.0.2.2" in checked.output
+    assert "+www.example.test. 600 IN A 192.0.2.3" in checked.output
+    assert {a: ali.counts[a] for a in WRITES} == before and ali.records("example.test") == records
+    for run in (checked, applied):
+        assert ali.key_secret not in run.output
+    assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in checked.output

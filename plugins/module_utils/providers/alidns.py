@@ -152,6 +152,7 @@ class AliDnsProvider(RecordPerValueProvider):
         snapshot = Snapshot(zone)
         size = int(self.options.get("page_size") or MAX_PAGE_SIZE)
         seen: set[str] = set()
+        other_lines: list[str] = []
         page = 1
         while True:
             data = self._read(zone, page, size)
@@ -162,11 +163,18 @@ class AliDnsProvider(RecordPerValueProvider):
                     seen.add(record_id)
                     if str(item.get("Line") or DEFAULT_LINE) == self.line:
                         self._add(snapshot, item)
+                    else:
+                        other_lines.append(f"{item.get('RR', '@')} {item.get('Type', '')} ({item.get('Line')})")
             total = data.get("TotalCount")
             done = len(seen) >= total if isinstance(total, int) else len(items) < size
             if done or not items or page >= MAX_PAGES:
                 break
             page += 1
+        if other_lines:
+            snapshot.warnings.append(
+                f"{len(other_lines)} record(s) on lines other than '{self.line}' are left alone (line sets the "
+                f"line fleetdns manages): {', '.join(sorted(set(other_lines)))}"
+            )
         for key, records in snapshot.records.items():
             if key in snapshot.markers and any(r.owner is None for r in records):
                 snapshot.warnings.append(

@@ -162,7 +162,8 @@ class DnspodProvider(RecordPerValueProvider):
         snapshot = Snapshot(zone)
         domain = zone.rstrip(".")
         seen: set[str] = set()
-        other_lines = disabled = 0
+        other_lines: list[str] = []
+        disabled = 0
         offset = 0
         for _page in range(MAX_PAGES):
             try:
@@ -180,7 +181,7 @@ class DnspodProvider(RecordPerValueProvider):
                     continue
                 seen.add(record_id)
                 if str(item.get("Line", "")) != self.line:
-                    other_lines += 1
+                    other_lines.append(f"{item.get('Name', '@')} {item.get('Type', '')} ({item.get('Line', '')})")
                     continue
                 if str(item.get("Status", "ENABLE")).upper() == "DISABLE":
                     disabled += 1
@@ -192,8 +193,8 @@ class DnspodProvider(RecordPerValueProvider):
                 break
         if other_lines:
             snapshot.warnings.append(
-                f"{other_lines} record(s) on lines other than '{self.line}' are left alone (record_line sets the "
-                "line fleetdns manages)"
+                f"{len(other_lines)} record(s) on lines other than '{self.line}' are left alone (record_line sets "
+                f"the line fleetdns manages): {', '.join(sorted(set(other_lines)))}"
             )
         if disabled:
             snapshot.warnings.append(f"{disabled} disabled record(s) are left alone")

@@ -177,6 +177,8 @@ def test_unmanaged_records_their_remarks_and_other_lines_are_never_touched(ali):
     telecom = ali.add_record(DOMAIN, "www", "A", "198.51.100.1", line="telecom", remark="isp answer")
     before = {r["RecordId"]: r for r in ali.records(DOMAIN)}
     with provider(ali) as p:
+        warnings = p.read(f"{DOMAIN}.", set()).warnings
+        assert any("1 record(s) on lines other than 'default'" in w and "www A (telecom)" in w for w in warnings)
         run(p, desired(rrset("www", "A", "192.0.2.1")))
         run(p, desired(rrset("www", "A", "192.0.2.9")))
         run(p, desired())

@@ -160,7 +160,7 @@ def test_unmanaged_records_and_other_lines_are_untouched(api):
     with provider(api) as p:
         state = p.read(ZONE, set())
         assert (f"www.{ZONE}", "A") not in state.records and (f"old.{ZONE}", "A") not in state.records
-        assert any("lines other than '默认'" in w for w in state.warnings)
+        assert any("lines other than '默认'" in w and "www A (联通)" in w for w in state.warnings)
         assert any("disabled" in w for w in state.warnings)
         run(p, desired(rrset("www", "A", "192.0.2.1")))
         with pytest.raises(PlanConflictError, match="printer"):
