@@ -34,6 +34,10 @@ def locking(fd, mode, nbytes):
     posix_fcntl.flock(fd, posix_fcntl.LOCK_EX | posix_fcntl.LOCK_NB)
 msvcrt.locking = locking
 sys.modules["msvcrt"] = msvcrt
+# shutil.which asks Windows' _winapi on "win32" from Python 3.12; it says yes unless the
+# NoDefaultCurrentDirectoryInExePath variable is set.
+if getattr(shutil, "_winapi", True) is None:
+    shutil._winapi = types.SimpleNamespace(NeedCurrentDirectoryForExePath=lambda name: True)
 for name in POSIX_ONLY:
     sys.modules[name] = None
 sys.platform = "win32"
