@@ -68,6 +68,12 @@ molecule:
 demo: venv
 	scripts/demo
 
+# The one-file agent for devices: build/fleetdns-agent.pyz, run with the system python3 next to
+# dnspython and requests (docs/agent.md, "The one-file agent").
+.PHONY: agent-zipapp
+agent-zipapp:
+	scripts/build-agent-zipapp build/fleetdns-agent.pyz
+
 system-packages:
 	scripts/install-system-packages
 

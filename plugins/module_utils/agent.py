@@ -27,6 +27,7 @@ from .agent_config import OWNERSHIP_KEY, RTYPES, AgentConfig, AgentName, AgentPr
 from .agent_detect import Detected, detect_all
 from .agent_lookup import AuthoritativeLookup, zone_servers
 from .agent_notify import NotifyError, post_json
+from .agent_schedule import Timing, serve
 from .agent_state import AgentState, EntryState, backoff_delay, entry_key, load_state, save_state
 from .errors import FleetDNSError, ProviderError, shorten
 from .ownership import ZoneState
@@ -313,33 +314,24 @@ class Agent:
     # ---- the long-running mode
 
     def run_forever(self, stop: threading.Event, trigger: threading.Event | None = None) -> None:
-        """Pass after pass until `stop` is set: every `interval` (+/- `jitter`) seconds, sooner when
-        an update held back (backoff, min_update_interval) becomes due or `trigger` is set (an
-        address change), but never two passes within `debounce`."""
+        """Pass after pass until `stop` is set, scheduled by agent_schedule.serve: every `interval`
+        (+/- `jitter`) seconds, sooner when an update held back (backoff, min_update_interval)
+        becomes due or `trigger` is set (an address change), but never two passes within `debounce`."""
+        serve(self.timed_pass, stop, trigger or threading.Event(), self.log, self.clock, self.rand)
+
+    def timed_pass(self) -> Timing:
+        """One pass that never raises (a service outlives one bad pass), and when to run the next."""
+        try:
+            result = self.run_once()
+        except Exception as exc:
+            what = f"{type(exc).__name__}: {shorten(self.redactor.scrub(str(exc)))}"
+            self.log(f"failed: the pass ended early ({what})")
+            result = PassResult()
+        return self.timing(result.due)
+
+    def timing(self, due: float | None = None) -> Timing:
         settings = self.config.settings
-        trigger = trigger or threading.Event()
-        while not stop.is_set():
-            started = time.monotonic()
-            trigger.clear()
-            try:
-                result = self.run_once()
-            except Exception as exc:  # a service outlives one bad pass; the next poll tries again
-                what = f"{type(exc).__name__}: {shorten(self.redactor.scrub(str(exc)))}"
-                self.log(f"failed: the pass ended early ({what})")
-                result = PassResult()
-            wait = settings["interval"] + (self.rand() * 2 - 1) * settings["jitter"]
-            if result.due is not None:  # a held-back update is tried when it is due, not a poll later
-                wait = min(wait, result.due - self.clock() + 1)
-            next_at = started + max(wait, settings["debounce"])
-            while not stop.is_set():
-                left = next_at - time.monotonic()
-                if left <= 0:
-                    break
-                if trigger.wait(min(left, 1.0)):
-                    earliest = started + settings["debounce"]
-                    self.log("triggered: an address or route changed")
-                    stop.wait(max(0.0, earliest - time.monotonic()))
-                    break
+        return Timing(settings["interval"], settings["jitter"], settings["debounce"], due)
 
 
 class _ProviderLookup:

@@ -15,8 +15,7 @@ from ansible_collections.fleetdns.ddns.tests.unit.plugins.module_utils.agent_fak
     write_config,
 )
 
-from fleetdns import cli
-from fleetdns.commands import agent as agent_command
+from fleetdns import agent_cli, cli
 
 fake_services = agent_fakes.fake_services  # the fixture, used through pytestmark
 pytestmark = pytest.mark.usefixtures("fake_services")
@@ -32,7 +31,7 @@ def test_status_lines_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str
     bad.failed(f"the service answered 'badauth' to password={SECRET}", 1_700_000_100.0, None, stop=True)
     save_state(str(tmp_path / "agent.state.json"), state)
 
-    assert cli.main(["agent", "--config", path, "--status"]) == agent_command.EXIT_FAILING
+    assert cli.main(["agent", "--config", path, "--status"]) == agent_cli.EXIT_FAILING
     out = capsys.readouterr().out.splitlines()
     assert out[0] == (
         "gw.dyn.test via a: stale; address A 8.8.8.8; last update 2023-11-14 22:13:20 UTC; "
@@ -49,11 +48,11 @@ def test_status_lines_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 def test_the_agent_keeps_the_collector_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen = []
-    monkeypatch.setattr(agent_command, "_status", lambda ctx, config: seen.append(gc.isenabled()) or 0)
+    monkeypatch.setattr(agent_cli, "_status", lambda args, out, config: seen.append(gc.isenabled()) or 0)
     assert cli.main(["agent", "--config", write_config(tmp_path, basic_config()), "--status"]) == 0
     assert seen == [gc.isenabled()] and seen[0]
 
 
 def test_the_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["agent", "--help"]) == 0
-    assert agent_command.EXIT_CODES in capsys.readouterr().out
+    assert agent_cli.EXIT_CODES in capsys.readouterr().out
