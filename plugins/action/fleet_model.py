@@ -76,7 +76,10 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         server = args.get("server")
         try:
-            fleet = build_fleet(*self._inventory(task_vars), make_missing_keys=server is not None)
+            # The bind_server role makes an admin key the inventory gives no secret; a device never
+            # uses an admin key, so for the client role too such a provider is fine.
+            makes_keys = server is not None or args.get("client") is not None
+            fleet = build_fleet(*self._inventory(task_vars), make_missing_keys=makes_keys)
             zones = select_zones(fleet.config, args.get("zones"))
         except FleetDNSError as exc:
             raise AnsibleActionFail(str(exc)) from None

@@ -137,3 +137,10 @@ def test_a_client_gets_its_agent_files_with_its_own_key_from_the_controller_hidd
 def test_a_client_without_its_key_on_the_controller_is_told_to_run_bind_server_first(tmp_path) -> None:
     with pytest.raises(AnsibleActionFail, match=r"no TSIG key named 'gw' on the controller.*bind_server"):
         run({"client": {"keys_dir": str(tmp_path)}}, host="gw")
+
+
+def test_a_client_is_fine_with_an_admin_key_the_server_role_makes(tmp_path) -> None:
+    device = "ZGV2aWNlLWtleS1vZi1ndy1kZXZpY2Uta2V5IQ=="
+    (tmp_path / "gw.key").write_text(f'key "gw" {{\n\talgorithm hmac-sha256;\n\tsecret "{device}";\n}};\n')
+    result = run({"client": {"keys_dir": str(tmp_path)}}, host="gw", **WITH_KEY_TO_MAKE)
+    assert device in result["client_files"]["agent_config"]
