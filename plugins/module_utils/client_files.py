@@ -120,7 +120,8 @@ def _agent_provider(fleet: FleetModel, zone: ClientZone, key: TsigKey | None, se
     provider = fleet.config.providers[zone.provider]
     entry: dict[str, Any] = {"type": provider.type}
     if zone.provider_type == RFC2136:
-        assert key is not None  # device_files makes sure
+        if key is None:  # device_files reports this as a problem first; never fall back to the admin key
+            raise ValueError(f"zone {zone.zone}: an rfc2136 zone needs the device's own key")
         entry.update(zone.settings)
         # The device's key signs; its update-policy grant (its own names' A/AAAA only) is what it owns.
         entry.update(tsig_key_name=key.name, tsig_algorithm=key.algorithm, tsig_secret=key.secret, ownership="key")

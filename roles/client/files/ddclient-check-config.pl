@@ -1,8 +1,7 @@
-#!/usr/bin/perl
 # Reads a ddclient.conf with ddclient's own parser (Debian's /usr/bin/ddclient, loaded as a library:
 # it does not run when required) and exits 1 when ddclient warns about it: an unknown keyword, an
 # invalid value, a file others may read. Nothing is sent, no address is looked up.
-# Usage: ddclient-check-config.pl FILE
+# Usage: perl check-config.pl FILE
 use strict;
 use warnings;
 
