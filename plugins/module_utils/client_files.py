@@ -27,6 +27,7 @@ NSUPDATE = "/usr/bin/nsupdate"
 # dyndns2 servers that ddclient knows under a protocol of their own.
 NOIP_HOSTS = ("dynupdate.no-ip.com",)
 FAMILIES = ("ipv4", "ipv6")
+DDCLIENT_ERROR_INTERVAL = 300  # ddclient's own default: seconds to wait after a failed update
 
 
 @dataclass
@@ -155,6 +156,8 @@ def _ddclient(fleet: FleetModel, client: Client, settings: ClientSettings, key: 
         if block is None:
             continue
         lines, scheme = block
+        if lines[0] != "protocol=nsupdate":
+            lines.insert(1, f"min-error-interval={DDCLIENT_ERROR_INTERVAL}")  # not the nsupdate blocks' 0
         if scheme:
             schemes.add(scheme)
         if provider.options.get("ca_bundle"):
@@ -213,7 +216,9 @@ def _ddclient_block(
     if kind == RFC2136:
         server = f"{options['server']}:{options.get('port') or 53}"
         lines = ["protocol=nsupdate", f"server={server}", f"login={NSUPDATE}", f"zone={zone.zone.rstrip('.')}"]
-        lines += [f"ttl={settings.ttl or 60}", f"password={settings.ddclient_key_file}"]
+        # ddclient 3.10 records a successful nsupdate as `noconnect`, so with the default
+        # min-error-interval (5 minutes) it would hold back the next address change that long.
+        lines += [f"ttl={settings.ttl or 60}", "min-error-interval=0", f"password={settings.ddclient_key_file}"]
         return lines + names, ""
     if kind == "cloudflare":
         if not options.get("api_token"):

@@ -141,6 +141,7 @@ def test_ddclient_gets_nsupdate_with_the_device_key_one_setting_per_line_passwor
         "login=/usr/bin/nsupdate",
         "zone=example.test",
         "ttl=60",
+        "min-error-interval=0",
         "password=/etc/ddclient/s1.key",
         "s1.example.test",
     ]
@@ -157,15 +158,15 @@ def test_ddclient_speaks_each_services_protocol_from_the_same_provider_definitio
     assert not files.problems
     text = files.ddclient_conf
     for block in (
-        "protocol=cloudflare\nserver=api.cloudflare.com/client/v4\nzone=cf.test\nlogin=token\nttl=1\n"
+        "protocol=cloudflare\nmin-error-interval=300\nserver=api.cloudflare.com/client/v4\nzone=cf.test\nlogin=token\nttl=1\n"
         f"password='{TOKEN}'\na.cf.test\n",
-        f"protocol=duckdns\nserver=www.duckdns.org\nlogin=unused\npassword='{DUCK}'\na.duckdns.org\n",
-        f"protocol=noip\nserver=dynupdate.no-ip.com\nlogin=me\npassword='{DYN_PASSWORD}'\na.ddns.net\n",
-        f"protocol=dyndns2\nserver=members.dyndns.org\nscript=/nic/update\nlogin=me\npassword='{DYN_PASSWORD}'\n"
+        f"protocol=duckdns\nmin-error-interval=300\nserver=www.duckdns.org\nlogin=unused\npassword='{DUCK}'\na.duckdns.org\n",
+        f"protocol=noip\nmin-error-interval=300\nserver=dynupdate.no-ip.com\nlogin=me\npassword='{DYN_PASSWORD}'\na.ddns.net\n",
+        f"protocol=dyndns2\nmin-error-interval=300\nserver=members.dyndns.org\nscript=/nic/update\nlogin=me\npassword='{DYN_PASSWORD}'\n"
         "a.dyn.test\n",
-        f"protocol=namecheap\nserver=dynamicdns.park-your-domain.com\nlogin=nc.test\npassword='{NAMECHEAP}'\n"
+        f"protocol=namecheap\nmin-error-interval=300\nserver=dynamicdns.park-your-domain.com\nlogin=nc.test\npassword='{NAMECHEAP}'\n"
         "a.nc.test\n",
-        f"protocol=freedns\nserver=freedns.afraid.org\nlogin=freeuser\npassword='{FREEDNS}'\na.mooo.com\n",
+        f"protocol=freedns\nmin-error-interval=300\nserver=freedns.afraid.org\nlogin=freeuser\npassword='{FREEDNS}'\na.mooo.com\n",
     ):
         assert block in text
     assert "use=if\nif=eth0\n" in text
