@@ -13,10 +13,16 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.bind_server import (
     glue_address,
     server_model,
 )
+from ansible_collections.fleetdns.ddns.plugins.module_utils.client_files import (
+    ClientSettings,
+    device_files,
+    needs_device_key,
+)
 from ansible_collections.fleetdns.ddns.plugins.module_utils.config import GLOBAL_VARS, HOST_VARS
 from ansible_collections.fleetdns.ddns.plugins.module_utils.engine import select_zones
 from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import FleetDNSError
-from ansible_collections.fleetdns.ddns.plugins.module_utils.fleet import build_fleet
+from ansible_collections.fleetdns.ddns.plugins.module_utils.fleet import Client, FleetModel, build_fleet
+from ansible_collections.fleetdns.ddns.plugins.module_utils.tsig import TsigKey, TsigKeyError, read_key_file
 
 SERVER_OPTIONS = {
     "zones": {"type": "list", "elements": "str"},
@@ -34,8 +40,22 @@ SERVER_OPTIONS = {
     "soa_negative_ttl": {"type": "int", "default": 300},
     "zone_dir": {"type": "path", "default": "/var/lib/bind"},
 }
+CLIENT_OPTIONS = {
+    "keys_dir": {"type": "path", "required": True},
+    "detect": {"type": "dict", "default": {}},
+    "static_ipv4": {"type": "str", "default": ""},
+    "static_ipv6": {"type": "str", "default": ""},
+    "allow_non_global": {"type": "bool", "default": False},
+    "ttl": {"type": "int"},
+    "agent_options": {"type": "dict", "default": {}},
+    "state_file": {"type": "str", "default": "/var/lib/fleetdns/agent.state.json"},
+    "ddclient_key_file": {"type": "str", "default": "/etc/ddclient/fleetdns.key"},
+    "ddclient_interface": {"type": "str", "default": ""},
+    "ddclient_daemon": {"type": "int", "default": 300},
+}
 ARGUMENT_SPEC = {
     "server": {"type": "dict", "options": SERVER_OPTIONS},
+    "client": {"type": "dict", "options": CLIENT_OPTIONS},
     "zones": {"type": "list", "elements": "str"},
 }
 
@@ -56,7 +76,10 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         server = args.get("server")
         try:
-            fleet = build_fleet(*self._inventory(task_vars), make_missing_keys=server is not None)
+            # The bind_server role makes an admin key the inventory gives no secret; a device never
+            # uses an admin key, so for the client role too such a provider is fine.
+            makes_keys = server is not None or args.get("client") is not None
+            fleet = build_fleet(*self._inventory(task_vars), make_missing_keys=makes_keys)
             zones = select_zones(fleet.config, args.get("zones"))
         except FleetDNSError as exc:
             raise AnsibleActionFail(str(exc)) from None
@@ -75,7 +98,25 @@ class ActionModule(ActionBase):
             if problems:
                 raise AnsibleActionFail("\n".join(str(problem) for problem in problems))
             result["server"] = model
+        if args.get("client") is not None and client is not None:
+            result["client_files"] = self._client_files(fleet, client, args["client"])
+            # The files carry the device's key and the provider credentials.
+            result["_ansible_no_log"] = True
         return result
+
+    def _client_files(self, fleet: FleetModel, client: Client, options: dict[str, Any]) -> dict[str, Any]:
+        """The device's agent files (client role), with the device's key read from the controller."""
+        key = _device_key(options["keys_dir"], client) if needs_device_key(client) else None
+        settings = ClientSettings(**{name: value for name, value in options.items() if name != "keys_dir"})
+        files = device_files(fleet, client, settings, key)
+        problems = fleet.problems + files.problems
+        if problems:
+            raise AnsibleActionFail("\n".join(str(problem) for problem in problems))
+        return {
+            "agent_config": files.agent_config,
+            "ddclient_conf": files.ddclient_conf,
+            "ddclient_key": files.ddclient_key,
+        }
 
     def _inventory(self, task_vars: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
         """The variables of `all` and of each host that fleetdns reads, templated."""
@@ -97,3 +138,18 @@ class ActionModule(ActionBase):
         options = {key: value for key, value in server.items() if key != "addresses"}
         options["nameserver_address"] = glue_address(server["nameserver_address"], ansible_host, default_ipv4)
         return ServerSettings(host=host, identities=identities, **options)
+
+
+def _device_key(keys_dir: str, client: Client) -> TsigKey | None:
+    """The device's key file made by the bind_server role (None when there is none yet)."""
+    path = f"{keys_dir.rstrip('/')}/{client.key_name}.key"
+    try:
+        key = read_key_file(path)
+    except TsigKeyError as exc:
+        raise AnsibleActionFail(f"host {client.host}: {exc}") from None
+    if key is not None and not key.same_identity(client.key_name, key.algorithm):
+        raise AnsibleActionFail(
+            f"host {client.host}: {path} holds the key '{key.name}', not '{client.key_name}'; "
+            "let the bind_server role make the device keys"
+        )
+    return key

@@ -43,12 +43,14 @@ class ClientZone:
     provider_type: str
     settings: dict[str, Any]
     names: list[str] = field(default_factory=list)
+    update_only: bool = False  # a DDNS service that sets one name's addresses, not a zone provider
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "zone": self.zone.rstrip("."),
             "provider": self.provider,
             "provider_type": self.provider_type,
+            "update_only": self.update_only,
             "settings": self.settings,
             "names": list(self.names),
         }
@@ -71,6 +73,7 @@ class Client:
             "key_name": self.key_name,
             "agent": self.agent,
             "acme": self.acme,
+            "signs_with_key": any(zone.provider_type == RFC2136 for zone in self.zones),
             "zones": [zone.to_dict() for zone in self.zones],
         }
 
@@ -237,7 +240,10 @@ def _add_clients(model: FleetModel) -> None:
         for device in names:
             if device.zone not in by_zone:
                 provider = config.providers[config.zones[device.zone].provider]
-                by_zone[device.zone] = ClientZone(device.zone, provider.name, provider.type, _public(provider))
+                update_only = zone_provider_class(provider.type) is None
+                by_zone[device.zone] = ClientZone(
+                    device.zone, provider.name, provider.type, _public(provider), update_only=update_only
+                )
             by_zone[device.zone].names.append(device.name)
         model.clients[host.name] = Client(host.name, key_name, host.agent, host.acme, names, list(by_zone.values()))
 

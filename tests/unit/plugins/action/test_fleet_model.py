@@ -72,6 +72,7 @@ def test_a_client_host_gets_its_own_facts() -> None:
             "zone": "example.test",
             "provider": "lab",
             "provider_type": "rfc2136",
+            "update_only": False,
             "settings": {"server": "ns1.example.test", "port": 53, "timeout": 10, "deadline": 300},
             "names": ["gw.example.test.", "xn--caf-dma.example.test."],
         }
@@ -121,3 +122,25 @@ def test_server_problems_fail_the_task_all_at_once() -> None:
 def test_bad_arguments_are_refused() -> None:
     with pytest.raises(AnsibleActionFail, match="port"):
         run({"server": {"port": "fifty-three"}})
+
+
+def test_a_client_gets_its_agent_files_with_its_own_key_from_the_controller_hidden_from_output(tmp_path) -> None:
+    device = "ZGV2aWNlLWtleS1vZi1ndy1kZXZpY2Uta2V5IQ=="
+    (tmp_path / "gw.key").write_text(f'key "gw" {{\n\talgorithm hmac-sha256;\n\tsecret "{device}";\n}};\n')
+    result = run({"client": {"keys_dir": str(tmp_path), "static_ipv4": "192.0.2.8"}}, host="gw")
+    assert result["_ansible_no_log"] is True
+    config = result["client_files"]["agent_config"]
+    assert device in config and SECRET not in config and '"static": "192.0.2.8"' in config
+    assert result["client_files"]["ddclient_conf"] == ""
+
+
+def test_a_client_without_its_key_on_the_controller_is_told_to_run_bind_server_first(tmp_path) -> None:
+    with pytest.raises(AnsibleActionFail, match=r"no TSIG key named 'gw' on the controller.*bind_server"):
+        run({"client": {"keys_dir": str(tmp_path)}}, host="gw")
+
+
+def test_a_client_is_fine_with_an_admin_key_the_server_role_makes(tmp_path) -> None:
+    device = "ZGV2aWNlLWtleS1vZi1ndy1kZXZpY2Uta2V5IQ=="
+    (tmp_path / "gw.key").write_text(f'key "gw" {{\n\talgorithm hmac-sha256;\n\tsecret "{device}";\n}};\n')
+    result = run({"client": {"keys_dir": str(tmp_path)}}, host="gw", **WITH_KEY_TO_MAKE)
+    assert device in result["client_files"]["agent_config"]
