@@ -10,8 +10,13 @@ from collections.abc import Iterator
 
 import pytest
 from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.signing import Credentials, tc3_sign
-from emulators import tc3
-from emulators.dnspod import DnspodEmulator
+
+try:
+    from emulators import tc3
+    from emulators.dnspod import DnspodEmulator
+except ImportError:  # under `ansible-test units` tests/ is part of the collection, not on sys.path
+    from ansible_collections.fleetdns.ddns.tests.emulators import tc3
+    from ansible_collections.fleetdns.ddns.tests.emulators.dnspod import DnspodEmulator
 
 # Tencent Cloud's "Signature v3" worked example (CVM DescribeInstances).
 VECTOR_ID, VECTOR_KEY = "AKID**********************0123456789EXAMPLE", "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"
