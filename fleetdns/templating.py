@@ -401,10 +401,32 @@ class Scope(Mapping[str, Any]):
         return len(set(self._raw) | set(self._magic))
 
 
+# The jinja2 names this module uses, bound by _import_jinja2 when a template first needs jinja2;
+# until then each class stands in as a class of its own that nothing is an instance of.
+class _UndefinedNotImported(Exception):
+    pass
+
+
+class _TemplateErrorNotImported(Exception):
+    pass
+
+
+class _TemplateSyntaxErrorNotImported(Exception):
+    pass
+
+
+FILTERS: Any = None
+NativeEnvironment: Any = None
+StrictUndefined: Any = _UndefinedNotImported
+TemplateError: Any = _TemplateErrorNotImported
+TemplateSyntaxError: Any = _TemplateSyntaxErrorNotImported
+Undefined: Any = _UndefinedNotImported
+
+
 def _import_jinja2() -> None:
     """Bind the jinja2 names this module uses (imported on first need: see _ENV_LOOKUP)."""
     global FILTERS, NativeEnvironment, StrictUndefined, TemplateError, TemplateSyntaxError, Undefined
-    if "NativeEnvironment" in globals():
+    if NativeEnvironment is not None:
         return
     from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefined
     from jinja2.filters import FILTERS
