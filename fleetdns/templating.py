@@ -21,15 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import Location, shorten
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefined
-from jinja2.filters import FILTERS
-from jinja2.nativetypes import NativeEnvironment
 
 from .secret_options import is_secret_option
 from .vault import Vault, VaultProblem
 from .yamlload import MAX_DEPTH, MAX_FILE_BYTES, Positions, Unsafe, VaultText
 
 _MARKERS = ("{{", "{%", "{#")
+# The template most inventories hold (a secret from the environment), evaluated without jinja2:
+# exactly what jinja2 would return for it, and importing and compiling with jinja2 costs more than
+# all the rest of templating. Any other spelling (filters, default=, trailing text) goes to jinja2.
+_ENV_LOOKUP = re.compile(r"\{\{\s*lookup\(\s*(['\"])env\1\s*,\s*(['\"])([A-Za-z_][A-Za-z0-9_]*)\2\s*\)\s*\}\}")
 LOOKUPS = ("env", "file")
 # Variables whose templates refer to variables ... at most this deep: each level costs jinja2 a
 # dozen Python frames, and Python's recursion limit (1000) must never be what stops a template.
@@ -94,15 +95,24 @@ class Templar:
         self._collectors: list[list[str]] = []
         self._where: list[Location | None] = []
         self._compiled: dict[str, Any] = {}
-        self.env = NativeEnvironment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
-        filters = {name: FILTERS[name] for name in _PURE_FILTERS}
-        for prefix in ("", "ansible.builtin."):
-            filters[f"{prefix}default"] = FILTERS["default"]
-            filters[f"{prefix}d"] = FILTERS["default"]
-            filters[f"{prefix}mandatory"] = _mandatory
-        self.env.filters = filters
-        query = _weak_call(self._query)
-        self.env.globals.update(lookup=_weak_call(self._lookup), query=query, q=query)
+        self._env_cache: Any = None
+
+    @property
+    def env(self) -> Any:
+        """The jinja2 environment, made (and jinja2 imported) when a template first needs it."""
+        if self._env_cache is None:
+            _import_jinja2()
+            env = NativeEnvironment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
+            filters = {name: FILTERS[name] for name in _PURE_FILTERS}
+            for prefix in ("", "ansible.builtin."):
+                filters[f"{prefix}default"] = FILTERS["default"]
+                filters[f"{prefix}d"] = FILTERS["default"]
+                filters[f"{prefix}mandatory"] = _mandatory
+            env.filters = filters
+            query = _weak_call(self._query)
+            env.globals.update(lookup=_weak_call(self._lookup), query=query, q=query)
+            self._env_cache = env
+        return self._env_cache
 
     def scope(self, variables: Mapping[str, Any], magic: Mapping[str, Any] | None = None) -> Scope:
         return Scope(self, variables, magic or {})
@@ -175,6 +185,15 @@ class Templar:
         return result
 
     def _evaluate(self, text: str, scope: Scope, location: Location | None) -> Any:
+        simple = _ENV_LOOKUP.fullmatch(text)
+        if simple is not None and not scope.defines("lookup"):
+            try:
+                return self._lookup("env", simple.group(3))
+            except TemplateProblem as exc:
+                if exc.location is None:
+                    exc.location = location
+                raise
+        self.env  # noqa: B018 - jinja2 imported: the names below are bound
         try:
             template = self._compiled.get(text)
             if template is None:
@@ -362,6 +381,10 @@ class Scope(Mapping[str, Any]):
             outer.extend(collected)
         return value, collected
 
+    def defines(self, name: str) -> bool:
+        """Whether `name` is an inventory (or magic) variable, which hides a template global."""
+        return name in self._raw or name in self._magic
+
     def __getitem__(self, name: str) -> Any:
         if name in self._raw or name in self._magic:
             return self.resolve(name)
@@ -376,6 +399,38 @@ class Scope(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(set(self._raw) | set(self._magic))
+
+
+# The jinja2 names this module uses, bound by _import_jinja2 when a template first needs jinja2;
+# until then each class stands in as a class of its own that nothing is an instance of.
+class _UndefinedNotImported(Exception):
+    pass
+
+
+class _TemplateErrorNotImported(Exception):
+    pass
+
+
+class _TemplateSyntaxErrorNotImported(Exception):
+    pass
+
+
+FILTERS: Any = None
+NativeEnvironment: Any = None
+StrictUndefined: Any = _UndefinedNotImported
+TemplateError: Any = _TemplateErrorNotImported
+TemplateSyntaxError: Any = _TemplateSyntaxErrorNotImported
+Undefined: Any = _UndefinedNotImported
+
+
+def _import_jinja2() -> None:
+    """Bind the jinja2 names this module uses (imported on first need: see _ENV_LOOKUP)."""
+    global FILTERS, NativeEnvironment, StrictUndefined, TemplateError, TemplateSyntaxError, Undefined
+    if NativeEnvironment is not None:
+        return
+    from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefined
+    from jinja2.filters import FILTERS
+    from jinja2.nativetypes import NativeEnvironment
 
 
 class _Undefined(Exception):

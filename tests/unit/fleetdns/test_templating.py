@@ -69,3 +69,37 @@ def test_a_templar_is_freed_by_reference_counting(tmp_path: Path, collector_off:
     gone = weakref.ref(templar)
     del templar, scope
     assert gone() is None
+
+
+# The same lookup, once in the spelling evaluated without jinja2 and once in one jinja2 evaluates.
+SIMPLE = "{{ lookup('env', 'FLEETDNS_TEST_FAST_LOOKUP') }}"
+THROUGH_JINJA = "{{ lookup('env', 'FLEETDNS_TEST_FAST_LOOKUP') if true else '' }}"
+
+
+@pytest.mark.parametrize("value", ["c2VjcmV0", None])
+def test_a_plain_env_lookup_gives_what_jinja2_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str | None
+) -> None:
+    if value is None:
+        monkeypatch.delenv("FLEETDNS_TEST_FAST_LOOKUP", raising=False)
+    else:
+        monkeypatch.setenv("FLEETDNS_TEST_FAST_LOOKUP", value)
+    results = []
+    for text in (SIMPLE, THROUGH_JINJA, '{{lookup("env","FLEETDNS_TEST_FAST_LOOKUP")}}'):
+        templar = Templar(Positions(), tmp_path, Vault(None))
+        variables = {"secret": text}
+        rendered = templar.scope(variables).resolve("secret")
+        results.append((rendered, type(rendered).__name__, repr(rendered), templar.secrets, dict(templar.unset_env)))
+    assert results[0] == results[1] == results[2]
+    assert results[0][0] == (value or "") and results[0][1] == ("Secret" if value else "str")
+    assert ("FLEETDNS_TEST_FAST_LOOKUP" in results[0][4]) is (value is None)
+
+
+def test_a_plain_env_lookup_skips_jinja2_unless_a_variable_is_named_lookup(tmp_path: Path) -> None:
+    templar = Templar(Positions(), tmp_path, Vault(None))
+    assert templar.scope({"secret": SIMPLE}).resolve("secret") == ""
+    assert templar._env_cache is None  # no jinja2 environment was needed
+    shadowed = templar.scope({"secret": SIMPLE, "lookup": "not a function"})
+    with pytest.raises(Exception, match=r"lookup|callable"):
+        shadowed.resolve("secret")  # as in jinja2 (and Ansible): the variable hides the lookup
+    assert templar._env_cache is not None

@@ -16,6 +16,7 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.ownership import mar
 from ansible_collections.fleetdns.ddns.plugins.module_utils.plan import Change
 from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import zone_provider_class
 from ansible_collections.fleetdns.ddns.plugins.module_utils.providers.rfc2136 import (
+    _PLAIN_NAME,
     SIG0_REFUSED,
     Rfc2136Provider,
     _encode_group,
@@ -361,3 +362,13 @@ def test_the_cheap_size_bound_is_never_below_the_encoded_size(group: list[Change
     message = dnswire.UpdateMessage(ZONE)
     _encode_group(message, ZONE, group, marker_rdata)
     assert _size_bound(ZONE, group, marker_rdata) >= message.size
+
+
+@given(st.text(alphabet="ab-_*.\\ü\x00 ", max_size=80) | st.from_regex(r"(?:[a-z0-9_*-]{1,70}\.){1,4}", fullmatch=True))
+def test_a_name_the_fast_check_passes_always_encodes(text: str) -> None:
+    """_size_bound skips the label-by-label check for names _PLAIN_NAME matches: they must encode."""
+    if _PLAIN_NAME(text):
+        assert dnswire.name_to_wire(text)[-1:] == b"\x00"
+    for name in ("www.example.test.", "*.dev.example.test.", "_sip._tcp.example.test."):
+        assert _PLAIN_NAME(name)
+    assert not _PLAIN_NAME(("x" * 64) + ".example.test.") and not _PLAIN_NAME("grüße.example.test.")
