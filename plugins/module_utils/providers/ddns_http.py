@@ -1,8 +1,8 @@
 """What the update-only DDNS providers (dyndns2, duckdns, freedns, namecheap) add to the HTTP layer.
 
-The transport policy itself (https except to loopback, CA bundle, per-read timeout and whole-exchange
-deadline, retries with backoff on a 5xx, a timeout or a dropped connection, 429 and Retry-After,
-secret scrubbing) is http_api's HttpApi. This module adds only what DDNS services need:
+The transport policy itself (https except to loopback, CA bundle, per-read timeout, a deadline for
+the whole request with its retries, retries with backoff on a 5xx, a timeout or a dropped connection,
+429 and Retry-After, secret scrubbing) is http_api's HttpApi. This module adds only what DDNS services need:
 
 - A User-Agent naming fleetdns and its version: Dyn and No-IP refuse (`badagent`) or block clients
   that send none, or only a library's; and Basic auth for the dyndns2 protocol.
@@ -154,7 +154,7 @@ class DdnsClient:
             ) from None
         except HttpStatusError as exc:
             raise UpdateDeferredError(
-                f"{self.service}: HTTP {exc.status} from {host}, still failing after {self.ATTEMPTS} attempts",
+                f"{self.service}: HTTP {exc.status} from {host}, still failing after {exc.attempts} attempts",
                 "the service has a problem on its side; fleetdns tries again later",
                 str(exc.status),
             ) from None
@@ -162,8 +162,11 @@ class DdnsClient:
 
     def _transport_error(self, exc: TransportError) -> ProviderError:
         if exc.kind == "deadline":
+            tried = f"{exc.attempts} attempt" + ("s" if exc.attempts != 1 else "")
+            last = f"; last: {shorten(exc.detail, 160)}" if exc.detail else ""
             return UpdateDeferredError(
-                f"{self.service}: {exc.host} did not finish its answer within the deadline of {self.http.deadline:g} s",
+                f"{self.service}: the deadline of {self.http.deadline:g} s passed without a whole answer from "
+                f"{exc.host} ({tried}{last})",
                 "the service is slow or stalled; try again later",
                 "timeout",
             )
