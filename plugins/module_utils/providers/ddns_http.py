@@ -29,7 +29,7 @@ from .http_api import HttpApi, HttpStatusError, RateLimitedError, TransportError
 from .http_api import retry_after as retry_after_header
 from .update_errors import UpdateDeferredError, UpdateRefusedError
 
-REQUEST_DEADLINE = 60.0  # seconds for one whole exchange: a DDNS answer is a few bytes
+REQUEST_DEADLINE = 60.0  # seconds for one whole request, retries included: a DDNS answer is a few bytes
 COLLECTION_VERSION = "0.1.0"  # galaxy.yml's version (a unit test keeps them equal)
 TRY_LATER = 1800.0  # seconds: No-IP asks for no retry sooner than 30 minutes after a 911
 DEFERRED = 300.0  # seconds to wait after a failure the service gave no time for
