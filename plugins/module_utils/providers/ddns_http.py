@@ -165,8 +165,8 @@ class DdnsClient:
             tried = f"{exc.attempts} attempt" + ("s" if exc.attempts != 1 else "")
             last = f"; last: {shorten(exc.detail, 160)}" if exc.detail else ""
             return UpdateDeferredError(
-                f"{self.service}: the deadline of {self.http.deadline:g} s passed without a whole answer from "
-                f"{exc.host} ({tried}{last})",
+                f"{self.service}: no whole answer from {exc.host} within the deadline of {self.http.deadline:g} s "
+                f"({tried}{last})",
                 "the service is slow or stalled; try again later",
                 "timeout",
             )
