@@ -30,9 +30,9 @@ options:
         - 'V(cloudflare): record types A, AAAA, CAA, CNAME, MX, NS, PTR, SRV, TXT; ownership
           marked in the record''s comment; C(ownership: zone) not available; needs the Python
           package(s) requests.'
-        - 'V(dnspod): record types A, AAAA, CAA, CNAME, MX, NS, SRV, TXT; ownership marked in
-          the record''s comment; C(ownership: zone) not available; needs the Python package(s)
-          requests.'
+        - 'V(dnspod): record types A, AAAA, CAA, CNAME, MX, NS (not at the zone apex), SRV,
+          TXT; ownership marked in the record''s comment; C(ownership: zone) not available;
+          needs the Python package(s) requests.'
         - 'V(rfc2136): record types A, AAAA, CAA, CNAME, DNAME, DS, HTTPS, LOC, MX, NAPTR, NS,
           PTR, SRV, SSHFP, SVCB, TLSA, TXT; ownership marked in a TXT marker record under C(_fleetdns.<zone>);
           C(ownership: zone) available.'

@@ -42,13 +42,14 @@ _OWNER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 @dataclass(frozen=True)
 class RecordRules:
     """What a zone's backend declares beyond DNS's own rules: the record types it can manage (None:
-    any), its limits, its name in messages about them, and whether each declared record set gets a
-    TXT marker record whose name must fit as well."""
+    any), its limits, its name in messages about them, whether each declared record set gets a
+    TXT marker record whose name must fit as well, and the types the service keeps at the apex."""
 
     limits: ProviderLimits = NO_LIMITS
     provider: str = ""
     marker_records: bool = True
     record_types: tuple[str, ...] | None = None
+    apex_types_kept: tuple[str, ...] = ()
 
 
 DNS_RULES = RecordRules()  # DNS's own limits, a marker record per record set
@@ -61,7 +62,7 @@ def record_rules(provider: ProviderConfig | None, ownership: str) -> RecordRules
         return RecordRules(marker_records=ownership == MARKER_OWNERSHIP)
     label = f"the {provider.type} provider '{provider.name}'"
     marked = ownership == MARKER_OWNERSHIP and capabilities.ownership_store == MARKER_STORE
-    return RecordRules(capabilities.limits, label, marked, capabilities.record_types)
+    return RecordRules(capabilities.limits, label, marked, capabilities.record_types, capabilities.apex_types_kept)
 
 
 @dataclass
@@ -677,6 +678,14 @@ def _record(
             f"{rules.provider} cannot manage {rtype} records",
             f"it manages {', '.join(rules.record_types)}; serve this record from a zone with another "
             "provider, or remove it",
+        )  # fmt: skip
+        return None
+    if name == zone and rtype in rules.apex_types_kept:
+        check.add(
+            item, "type", f"{path}.type",
+            f"{rules.provider} cannot manage {rtype} records at the zone apex: the service keeps its own there",
+            f"remove this record; the service serves the apex's {rtype} records itself ({rtype} records on "
+            "names below the apex are fine)",
         )  # fmt: skip
         return None
     ttl = default_ttl

@@ -262,21 +262,25 @@ def test_at_most_one_update_per_min_update_interval(tmp_path: Path, services: di
     assert services["noip"].emulator.address(NAME) == (MOVED, None)
 
 
+@pytest.mark.parametrize(("timeout", "attempts"), [(20, 1), (2, 2)])
 def test_a_stalled_service_is_abandoned_at_its_deadline_and_the_other_is_updated(
-    tmp_path: Path, services: dict[str, Service]
+    tmp_path: Path, services: dict[str, Service], timeout: int, attempts: int
 ) -> None:
     """The stalled service holds every answer for 30 s; its read timeout (20 s) would wait, its
-    deadline (3 s for a whole request) does not, and the other service is updated in the same pass."""
-    services["noip"].emulator.inject(kind="slow", delay=30, times=100)
+    deadline (3 s for a whole request, retries included) does not, and the other service is updated
+    in the same pass. With a read timeout of 2 s, the retries stop at the deadline too: no attempt
+    waits past it, none starts that could not end before it (2 attempts: 2 s, then the 1 s left)."""
+    stall = services["noip"].emulator.inject(kind="slow", delay=30, times=100)
     data = config(services, {"static": PUBLIC})
-    data["providers"]["noip"].update(timeout=20, deadline=3)
+    data["providers"]["noip"].update(timeout=timeout, deadline=3)
     run = Run(tmp_path, data)
     started = time.monotonic()
     outcomes = run.once()
     took = time.monotonic() - started
     assert outcomes["noip"][0] == FAILED and outcomes["dyn"][0] == UPDATED, outcomes
-    assert "did not finish its answer within the deadline of 3 s" in outcomes["noip"][1], outcomes["noip"][1]
-    assert took < 15, f"a pass took {took:.1f} s with a stalled service (deadline 3 s, read timeout 20 s)"
+    assert "within the deadline of 3 s" in outcomes["noip"][1], outcomes["noip"][1]
+    assert 100 - stall.times == attempts, f"{100 - stall.times} requests sent to the stalled service"
+    assert took < 15, f"a pass took {took:.1f} s with a stalled service (deadline 3 s, read timeout {timeout} s)"
     assert services["dyn"].bind.query(NAME, "A") == {PUBLIC}
     assert any(line.startswith("backing off: home.example.test via noip") for line in run.lines)
 

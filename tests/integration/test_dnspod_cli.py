@@ -2,7 +2,8 @@
 TLS (every request's TC3 signature checked): validate / plan / apply creating, updating, deleting and
 then nothing; a saved plan refused after a concurrent change; a throttling storm answered in 200
 bodies; a failure between two writes, then apply again converging; unmanaged records, their remarks
-and lines untouched; the SecretKey never printed and a wrong one named as such."""
+and lines, and the domain's default NS records (DNSPod's own) untouched; NS at the apex refused at
+validation; the SecretKey never printed and a wrong one named as such."""
 
 from __future__ import annotations
 
@@ -78,6 +79,10 @@ def write_inventory(api: DnspodEmulator, tmp_path: Path, records: tuple[str, ...
     (tmp_path / "hosts.yml").write_text(text)
 
 
+def default_ns(api: DnspodEmulator) -> list[dict]:
+    return [r for r in api.records("example.test", with_default_ns=True) if r["DefaultNS"]]
+
+
 def table(api: DnspodEmulator) -> dict[tuple[str, str, str], dict]:
     return {(r["Name"], r["Type"], r["Value"]): r for r in api.records("example.test")}
 
@@ -92,10 +97,12 @@ def test_create_update_delete_noop_and_unmanaged_records_untouched(api, tmp_path
     printer = api.add_record(api.domain, SubDomain="printer", RecordType="A", Value="192.0.2.50", Remark="office")
     telecom = api.add_record(api.domain, SubDomain="www", RecordType="A", Value="198.51.100.7", RecordLine="电信")
     key = api.secret_key
+    ns_before = default_ns(api)
     ok(fleetdns(tmp_path, key, "validate"))
     plan = ok(fleetdns(tmp_path, key, "plan", "--detailed-exitcode"), 2)
     assert "www A" in plan.stdout and "register gw A" in plan.stdout
     assert "lines other than '默认' are left alone" in plan.stdout + plan.stderr
+    assert (plan.stdout + plan.stderr).count("DNSPod's own") == 1
 
     ok(fleetdns(tmp_path, key, "apply", "--yes"))
     records = table(api)
@@ -131,6 +138,17 @@ def test_create_update_delete_noop_and_unmanaged_records_untouched(api, tmp_path
     assert after[("printer", "A", "192.0.2.50")] == printer
     assert after[("www", "A", "198.51.100.7")] == telecom
     assert "No changes." in ok(fleetdns(tmp_path, key, "plan")).stdout
+    assert default_ns(api) == ns_before  # DNSPod's own NS records: no owner word, never changed
+
+
+def test_ns_at_the_apex_is_refused_at_its_line_and_nothing_is_sent(api, tmp_path):
+    write_inventory(api, tmp_path, [*RECORDS, '          - {name: "@", type: NS, value: [ns1.other.test.]}'])
+    for argv in (("validate",), ("plan",), ("apply", "--yes")):
+        result = ok(fleetdns(tmp_path, api.secret_key, *argv), 1)
+        assert "hosts.yml:20:" in result.stderr, result.stderr
+        assert "the dnspod provider 'dp' cannot manage NS records at the zone apex" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert sum(api.counts.values()) == 0
 
 
 def test_a_saved_plan_is_refused_after_a_concurrent_change(api, tmp_path):

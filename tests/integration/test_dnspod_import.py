@@ -1,8 +1,9 @@
 """`fleetdns import --zone` from the DNSPod emulator (over TLS, every TC3 signature checked): a zone
 holding every type the provider manages, a record a user wrote a remark on and records on another
 line; the import writes the record sets of the default line, planning afterwards shows no change,
-`--own` marks exactly the imported record sets (in their remarks, the user's text kept) and the
-records on the other line are left out, listed, and untouched."""
+`--own` marks exactly the imported record sets (in their remarks, the user's text kept); the records
+on the other line and the domain's two default NS records (DNSPod's own) are left out, listed once,
+and untouched."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ RECORDS = [
 ]
 # the same names on another line: split-horizon answers fleetdns leaves alone
 OTHER_LINE = [("www", "A", "198.51.100.7"), ("cn", "A", "198.51.100.8")]
-IMPORTED = {(n, t) for n, t, _v, _x in RECORDS} | {("@", "NS")}  # and the domain's default NS
+IMPORTED = {(n, t) for n, t, _v, _x in RECORDS}  # not the domain's default NS at @: those are DNSPod's
 
 
 @pytest.fixture
@@ -73,9 +74,15 @@ def other_line(api: DnspodEmulator) -> list[dict]:
     return [r for r in api.records("example.test") if r["Line"] != "默认"]
 
 
+def default_ns(api: DnspodEmulator) -> list[dict]:
+    return [r for r in api.records("example.test", with_default_ns=True) if r["DefaultNS"]]
+
+
 def test_import_then_plan_is_clean_and_own_marks_exactly_the_imported_sets(api, tmp_path):
     env = {"FLEETDNS_TEST_DNSPOD_KEY": api.secret_key, "NO_COLOR": "1"}
     isp_before = other_line(api)
+    ns_before = default_ns(api)
+    assert len(ns_before) == 2
     before = api.records("example.test", with_default_ns=True)
     imported = ok(run("import", "-i", "hosts.yml", "--zone", "example.test", "--provider", "dp", cwd=tmp_path, env=env))
     out = imported.stdout + imported.stderr
@@ -83,6 +90,7 @@ def test_import_then_plan_is_clean_and_own_marks_exactly_the_imported_sets(api, 
     assert f"imported {len(IMPORTED)} record sets" in imported.stdout, out
     assert "left out" in imported.stdout and "lines other than '默认'" in imported.stdout, out
     assert "www A (电信)" in imported.stdout and "cn A (电信)" in imported.stdout, out
+    assert out.count("DNSPod's own") == 1 and "f1g1ns1.dnspod.net" in imported.stdout, out
     assert declared(tmp_path / "hosts.yml") == IMPORTED
     text = (tmp_path / "hosts.yml").read_text()
     assert "198.51.100" not in text and "cn" not in yaml.safe_load(text)["all"]["vars"]["fleetdns_zones"]
@@ -95,9 +103,10 @@ def test_import_then_plan_is_clean_and_own_marks_exactly_the_imported_sets(api, 
     owned = ok(run("import", "-i", "hosts.yml", "--zone", "example.test", "--own", cwd=tmp_path, env=env))
     assert f"marked {len(IMPORTED)} record sets as owned by 'fleet-main'" in owned.stdout, owned.stdout
     assert api.secret_key not in owned.stdout + owned.stderr
-    default_line = [r for r in api.records("example.test", with_default_ns=True) if r["Line"] == "默认"]
+    default_line = [r for r in api.records("example.test") if r["Line"] == "默认"]  # without the default NS
     assert {(r["Name"], r["Type"]) for r in default_line} == IMPORTED
     assert all(comment_owner(r["Remark"]) == "fleet-main" for r in default_line), default_line
+    assert default_ns(api) == ns_before  # no owner word in DNSPod's own NS records
     printer = next(r for r in api.records("example.test") if r["Name"] == "printer")
     assert "office printer" in printer["Remark"]  # the user's text is kept beside the owner
     assert other_line(api) == isp_before  # the other line untouched, its remark too

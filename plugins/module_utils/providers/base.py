@@ -60,7 +60,9 @@ class Capabilities:
     inventory owns whole, reading and writing no marker. `libraries`: Python packages it imports
     besides dnspython (which every provider needs), by import name. `checks_targets`: its server
     refuses an MX or NS record whose target in the zone has no address (a plan refuses it first;
-    elsewhere it is a warning).
+    elsewhere it is a warning). `apex_types_kept`: record types the service keeps at the zone apex
+    itself (DNSPod's default NS records): its read leaves them out of the zone, and an inventory may
+    not declare them at the apex.
     """
 
     record_types: tuple[str, ...]
@@ -70,6 +72,7 @@ class Capabilities:
     libraries: tuple[str, ...] = ()
     limits: ProviderLimits = NO_LIMITS  # below DNS's own; limits.py checks them at validation
     checks_targets: bool = False
+    apex_types_kept: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.ownership_store not in OWNERSHIP_STORES:

@@ -1,8 +1,8 @@
 """What the update-only DDNS providers (dyndns2, duckdns, freedns, namecheap) add to the HTTP layer.
 
-The transport policy itself (https except to loopback, CA bundle, per-read timeout and whole-exchange
-deadline, retries with backoff on a 5xx, a timeout or a dropped connection, 429 and Retry-After,
-secret scrubbing) is http_api's HttpApi. This module adds only what DDNS services need:
+The transport policy itself (https except to loopback, CA bundle, per-read timeout, a deadline for
+the whole request with its retries, retries with backoff on a 5xx, a timeout or a dropped connection,
+429 and Retry-After, secret scrubbing) is http_api's HttpApi. This module adds only what DDNS services need:
 
 - A User-Agent naming fleetdns and its version: Dyn and No-IP refuse (`badagent`) or block clients
   that send none, or only a library's; and Basic auth for the dyndns2 protocol.
@@ -29,7 +29,7 @@ from .http_api import HttpApi, HttpStatusError, RateLimitedError, TransportError
 from .http_api import retry_after as retry_after_header
 from .update_errors import UpdateDeferredError, UpdateRefusedError
 
-REQUEST_DEADLINE = 60.0  # seconds for one whole exchange: a DDNS answer is a few bytes
+REQUEST_DEADLINE = 60.0  # seconds for one whole request, retries included: a DDNS answer is a few bytes
 COLLECTION_VERSION = "0.1.0"  # galaxy.yml's version (a unit test keeps them equal)
 TRY_LATER = 1800.0  # seconds: No-IP asks for no retry sooner than 30 minutes after a 911
 DEFERRED = 300.0  # seconds to wait after a failure the service gave no time for
@@ -154,7 +154,7 @@ class DdnsClient:
             ) from None
         except HttpStatusError as exc:
             raise UpdateDeferredError(
-                f"{self.service}: HTTP {exc.status} from {host}, still failing after {self.ATTEMPTS} attempts",
+                f"{self.service}: HTTP {exc.status} from {host}, still failing after {exc.attempts} attempts",
                 "the service has a problem on its side; fleetdns tries again later",
                 str(exc.status),
             ) from None
@@ -162,8 +162,11 @@ class DdnsClient:
 
     def _transport_error(self, exc: TransportError) -> ProviderError:
         if exc.kind == "deadline":
+            tried = f"{exc.attempts} attempt" + ("s" if exc.attempts != 1 else "")
+            last = f"; last: {shorten(exc.detail, 160)}" if exc.detail else ""
             return UpdateDeferredError(
-                f"{self.service}: {exc.host} did not finish its answer within the deadline of {self.http.deadline:g} s",
+                f"{self.service}: no whole answer from {exc.host} within the deadline of {self.http.deadline:g} s "
+                f"({tried}{last})",
                 "the service is slow or stalled; try again later",
                 "timeout",
             )

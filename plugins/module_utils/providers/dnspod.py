@@ -4,7 +4,9 @@ Reading: DescribeRecordList with Limit 3000 (the API's maximum), following Offse
 RecordCountInfo.TotalCount records were seen; an empty domain is answered with the error
 ResourceNotFound.NoDataOfRecord, which reads as an empty zone. Only records on the configured
 `record_line` (默认, the default line, unless set) and enabled are fleetdns's to manage; records on
-other lines (split-horizon answers) and disabled records are left alone, with a warning.
+other lines (split-horizon answers) and disabled records are left alone, with a warning. So are the
+zone's default NS records at `@` (`DefaultNS` true): they are DNSPod's, not part of the zone fleetdns
+reads, and an inventory may not declare NS records at the apex of a DNSPod zone.
 
 Ownership: as on Cloudflare, a record set is fleetdns's when its records carry
 `fleetdns-owner=<owner id>` as a word of their Remark; fleetdns adds or removes only that word and keeps
@@ -77,6 +79,7 @@ class DnspodProvider(RecordPerValueProvider):
         ownership_store=COMMENT_STORE,
         zone_ownership=False,
         libraries=("requests",),
+        apex_types_kept=("NS",),  # the zone's default NS records (DefaultNS): DNSPod's, not the account's
     )
     OPTIONS: ClassVar[dict[str, Option]] = {
         "secret_id": Option(str, required=True, description="API key SecretId (AKID...), from the CAM console"),
@@ -163,6 +166,7 @@ class DnspodProvider(RecordPerValueProvider):
         domain = zone.rstrip(".")
         seen: set[str] = set()
         other_lines: list[str] = []
+        default_ns: list[str] = []
         disabled = 0
         offset = 0
         for _page in range(MAX_PAGES):
@@ -180,6 +184,9 @@ class DnspodProvider(RecordPerValueProvider):
                 if record_id in seen:
                     continue
                 seen.add(record_id)
+                if item.get("DefaultNS") is True:
+                    default_ns.append(str(item.get("Value", "")))
+                    continue
                 if str(item.get("Line", "")) != self.line:
                     other_lines.append(f"{item.get('Name', '@')} {item.get('Type', '')} ({item.get('Line', '')})")
                     continue
@@ -191,6 +198,11 @@ class DnspodProvider(RecordPerValueProvider):
             offset += len(items)
             if not items or (isinstance(total, int) and offset >= total) or len(items) < PAGE_SIZE:
                 break
+        if default_ns:
+            snapshot.warnings.append(
+                f"@ NS: the {len(default_ns)} default NS record(s) ({', '.join(sorted(default_ns))}) are DNSPod's own; "
+                "fleetdns leaves them alone"
+            )
         if other_lines:
             snapshot.warnings.append(
                 f"{len(other_lines)} record(s) on lines other than '{self.line}' are left alone (record_line sets "

@@ -16,9 +16,11 @@ transport policy in one place. It knows HTTP, not any provider's envelope.
   URL the API handed out), through the one Redactor.
 - A final transport failure of a safe request (deadline passed, TLS refused, unreachable) is a
   TransportError whose `kind` says which, so a provider can map it to its own error types.
-- Time: `timeout` bounds each network read; `deadline` bounds one whole exchange (connect, send,
-  headers, body). When it passes, a watchdog shuts the exchange's socket, so even a server that drips
-  one byte every few seconds ends the request at once; such a request is not retried.
+- Time: `timeout` bounds each network read; `deadline` bounds one whole request, its retries and the
+  waits between them included. Each attempt's timeout is the smaller of `timeout` and the time left,
+  and no attempt starts (no backoff is slept) once it would end past the deadline. When the deadline
+  passes during an exchange, a watchdog shuts its socket, so even a server that drips one byte every
+  few seconds ends the request at once; such a request is not retried.
 """
 
 from __future__ import annotations
@@ -72,13 +74,15 @@ class TransportError(ProviderError):
 
 
 class HttpStatusError(ProviderError):
-    """The API kept failing (5xx) or throttling (429, or the provider's body check) past the retries.
-    `response` is the last answer, for the provider to read its error envelope from."""
+    """The API kept failing (5xx) or throttling (429, or the provider's body check) past the retries
+    or the deadline. `response` is the last answer, for the provider to read its error envelope from;
+    `attempts` how many were sent."""
 
-    def __init__(self, message: str, status: int, response: Any, hint: str = "") -> None:
+    def __init__(self, message: str, status: int, response: Any, hint: str = "", attempts: int = 1) -> None:
         super().__init__(message, hint)
         self.status = status
         self.response = response
+        self.attempts = attempts
 
 
 class RateLimitedError(HttpStatusError):
@@ -250,29 +254,22 @@ class HttpApi:
                 raise ProviderError(self.scrub(f"{self.service}: {problem}"))
             url = path
             what = f"{method} {urlsplit(path).path}"
+        ends = time.monotonic() + self.deadline
         for attempt in range(1, self.attempts + 1):
             last = attempt == self.attempts
+            left = ends - time.monotonic()
             outgoing = Outgoing(method, url, list(query), {}, payload)
+            if left <= 0:  # the wait before this attempt ran out the deadline: it is not sent
+                raise self._too_slow(what, outgoing.host, safe, attempt - 1, f"{what}: attempt {attempt - 1} failed")
             if body is not None:
                 outgoing.headers["Content-Type"] = "application/json"
             if self._sign is not None:
                 self._sign(outgoing)
+            timeout = min(self.timeout, left)
             try:
-                response = self._exchange(outgoing)
+                response = self._exchange(outgoing, timeout, left)
             except DeadlineExceeded:
-                failure = self.scrub(
-                    f"{what}: {outgoing.host} did not finish its answer within the deadline of {self.deadline:g} s"
-                )
-                if not safe:
-                    raise AmbiguousWriteError(failure) from None
-                raise TransportError(
-                    f"{self.service} API too slow: {failure}",
-                    f"check base_url ({self.base_url}) and the network; raise the option 'deadline' for a very "
-                    "large zone",
-                    "deadline",
-                    outgoing.host,
-                    attempt,
-                ) from None
+                raise self._too_slow(what, outgoing.host, safe, attempt) from None
             except requests.exceptions.SSLError as exc:
                 detail = self.scrub(_reason(exc))
                 raise TransportError(
@@ -284,11 +281,16 @@ class HttpApi:
                     detail,
                 ) from None
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                if isinstance(exc, requests.exceptions.Timeout) and timeout < self.timeout:
+                    raise self._too_slow(what, outgoing.host, safe, attempt) from None  # the deadline's cut
                 reason = self.scrub(_reason(exc))
                 detail = f"{_transport_failure(exc)}: {reason}"
                 failure = self.scrub(f"{what}: {_transport_failure(exc)} ({reason})")
                 if not safe:
                     raise AmbiguousWriteError(failure) from None
+                wait = self.backoff_for(attempt)
+                if not last and time.monotonic() + wait >= ends:
+                    raise self._too_slow(what, outgoing.host, safe, attempt, failure, detail) from None
                 if last:
                     raise TransportError(
                         f"{self.service} API unreachable after {attempt} attempts: {failure}",
@@ -298,21 +300,26 @@ class HttpApi:
                         attempt,
                         detail,
                     ) from None
-                self.sleep(self.backoff_for(attempt))
+                self.sleep(wait)
                 continue
             finally:
                 self.requests_sent += 1
             throttle = self._throttle(response)
             if throttle is not None:
                 wait = self.backoff_for(attempt) if throttle.wait is None else throttle.wait
-                if last or wait > self.max_retry_after:
+                past = time.monotonic() + wait >= ends
+                if last or wait > self.max_retry_after or past:
+                    only_past = past and not last and wait <= self.max_retry_after
+                    because = f", past the deadline of {self.deadline:g} s" if only_past else ""
                     raise RateLimitedError(
                         self.scrub(
-                            f"{self.service} rate limit reached on {what} ({throttle.reason}, retry after {wait:.0f} s)"
+                            f"{self.service} rate limit reached on {what} ({throttle.reason}, retry after "
+                            f"{wait:.0f} s{because})"
                         ),
                         response.status_code,
                         response,
                         self.rate_limit_hint,
+                        attempt,
                     )
                 self.sleep(wait)
                 continue
@@ -320,17 +327,43 @@ class HttpApi:
                 failure = f"{what}: HTTP {response.status_code} from {self.service}"
                 if not safe:
                     raise AmbiguousWriteError(self.scrub(failure))
-                if last:
+                past = time.monotonic() + self.backoff_for(attempt) >= ends
+                if last or past:
+                    within = f" within the deadline of {self.deadline:g} s" if past and not last else ""
                     raise HttpStatusError(
-                        self.scrub(f"{failure}, still failing after {attempt} attempts"),
+                        self.scrub(f"{failure}, still failing after {attempt} attempts{within}"),
                         response.status_code,
                         response,
                         f"{self.service} had a server error; try again later",
+                        attempt,
                     )
                 self.sleep(self.backoff_for(attempt))
                 continue
             return response
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _too_slow(
+        self, what: str, host: str, safe: bool, attempt: int, failure: str = "", detail: str = ""
+    ) -> ProviderError:
+        """The deadline passed (during attempt `attempt`, or before the next could start after
+        `failure`): an AmbiguousWriteError for a write, a TransportError of kind "deadline" for a read."""
+        if failure:
+            message = f"{failure}; no time is left within the deadline of {self.deadline:g} s for attempt {attempt + 1}"
+        else:
+            message = f"{what}: {host} did not finish its answer within the deadline of {self.deadline:g} s"
+            if attempt > 1:
+                message += f" (attempt {attempt})"
+        message = self.scrub(message)
+        if not safe:
+            return AmbiguousWriteError(message)
+        return TransportError(
+            f"{self.service} API too slow: {message}",
+            f"check base_url ({self.base_url}) and the network; raise the option 'deadline' for a very large zone",
+            "deadline",
+            host,
+            attempt,
+            detail,
+        )
 
     def _throttle(self, response: Any) -> Throttled | None:
         if response.status_code == 429:
@@ -339,9 +372,10 @@ class HttpApi:
             return self._throttled(response)
         return None
 
-    def _exchange(self, outgoing: Outgoing) -> Any:
-        """One HTTP request and its whole answer; DeadlineExceeded when the watchdog had to end it."""
-        guard = _Guard(self.deadline)
+    def _exchange(self, outgoing: Outgoing, timeout: float, left: float) -> Any:
+        """One HTTP request and its whole answer, each read waiting at most `timeout`;
+        DeadlineExceeded when the watchdog had to end it at the deadline, `left` seconds from now."""
+        guard = _Guard(left)
         _ACTIVE.guard = guard
         try:
             response = self._session.request(
@@ -350,7 +384,7 @@ class HttpApi:
                 params=outgoing.params or None,
                 data=outgoing.body or None,
                 headers=outgoing.headers,
-                timeout=self.timeout,
+                timeout=timeout,
                 verify=self._verify,  # per request: a session attribute would lose to REQUESTS_CA_BUNDLE
             )
         except requests.exceptions.RequestException:

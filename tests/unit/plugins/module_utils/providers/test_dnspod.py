@@ -8,11 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from ansible_collections.fleetdns.ddns.plugins.module_utils.config import ProviderConfig, record_rules, validate_records
 from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import (
     ChangedSinceReadError,
+    ConfigError,
     PlanConflictError,
     ProviderError,
 )
+from ansible_collections.fleetdns.ddns.plugins.module_utils.ownership import MARKER_OWNERSHIP
 from ansible_collections.fleetdns.ddns.plugins.module_utils.plan import ZoneDesired, ZonePlan, make_zone_plan
 from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import dnspod as dnspod_module
 from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import zone_provider_class
@@ -167,6 +170,41 @@ def test_unmanaged_records_and_other_lines_are_untouched(api):
             run(p, desired(rrset("printer", "A", "192.0.2.51")))
     records = {r["RecordId"]: r for r in api.records("example.test")}
     assert records[mine["RecordId"]] == mine and records[line["RecordId"]] == line and records[off["RecordId"]] == off
+
+
+def default_ns(api: DnspodEmulator) -> list[dict]:
+    return [r for r in api.records("example.test", with_default_ns=True) if r["DefaultNS"]]
+
+
+def test_the_default_ns_records_are_dnspods_and_left_alone(api):
+    """The two NS records DNSPod keeps at @ are not part of the zone read: not planned, not owned
+    (even with an owner word in their remarks, as an older import --own wrote), so neither pruned nor
+    changed, and named once in the warnings."""
+    for record in default_ns(api):
+        api.store.edit_record("example.test", record["RecordId"], Remark=f"fleetdns-owner={OWNER}")
+    before = default_ns(api)
+    assert len(before) == 2
+    with provider(api) as p:
+        state = p.read(ZONE, {(ZONE, "NS")})
+        assert (ZONE, "NS") not in state.records and (ZONE, "NS") not in state.owners
+        notes = [w for w in state.warnings if "DNSPod's own" in w]
+        assert len(notes) == 1 and "f1g1ns1.dnspod.net" in notes[0] and "f1g1ns2.dnspod.net" in notes[0], notes
+        plan = run(p, desired(rrset("www", "A", "192.0.2.1")), adopt=True)  # prunes what it owns and omits
+        assert [c.key for c in plan.changes] == [(f"www.{ZONE}", "A")]
+    assert default_ns(api) == before  # same ids, values and remarks
+    assert api.counts["DeleteRecord"] == 0 and api.counts["ModifyRecord"] == 0
+
+
+def test_ns_at_the_apex_of_a_dnspod_zone_is_refused_at_its_line():
+    provider_config = ProviderConfig("dp", "dnspod", {})
+    rules = record_rules(provider_config, MARKER_OWNERSHIP)
+    with pytest.raises(ConfigError) as caught:
+        validate_records([{"name": "@", "type": "NS", "value": ["ns1.example.net."]}], ZONE, rules=rules)
+    (problem,) = caught.value.problems
+    assert problem.path == "records[0].type" and "at the zone apex" in problem.message
+    assert "the dnspod provider 'dp'" in problem.message and problem.hint
+    below = validate_records([{"name": "sub", "type": "NS", "value": ["ns1.example.net."]}], ZONE, rules=rules)
+    assert list(below) == [(f"sub.{ZONE}", "NS")]  # a delegation is fine
 
 
 def test_another_record_line_is_configurable(api):

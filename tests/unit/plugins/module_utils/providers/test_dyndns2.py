@@ -5,6 +5,7 @@ from sending anything, and the password in no message or log record."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -176,6 +177,20 @@ def test_a_stalled_service_ends_at_the_deadline(noip) -> None:
     with provider(noip, deadline=0.5) as p, pytest.raises(UpdateDeferredError) as caught:
         p.update(HOME, {"A": frozenset({V4})})
     assert "deadline" in caught.value.message
+
+
+def test_the_deadline_caps_the_retries_of_a_stalled_service(noip) -> None:
+    """timeout 1 s, deadline 1.5 s: the second attempt waits only what is left, no third one starts."""
+    stall = noip.inject(kind="slow", delay=4, times=DdnsClient.ATTEMPTS)
+    started = time.monotonic()
+    with provider(noip, timeout=1, deadline=1.5) as p, pytest.raises(UpdateDeferredError) as caught:
+        p.update(HOME, {"A": frozenset({V4})})
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.5, elapsed
+    assert DdnsClient.ATTEMPTS - stall.times == 2 and caught.value.code == "timeout"  # requests received
+    assert caught.value.message.startswith("dyndns2 provider 'noip': no whole answer from ")
+    assert "within the deadline of 1.5 s" in caught.value.message
+    assert "(2 attempts" in caught.value.message and PASSWORD not in str(caught.value)
 
 
 def test_unknown_answer_quotes_the_body_without_secrets(noip) -> None:

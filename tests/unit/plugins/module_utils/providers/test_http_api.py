@@ -185,6 +185,37 @@ def test_an_exchange_past_the_deadline_is_ended(server: Server) -> None:
     assert time.monotonic() - started < 1.8 and len(server.script.seen) == 2  # never retried
 
 
+def test_the_deadline_caps_the_retries_of_a_stalled_read(server: Server) -> None:
+    """Each attempt waits at most what is left of the deadline, so 3 attempts of 1 s each end at the
+    deadline of 1.5 s, during the second attempt, not after 3 s."""
+    server.script.answers = [("sleep", 5.0)]
+    started = time.monotonic()
+    with pytest.raises(TransportError) as caught:
+        api(server, [], attempts=3, timeout=1.0, deadline=1.5, backoff=0.01).request("GET", "/zones")
+    elapsed = time.monotonic() - started
+    assert 1.4 < elapsed < 2.5, elapsed
+    assert (caught.value.kind, caught.value.attempts) == ("deadline", 2) and len(server.script.seen) == 2
+    assert "Example API too slow: GET /zones" in caught.value.message and "deadline of 1.5 s" in caught.value.message
+
+
+def test_no_attempt_starts_when_its_backoff_would_pass_the_deadline(server: Server) -> None:
+    server.script.answers = ["drop"]
+    slept: list[float] = []
+    with pytest.raises(TransportError) as lost:
+        api(server, slept, backoff=5.0, deadline=2.0).request("GET", "/zones")
+    assert (lost.value.kind, lost.value.attempts) == ("deadline", 1) and slept == [] and len(server.script.seen) == 1
+    assert "GET /zones: connection failed" in lost.value.message and "deadline of 2 s" in lost.value.message
+    server.script.answers = [(503, {}, b"{}")]
+    with pytest.raises(HttpStatusError) as failing:
+        api(server, slept, backoff=5.0, deadline=2.0).request("GET", "/zones")
+    assert failing.value.attempts == 1 and slept == []
+    assert "still failing after 1 attempts within the deadline of 2 s" in failing.value.message
+    server.script.answers = [(429, {"Retry-After": "30"}, b"{}")]
+    with pytest.raises(RateLimitedError, match=r"retry after 30 s, past the deadline of 2 s"):
+        api(server, slept, deadline=2.0).request("POST", "/batch", body={})
+    assert slept == []
+
+
 def test_a_final_transport_failure_says_its_kind(server: Server) -> None:
     server.script.answers = ["drop"]
     with pytest.raises(TransportError) as lost:
