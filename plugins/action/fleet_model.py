@@ -14,7 +14,9 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.bind_server import (
     server_model,
 )
 from ansible_collections.fleetdns.ddns.plugins.module_utils.client_files import (
+    RUN_MODES,
     ClientSettings,
+    agent_run_mode,
     device_files,
     needs_device_key,
 )
@@ -52,7 +54,11 @@ CLIENT_OPTIONS = {
     "ddclient_key_file": {"type": "str", "default": "/etc/ddclient/fleetdns.key"},
     "ddclient_interface": {"type": "str", "default": ""},
     "ddclient_daemon": {"type": "int", "default": 300},
+    # Not settings of the files: how the agent runs (service, timer, or cron without systemd).
+    "mode": {"type": "str", "default": "service", "choices": list(RUN_MODES)},
+    "service_mgr": {"type": "str", "default": ""},
 }
+RUN_OPTIONS = ("keys_dir", "mode", "service_mgr")
 ARGUMENT_SPEC = {
     "server": {"type": "dict", "options": SERVER_OPTIONS},
     "client": {"type": "dict", "options": CLIENT_OPTIONS},
@@ -100,6 +106,7 @@ class ActionModule(ActionBase):
             result["server"] = model
         if args.get("client") is not None and client is not None:
             result["client_files"] = self._client_files(fleet, client, args["client"])
+            result["client_mode"] = agent_run_mode(args["client"]["mode"], args["client"]["service_mgr"])
             # The files carry the device's key and the provider credentials.
             result["_ansible_no_log"] = True
         return result
@@ -107,7 +114,7 @@ class ActionModule(ActionBase):
     def _client_files(self, fleet: FleetModel, client: Client, options: dict[str, Any]) -> dict[str, Any]:
         """The device's agent files (client role), with the device's key read from the controller."""
         key = _device_key(options["keys_dir"], client) if needs_device_key(client) else None
-        settings = ClientSettings(**{name: value for name, value in options.items() if name != "keys_dir"})
+        settings = ClientSettings(**{name: value for name, value in options.items() if name not in RUN_OPTIONS})
         files = device_files(fleet, client, settings, key)
         problems = fleet.problems + files.problems
         if problems:

@@ -27,6 +27,9 @@ NSUPDATE = "/usr/bin/nsupdate"
 # dyndns2 servers that ddclient knows under a protocol of their own.
 NOIP_HOSTS = ("dynupdate.no-ip.com",)
 FAMILIES = ("ipv4", "ipv6")
+# How the fleetdns agent runs on a device: the role's fleetdns_agent_mode, or cron without systemd.
+RUN_MODES = ("service", "timer")
+RUN_MODE_CRON = "cron"
 DDCLIENT_ERROR_INTERVAL = 300  # ddclient's own default: seconds to wait after a failed update
 
 
@@ -55,6 +58,15 @@ class DeviceFiles:
     ddclient_key: str = ""
     secrets: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+
+
+def agent_run_mode(requested: str, service_mgr: str | None) -> str:
+    """How the agent runs: the mode asked for (service or timer) on a host whose service manager is
+    systemd (Ansible's `service_mgr` fact), cron on any other host (sysvinit, openrc, a container
+    started without an init, or a fact Ansible could not work out)."""
+    if requested not in RUN_MODES:
+        raise ValueError(f"fleetdns_agent_mode is {requested!r}; use one of: {', '.join(RUN_MODES)}")
+    return requested if service_mgr == "systemd" else RUN_MODE_CRON
 
 
 def needs_device_key(client: Client) -> bool:

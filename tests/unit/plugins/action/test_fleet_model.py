@@ -144,3 +144,24 @@ def test_a_client_is_fine_with_an_admin_key_the_server_role_makes(tmp_path) -> N
     (tmp_path / "gw.key").write_text(f'key "gw" {{\n\talgorithm hmac-sha256;\n\tsecret "{device}";\n}};\n')
     result = run({"client": {"keys_dir": str(tmp_path)}}, host="gw", **WITH_KEY_TO_MAKE)
     assert device in result["client_files"]["agent_config"]
+
+
+@pytest.mark.parametrize(
+    ("options", "mode"),
+    [
+        ({}, "cron"),  # no service manager given: no systemd
+        ({"service_mgr": "systemd"}, "service"),
+        ({"service_mgr": "systemd", "mode": "timer"}, "timer"),
+        ({"service_mgr": "sysvinit", "mode": "timer"}, "cron"),
+    ],
+)
+def test_a_client_is_told_how_its_agent_runs_from_its_service_manager(tmp_path, options, mode) -> None:
+    (tmp_path / "gw.key").write_text('key "gw" {\n\talgorithm hmac-sha256;\n\tsecret "ZGV2aWNlLWtleQ==";\n};\n')
+    result = run({"client": {"keys_dir": str(tmp_path), **options}}, host="gw")
+    assert result["client_mode"] == mode
+    assert "mode" not in result["client_files"]["agent_config"]
+
+
+def test_a_run_mode_the_role_does_not_know_is_refused(tmp_path) -> None:
+    with pytest.raises(AnsibleActionFail, match=r"mode.*cron"):
+        run({"client": {"keys_dir": str(tmp_path), "mode": "cron", "service_mgr": "systemd"}}, host="gw")

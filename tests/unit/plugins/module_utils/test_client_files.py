@@ -13,6 +13,7 @@ from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_config import 
 from ansible_collections.fleetdns.ddns.plugins.module_utils.client_files import (
     ClientSettings,
     DeviceFiles,
+    agent_run_mode,
     device_files,
 )
 from ansible_collections.fleetdns.ddns.plugins.module_utils.fleet import build_fleet
@@ -190,3 +191,25 @@ def test_no_secret_shows_in_the_models_facts() -> None:
     fleet = build_fleet(INVENTORY, hosts)
     facts = str(fleet.clients["gw"].to_dict())
     assert not [secret for secret in SECRETS if secret in facts]
+
+
+@pytest.mark.parametrize(
+    ("requested", "service_mgr", "mode"),
+    [
+        ("service", "systemd", "service"),
+        ("timer", "systemd", "timer"),
+        ("service", "sysvinit", "cron"),
+        ("timer", "openrc", "cron"),
+        # A container started without an init: Ansible reports the command it runs, or nothing.
+        ("timer", "sleep", "cron"),
+        ("service", "", "cron"),
+        ("service", None, "cron"),
+    ],
+)
+def test_the_agent_runs_as_asked_under_systemd_and_from_cron_anywhere_else(requested, service_mgr, mode) -> None:
+    assert agent_run_mode(requested, service_mgr) == mode
+
+
+def test_an_unknown_run_mode_is_refused_with_the_modes_it_can_be() -> None:
+    with pytest.raises(ValueError, match=r"fleetdns_agent_mode is 'cron'; use one of: service, timer"):
+        agent_run_mode("cron", "sysvinit")
