@@ -39,7 +39,7 @@ from .alidns_api import DEFAULT_ENDPOINT, REQUEST_DEADLINE, THROTTLE_CODES, AliD
 from .alidns_records import DEFAULT_LINE, WRITABLE_TYPES, AliRecord, api_fields, canonical_value, name_of, rr_of
 from .base import COMMENT_STORE, Capabilities, Option
 from .cloudflare_records import with_owner
-from .http_api import AmbiguousWriteError, check_base_url, resolve_ca_bundle
+from .http_api import AmbiguousWriteError, check_base_url
 from .record_per_value import Op, RecordPerValueProvider, Snapshot, label, reuse
 from .signing import Credentials
 
@@ -99,11 +99,9 @@ class AliDnsProvider(RecordPerValueProvider):
         ),
     }
     DEFAULT_BATCH_SIZE = 1  # no batch API: each write is judged on its own after an ambiguous failure
-    BACKOFF = 0.5
 
     def __init__(self, name: str, options: dict[str, Any], base_dir: str = ".") -> None:
         super().__init__(name, options, base_dir)
-        self._client: AliDnsClient | None = None
         self._new_markers: dict[RecordKey, str] = {}
 
     @property
@@ -134,18 +132,9 @@ class AliDnsProvider(RecordPerValueProvider):
             self._client = AliDnsClient(
                 str(opts.get("endpoint") or DEFAULT_ENDPOINT),
                 Credentials(str(opts["access_key_id"]), str(opts["access_key_secret"])),
-                verify=resolve_ca_bundle(self.base_dir, opts.get("ca_bundle"), self.name),
-                timeout=int(opts.get("timeout") or 30),
-                deadline=float(opts.get("deadline") or REQUEST_DEADLINE),
-                attempts=self.ATTEMPTS,
-                backoff=self.BACKOFF,
+                **self.http_settings(),
             )
         return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
 
     # ---- reading ----------------------------------------------------------------------------------------
     def _snapshot(self, zone: str) -> Snapshot:

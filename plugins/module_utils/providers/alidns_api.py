@@ -105,6 +105,7 @@ class AliDnsClient:
         attempts: int = 5,
         backoff: float = 0.5,
         max_backoff: float = 8.0,
+        max_retry_after: float = 300.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._credentials = credentials
@@ -119,6 +120,7 @@ class AliDnsClient:
             attempts=attempts,
             backoff=backoff,
             max_backoff=max_backoff,
+            max_retry_after=max_retry_after,
             rate_limit_hint=RATE_LIMIT_HINT,
             sign=self._sign,
             throttled=throttled,

@@ -57,7 +57,7 @@ from .cloudflare_records import (
     canonical_value,
     with_owner,
 )
-from .http_api import check_base_url, resolve_ca_bundle
+from .http_api import check_base_url
 from .record_per_value import Op, RecordPerValueProvider, Snapshot, label, reuse
 
 READ_PAGE_SIZE = 50_000
@@ -105,13 +105,9 @@ class CloudflareProvider(RecordPerValueProvider):
             check=check_deadline,
         ),
     }
-    # Retry policy (class attributes so tests can shorten the waits); ATTEMPTS is the base's.
-    BACKOFF = 0.5
-    MAX_RETRY_AFTER = 300.0
 
     def __init__(self, name: str, options: dict[str, Any], base_dir: str = ".") -> None:
         super().__init__(name, options, base_dir)
-        self._client: CloudflareClient | None = None
         self._zone_ids: dict[str, str] = {}
 
     # ---- options ----------------------------------------------------------------------------------------
@@ -147,24 +143,13 @@ class CloudflareProvider(RecordPerValueProvider):
                 headers = {"Authorization": f"Bearer {opts['api_token']}"}
             else:
                 headers = {"X-Auth-Email": str(opts["api_email"]), "X-Auth-Key": str(opts["api_key"])}
-            verify = resolve_ca_bundle(self.base_dir, opts.get("ca_bundle"), self.name)
             self._client = CloudflareClient(
                 str(opts.get("base_url") or DEFAULT_BASE_URL),
                 headers,
                 [str(opts.get("api_token") or ""), str(opts.get("api_key") or "")],
-                verify=verify,
-                timeout=int(opts.get("timeout") or 30),
-                deadline=float(opts.get("deadline") or REQUEST_DEADLINE),
-                attempts=self.ATTEMPTS,
-                backoff=self.BACKOFF,
-                max_retry_after=self.MAX_RETRY_AFTER,
+                **self.http_settings(),
             )
         return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
 
     # ---- reading ----------------------------------------------------------------------------------------
     def zone_id(self, zone: str) -> str:

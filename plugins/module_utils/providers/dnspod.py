@@ -51,7 +51,7 @@ from .dnspod_records import (
     canonical_value,
     sub_domain,
 )
-from .http_api import AmbiguousWriteError, check_base_url, resolve_ca_bundle
+from .http_api import AmbiguousWriteError, check_base_url
 from .record_per_value import Op, RecordPerValueProvider, Snapshot, label, reuse
 from .signing import Credentials
 
@@ -106,14 +106,11 @@ class DnspodProvider(RecordPerValueProvider):
             check=check_deadline,
         ),
     }
-    BACKOFF = 0.5
-    MAX_RETRY_AFTER = 300.0
     BATCH_SIZE_OPTION = "one_request_per_record"  # no such option: DNSPod writes one record per request
     DEFAULT_BATCH_SIZE = 1
 
     def __init__(self, name: str, options: dict[str, Any], base_dir: str = ".") -> None:
         super().__init__(name, options, base_dir)
-        self._client: DnspodClient | None = None
         self._single_address = False
         self._unanswered: set[int] = set()  # creates sent whose answer was lost
 
@@ -142,23 +139,12 @@ class DnspodProvider(RecordPerValueProvider):
             if problems:
                 raise ProviderError(f"provider '{self.name}': {'; '.join(problems)}")
             opts = self.options
-            verify = resolve_ca_bundle(self.base_dir, opts.get("ca_bundle"), self.name)
             self._client = DnspodClient(
                 str(opts.get("endpoint") or DEFAULT_ENDPOINT),
                 Credentials(str(opts["secret_id"]), str(opts["secret_key"])),
-                verify=verify,
-                timeout=int(opts.get("timeout") or 30),
-                deadline=float(opts.get("deadline") or REQUEST_DEADLINE),
-                attempts=self.ATTEMPTS,
-                backoff=self.BACKOFF,
-                max_retry_after=self.MAX_RETRY_AFTER,
+                **self.http_settings(),
             )
         return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
 
     # ---- reading ----------------------------------------------------------------------------------------
     def _snapshot(self, zone: str) -> Snapshot:

@@ -32,7 +32,7 @@ from ..ownership import MARKER_LABEL, ZoneState, parse_marker, parse_owner
 from ..plan import Change
 from ..records import RecordKey, RecordSet
 from .base import Progress, ZoneProvider
-from .http_api import AmbiguousWriteError
+from .http_api import AmbiguousWriteError, resolve_ca_bundle
 
 APPLIED, NOT_APPLIED, CHANGED = "applied", "not_applied", "changed"
 
@@ -169,6 +169,32 @@ class RecordPerValueProvider(ZoneProvider):
     ATTEMPTS: ClassVar[int] = 5  # sends of one batch whose outcome stays unknown
     BATCH_SIZE_OPTION: ClassVar[str] = "batch_size"
     DEFAULT_BATCH_SIZE: ClassVar[int] = 200
+    # The HTTP layer's retry policy (class attributes so tests can shorten the waits).
+    BACKOFF: ClassVar[float] = 0.5
+    MAX_RETRY_AFTER: ClassVar[float] = 300.0
+
+    def __init__(self, name: str, options: dict[str, Any], base_dir: str = ".") -> None:
+        super().__init__(name, options, base_dir)
+        self._client: Any = None  # the API client, made on first use by the subclass's `client`
+
+    def http_settings(self) -> dict[str, Any]:
+        """What every REST provider hands its HttpApi client the same way: the CA bundle, the
+        per-read timeout, the whole-request deadline (the `deadline` option's default when unset)
+        and the retry policy."""
+        opts = self.options
+        return {
+            "verify": resolve_ca_bundle(self.base_dir, opts.get("ca_bundle"), self.name),
+            "timeout": int(opts.get("timeout") or 30),
+            "deadline": float(opts.get("deadline") or self.OPTIONS["deadline"].default),
+            "attempts": self.ATTEMPTS,
+            "backoff": self.BACKOFF,
+            "max_retry_after": self.MAX_RETRY_AFTER,
+        }
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
     @property
     def changed_hint(self) -> str:
