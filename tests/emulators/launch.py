@@ -18,33 +18,38 @@ import subprocess
 import sys
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 _PACKAGE = Path(__file__).resolve().parent
 
 
-class CloudflareProcess:
-    """The Cloudflare emulator as a child process; stopped (and waited for) on exit."""
+class EmulatorProcess:
+    """An emulator as a child process (`python -m emulators.<MODULE>`), which prints its addresses and
+    credentials as one JSON line when it listens; stopped (and waited for) on exit."""
 
-    def __init__(self, tls_dir: str | Path, rate_limit: bool = True, python: str = sys.executable) -> None:
-        self._command = [python, "-m", f"{_PACKAGE.name}.cloudflare", "--tls-dir", str(tls_dir)]
-        if not rate_limit:
-            self._command.append("--no-rate-limit")
+    MODULE: ClassVar[str]  # the emulator's module in this package
+    SERVICE: ClassVar[str]  # its name in messages
+    CREDENTIALS: ClassVar[tuple[str, ...]]  # keys of the start line kept as attributes of the same name
+    ADMIN_TIMEOUT: ClassVar[float] = 120
+
+    def __init__(self, tls_dir: str | Path, python: str = sys.executable, extra: tuple[str, ...] = ()) -> None:
+        self._command = [python, "-m", f"{_PACKAGE.name}.{self.MODULE}", "--tls-dir", str(tls_dir), *extra]
         self._process: subprocess.Popen[str] | None = None
-        self.http_url = self.https_url = self.admin_url = self.token = ""
-        self.ca_file = ""
+        self.http_url = self.https_url = self.admin_url = self.ca_file = ""
 
-    def start(self) -> CloudflareProcess:
+    def start(self) -> Self:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_PACKAGE.parent), os.environ.get("PYTHONPATH", "")])}
         self._process = subprocess.Popen(self._command, stdout=subprocess.PIPE, text=True, env=env)
         assert self._process.stdout is not None
         line = self._process.stdout.readline()
         if not line:
             self.stop()
-            raise RuntimeError(f"the Cloudflare emulator did not start: {' '.join(self._command)}")
+            raise RuntimeError(f"the {self.SERVICE} emulator did not start: {' '.join(self._command)}")
         info = json.loads(line)
         self.http_url, self.https_url = info["http_url"], info["https_url"]
-        self.admin_url, self.token, self.ca_file = info["admin_url"], info["token"], info["ca_file"]
+        self.admin_url, self.ca_file = info["admin_url"], info["ca_file"]
+        for key in self.CREDENTIALS:
+            setattr(self, key, info[key])
         return self
 
     def stop(self) -> None:
@@ -59,7 +64,7 @@ class CloudflareProcess:
                 self._process.stdout.close()
             self._process = None
 
-    def __enter__(self) -> CloudflareProcess:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
@@ -69,8 +74,25 @@ class CloudflareProcess:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.admin_url + path, data=data, method=method)
         request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=60) as response:
+        with urllib.request.urlopen(request, timeout=self.ADMIN_TIMEOUT) as response:
             return json.loads(response.read())
+
+    def stats(self) -> dict[str, int]:
+        return self._admin("GET", "/stats")["counts"]
+
+    def reset(self) -> None:
+        self._admin("POST", "/reset", {})
+
+
+class CloudflareProcess(EmulatorProcess):
+    """The Cloudflare emulator (python -m emulators.cloudflare)."""
+
+    MODULE, SERVICE, CREDENTIALS = "cloudflare", "Cloudflare", ("token",)
+    ADMIN_TIMEOUT = 60
+    token = ""
+
+    def __init__(self, tls_dir: str | Path, rate_limit: bool = True, python: str = sys.executable) -> None:
+        super().__init__(tls_dir, python, () if rate_limit else ("--no-rate-limit",))
 
     def add_zone(self, name: str, records: list[dict] | None = None, plan: str = "free") -> str:
         """Create a zone with records (validated like the API, not counted); returns its id."""
@@ -79,12 +101,6 @@ class CloudflareProcess:
     def records(self, zone_id: str) -> list[dict]:
         return self._admin("GET", f"/zones/{zone_id}/records")
 
-    def stats(self) -> dict[str, int]:
-        return self._admin("GET", "/stats")["counts"]
-
-    def reset(self) -> None:
-        self._admin("POST", "/reset", {})
-
     def inject(self, **fault: Any) -> None:
         self._admin("POST", "/faults", [fault])
 
@@ -92,53 +108,14 @@ class CloudflareProcess:
         self._admin("POST", "/rate", {"enabled": enabled, **limits})
 
 
-class DnspodProcess:
-    """The DNSPod emulator as a child process (python -m emulators.dnspod); stopped on exit."""
+class DnspodProcess(EmulatorProcess):
+    """The DNSPod emulator (python -m emulators.dnspod)."""
+
+    MODULE, SERVICE, CREDENTIALS = "dnspod", "DNSPod", ("secret_id", "secret_key")
+    secret_id = secret_key = ""
 
     def __init__(self, tls_dir: str | Path, rate_limit: bool = True, python: str = sys.executable) -> None:
-        self._command = [python, "-m", f"{_PACKAGE.name}.dnspod", "--tls-dir", str(tls_dir)]
-        if not rate_limit:
-            self._command.append("--no-rate-limit")
-        self._process: subprocess.Popen[str] | None = None
-        self.http_url = self.https_url = self.admin_url = self.secret_id = self.secret_key = self.ca_file = ""
-
-    def start(self) -> DnspodProcess:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_PACKAGE.parent), os.environ.get("PYTHONPATH", "")])}
-        self._process = subprocess.Popen(self._command, stdout=subprocess.PIPE, text=True, env=env)
-        assert self._process.stdout is not None
-        line = self._process.stdout.readline()
-        if not line:
-            self.stop()
-            raise RuntimeError(f"the DNSPod emulator did not start: {' '.join(self._command)}")
-        info = json.loads(line)
-        self.http_url, self.https_url, self.admin_url = info["http_url"], info["https_url"], info["admin_url"]
-        self.secret_id, self.secret_key, self.ca_file = info["secret_id"], info["secret_key"], info["ca_file"]
-        return self
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-            if self._process.stdout:
-                self._process.stdout.close()
-            self._process = None
-
-    def __enter__(self) -> DnspodProcess:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def _admin(self, method: str, path: str, body: Any = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.admin_url + path, data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return json.loads(response.read())
+        super().__init__(tls_dir, python, () if rate_limit else ("--no-rate-limit",))
 
     def add_domain(self, name: str, records: list[dict] | None = None) -> None:
         """A domain with records (CreateRecord parameters, checked like the API, not counted)."""
@@ -147,58 +124,12 @@ class DnspodProcess:
     def records(self, name: str) -> list[dict]:
         return self._admin("GET", f"/domains/{name}/records")
 
-    def stats(self) -> dict[str, int]:
-        return self._admin("GET", "/stats")["counts"]
 
-    def reset(self) -> None:
-        self._admin("POST", "/reset", {})
+class AliDnsProcess(EmulatorProcess):
+    """The Alibaba Cloud DNS emulator (python -m emulators.alidns)."""
 
-
-class AliDnsProcess:
-    """The Alibaba Cloud DNS emulator as a child process (`python -m emulators.alidns`)."""
-
-    def __init__(self, tls_dir: str | Path, python: str = sys.executable) -> None:
-        self._command = [python, "-m", f"{_PACKAGE.name}.alidns", "--tls-dir", str(tls_dir)]
-        self._process: subprocess.Popen[str] | None = None
-        self.http_url = self.https_url = self.admin_url = self.key_id = self.key_secret = self.ca_file = ""
-
-    def start(self) -> AliDnsProcess:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_PACKAGE.parent), os.environ.get("PYTHONPATH", "")])}
-        self._process = subprocess.Popen(self._command, stdout=subprocess.PIPE, text=True, env=env)
-        assert self._process.stdout is not None
-        line = self._process.stdout.readline()
-        if not line:
-            self.stop()
-            raise RuntimeError(f"the Alibaba Cloud DNS emulator did not start: {' '.join(self._command)}")
-        info = json.loads(line)
-        self.http_url, self.https_url, self.admin_url = info["http_url"], info["https_url"], info["admin_url"]
-        self.key_id, self.key_secret, self.ca_file = info["key_id"], info["key_secret"], info["ca_file"]
-        return self
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-            if self._process.stdout:
-                self._process.stdout.close()
-            self._process = None
-
-    def __enter__(self) -> AliDnsProcess:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def _admin(self, method: str, path: str, body: Any = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.admin_url + path, data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return json.loads(response.read())
+    MODULE, SERVICE, CREDENTIALS = "alidns", "Alibaba Cloud DNS", ("key_id", "key_secret")
+    key_id = key_secret = ""
 
     def add_domain(self, name: str, records: list[dict] | None = None) -> None:
         """A domain with records given as add_record's keyword arguments (not counted)."""
@@ -206,9 +137,3 @@ class AliDnsProcess:
 
     def records(self, domain: str) -> list[dict]:
         return self._admin("GET", f"/domains/{domain}/records")
-
-    def stats(self) -> dict[str, int]:
-        return self._admin("GET", "/stats")["counts"]
-
-    def reset(self) -> None:
-        self._admin("POST", "/reset", {})
