@@ -13,7 +13,7 @@ from .cross_targets import ZoneView, check_cross_zone, zone_view
 from .errors import FleetDNSError, PlanConflictError
 from .plan import Plan, ZonePlan, check_delete_safety, make_zone_plan
 from .providers import checks_targets, provider_class, zone_provider_class
-from .providers.base import Progress, ZoneProvider
+from .providers.base import Meanwhile, Progress, ZoneProvider
 
 Report = Callable[[str], None]
 # Zones read at once: enough to hide network round trips, few enough for one server or API account.
@@ -265,9 +265,8 @@ def apply_plan(
     it (result.interrupted); the caller decides how to exit."""
     check_plan_safety(plan, allow_deletes)
     result = ApplyResult()
-    for zone_plan in plan.zones:
-        if not zone_plan.changes:
-            continue
+    pending = [zone_plan for zone_plan in plan.zones if zone_plan.changes]
+    for index, zone_plan in enumerate(pending):
         if report:
             report(f"applying {len(zone_plan.changes)} change(s) to {zone_plan.zone} via {zone_plan.provider}")
         result.done[zone_plan.zone] = 0
@@ -277,6 +276,7 @@ def apply_plan(
                 zone_plan.changes,
                 plan.owner if zone_plan.marked else None,
                 _counting(result.done, zone_plan.zone, progress(zone_plan.zone) if progress else None),
+                _preparing(providers, plan, pending[index + 1] if index + 1 < len(pending) else None),
             )
         except FleetDNSError as exc:
             done = result.done[zone_plan.zone]
@@ -292,6 +292,22 @@ def apply_plan(
         result.done[zone_plan.zone] = len(zone_plan.changes)
         result.applied.append(zone_plan)
     return result
+
+
+def _preparing(providers: Providers, plan: Plan, following: ZonePlan | None) -> Meanwhile | None:
+    """The next zone's preparation, for a provider to run while it waits on its server: the zones
+    are still applied one after the other, but their encoding no longer adds to the wall time."""
+    if following is None:
+        return None
+
+    def prepare() -> None:
+        try:
+            provider = providers.get(following.provider)
+        except FleetDNSError:
+            return  # applying that zone reports it
+        provider.prepare(following.zone, following.changes, plan.owner if following.marked else None)
+
+    return prepare
 
 
 def _counting(done: dict[str, int], zone: str, shown: Progress | None) -> Progress:

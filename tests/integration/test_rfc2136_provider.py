@@ -521,3 +521,73 @@ def test_connection_lost_mid_apply_says_what_was_applied(bind: BindLab) -> None:
     assert "the 1 before it" in text and "re-run plan" in text
     assert_one_clean_line(caught.value, bind.keys["admin"].secret)
     assert bind.query(fqdn("r0000"), "A") == {"10.1.0.0"}
+
+
+# --------------------------------------------------------------------------- the next zone prepared
+
+
+def _zone_creates(zone: str, count: int, third: int) -> list[Change]:
+    sets = [RecordSet(f"h{i}.{zone}", "A", 60, frozenset({f"10.9.{third}.{i}"})) for i in range(count)]
+    return [Change("create", rs.name, "A", None, rs, False, True) for rs in sets]
+
+
+def test_the_next_zone_is_prepared_while_the_server_applies_and_is_sent_as_prepared(
+    bind: BindLab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for zone in ("first.test", "second.test"):
+        bind.add_zone(zone)
+    lab = provider(bind)
+    first, second = _zone_creates("first.test.", 5, 1), _zone_creates("second.test.", 5, 2)
+    packed: list[str] = []
+    pack = Rfc2136Provider._pack
+    monkeypatch.setattr(
+        Rfc2136Provider, "_pack", lambda self, zone, *rest: packed.append(zone) or pack(self, zone, *rest)
+    )
+    sent_before_meanwhile: list[int] = []
+
+    def meanwhile() -> None:
+        sent_before_meanwhile.append(len(lab.sent_message_sizes))  # the first zone's update is out
+        lab.prepare("second.test.", second, OWNER)
+
+    lab.apply("first.test.", first, OWNER, meanwhile=meanwhile)
+    lab.apply("second.test.", second, OWNER)
+    assert sent_before_meanwhile == [1]
+    assert packed == ["first.test.", "second.test."]  # the second zone was encoded once, ahead of its apply
+    assert bind.query("h4.first.test.", "A") == {"10.9.1.4"} and bind.query("h4.second.test.", "A") == {"10.9.2.4"}
+
+
+def test_a_preparation_for_other_changes_is_not_used(bind: BindLab) -> None:
+    bind.add_zone("second.test")
+    lab = provider(bind)
+    lab.prepare("second.test.", _zone_creates("second.test.", 3, 7), OWNER)
+    lab.apply("second.test.", _zone_creates("second.test.", 2, 8), OWNER)
+    assert bind.query("h0.second.test.", "A") == {"10.9.8.0"} and bind.query("h2.second.test.", "A") == set()
+
+
+def test_apply_plan_prepares_each_next_zone_during_the_previous_apply(
+    bind: BindLab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    zones = ["one.test", "two.test", "three.test"]
+    for zone in zones:
+        bind.add_zone(zone)
+    all_vars = inventory(bind, [])
+    all_vars["fleetdns_zones"] = {
+        zone: {"provider": "lab", "default_ttl": 300, "records": [{"name": "www", "type": "A", "value": "192.0.2.1"}]}
+        for zone in zones
+    }
+    events: list[str] = []
+    for name in ("apply", "prepare"):
+        original = getattr(Rfc2136Provider, name)
+        monkeypatch.setattr(
+            Rfc2136Provider,
+            name,
+            lambda self, zone, *rest, _name=name, _original=original, **kw: (
+                events.append(f"{_name} {zone}") or _original(self, zone, *rest, **kw)
+            ),
+        )
+    plan = make(all_vars)
+    apply(all_vars, plan)
+    assert events == [
+        "apply one.test.", "prepare two.test.", "apply two.test.", "prepare three.test.", "apply three.test.",
+    ]  # fmt: skip
+    assert all(bind.query(f"www.{zone}.", "A") == {"192.0.2.1"} for zone in zones)

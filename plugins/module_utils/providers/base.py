@@ -23,6 +23,8 @@ from ..plan import Change
 from ..records import RecordKey
 
 Progress = Callable[[int, int], None]  # (changes done, changes total)
+# The caller's own work (preparing its next zone) for the time an apply waits on its server.
+Meanwhile = Callable[[], None]
 
 ZONE_KIND = "zone"
 UPDATE_ONLY_KIND = "update-only"
@@ -141,10 +143,22 @@ class ZoneProvider(Provider):
         backends that cannot list a zone and must ask name by name."""
 
     @abstractmethod
-    def apply(self, zone: str, changes: list[Change], owner: str | None, progress: Progress | None = None) -> None:
+    def apply(
+        self,
+        zone: str,
+        changes: list[Change],
+        owner: str | None,
+        progress: Progress | None = None,
+        meanwhile: Meanwhile | None = None,
+    ) -> None:
         """Make the changes, each only if its `before` still holds; raise ChangedSinceReadError
         (having changed nothing in the failing batch) when it does not. `owner` is the id the
-        ownership markers carry; None for a zone owned whole, where no marker is read or written."""
+        ownership markers carry; None for a zone owned whole, where no marker is read or written.
+        A provider that waits on a server calls `meanwhile` once, while it waits; others may not."""
+
+    def prepare(self, zone: str, changes: list[Change], owner: str | None) -> None:
+        """Do the work of a coming `apply` of exactly these arguments now, while another apply waits
+        on its server. Never raises: what fails here fails again in `apply`, where it is reported."""
 
     def __enter__(self) -> ZoneProvider:
         return self

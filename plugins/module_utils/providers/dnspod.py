@@ -39,7 +39,7 @@ from ..names import relative_name
 from ..ownership import marker_name, marker_value, parse_owner
 from ..plan import Change
 from ..rdata import InvalidValueError
-from .base import COMMENT_STORE, Capabilities, Option, Progress
+from .base import COMMENT_STORE, Capabilities, Meanwhile, Option, Progress
 from .cloudflare_records import with_owner
 from .dnspod_api import DEFAULT_ENDPOINT, REQUEST_DEADLINE, DnspodApiError, DnspodClient
 from .dnspod_records import (
@@ -224,11 +224,18 @@ class DnspodProvider(RecordPerValueProvider):
         )
 
     # ---- applying (the frame is RecordPerValueProvider's) -------------------------------------------------
-    def apply(self, zone: str, changes: list[Change], owner: str | None, progress: Progress | None = None) -> None:
+    def apply(
+        self,
+        zone: str,
+        changes: list[Change],
+        owner: str | None,
+        progress: Progress | None = None,
+        meanwhile: Meanwhile | None = None,
+    ) -> None:
         # One change of one address is the agent's update: ModifyDynamicDNS is the call made for it.
         self._single_address = len(changes) == 1
         try:
-            super().apply(zone, changes, owner, progress)
+            super().apply(zone, changes, owner, progress, meanwhile)
         finally:
             self._single_address = False
 

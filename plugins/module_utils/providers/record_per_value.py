@@ -31,7 +31,7 @@ from ..names import relative_name
 from ..ownership import MARKER_LABEL, ZoneState, parse_marker, parse_owner
 from ..plan import Change
 from ..records import RecordKey, RecordSet
-from .base import Progress, ZoneProvider
+from .base import Meanwhile, Progress, ZoneProvider
 from .http_api import AmbiguousWriteError, resolve_ca_bundle
 
 APPLIED, NOT_APPLIED, CHANGED = "applied", "not_applied", "changed"
@@ -238,7 +238,14 @@ class RecordPerValueProvider(ZoneProvider):
         return self._snapshot(zone).state()
 
     # ---- applying -------------------------------------------------------------------------------------
-    def apply(self, zone: str, changes: list[Change], owner: str | None, progress: Progress | None = None) -> None:
+    def apply(
+        self,
+        zone: str,
+        changes: list[Change],
+        owner: str | None,
+        progress: Progress | None = None,
+        meanwhile: Meanwhile | None = None,
+    ) -> None:
         if not changes:
             return
         if owner is None:  # validation refuses `ownership: zone` here; a hand-edited saved plan gets this

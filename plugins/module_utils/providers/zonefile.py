@@ -83,7 +83,7 @@ from ..ownership import MARKER_LABEL, ZoneState, marker_name, marker_value, spli
 from ..plan import Change
 from ..rdata import MANAGED_TYPES, canonical_text, ipv6_text
 from ..records import RecordKey, RecordSet, sort_key
-from .base import MARKER_STORE, Capabilities, Option, Progress, ZoneProvider
+from .base import MARKER_STORE, Capabilities, Meanwhile, Option, Progress, ZoneProvider
 
 MARKER_TTL = 3600
 NEW_FILE_MODE = 0o644
@@ -269,7 +269,14 @@ class ZoneFileProvider(ZoneProvider):
 
     # ---- apply ---------------------------------------------------------------------------------
 
-    def apply(self, zone: str, changes: list[Change], owner: str | None, progress: Progress | None = None) -> None:
+    def apply(
+        self,
+        zone: str,
+        changes: list[Change],
+        owner: str | None,
+        progress: Progress | None = None,
+        meanwhile: Meanwhile | None = None,
+    ) -> None:
         if not changes:
             return
         path = self.path_for(zone)

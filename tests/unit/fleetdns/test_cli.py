@@ -63,7 +63,9 @@ class FakeProvider(ZoneProvider):
             raise ProviderError(self.options["fail_read"].replace("SECRET", self.options["secret"]))
         return split_markers(zone, dict(self.store.get(zone, {})))
 
-    def apply(self, zone: str, changes: list, owner: str, progress: Any = None) -> None:
+    def apply(self, zone: str, changes: list, owner: str, progress: Any = None, meanwhile: Any = None) -> None:
+        if meanwhile is not None:
+            meanwhile()  # as a provider that waits on its server: the engine prepares the next zone here
         if self.options["fail_apply"] and self.options["stop_after"]:
             self.commit(zone, changes[: self.options["stop_after"]], owner)
             progress(self.options["stop_after"], len(changes))

@@ -372,3 +372,15 @@ def test_a_name_the_fast_check_passes_always_encodes(text: str) -> None:
     for name in ("www.example.test.", "*.dev.example.test.", "_sip._tcp.example.test."):
         assert _PLAIN_NAME(name)
     assert not _PLAIN_NAME(("x" * 64) + ".example.test.") and not _PLAIN_NAME("grüße.example.test.")
+
+
+def test_preparing_a_change_that_cannot_be_encoded_raises_nothing_and_apply_then_reports_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _no_network(monkeypatch)
+    bad = _rs("bad", "A", "300.1.2.3")
+    change = Change("create", bad.name, bad.type, None, bad, False, True)
+    lab = _provider()
+    lab.prepare(ZONE, [change], OWNER)
+    with pytest.raises(ProviderError, match="nothing was sent"):
+        lab.apply(ZONE, [change], OWNER)
