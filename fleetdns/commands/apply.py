@@ -112,10 +112,9 @@ def _summary(ctx: Context, plan: Plan, result: ApplyResult, unplanned: list[Zone
     out = ctx.out
     pending = [z.zone for z in plan.zones if z.changes]
     zones = f"{len(result.applied)} of {len(pending)} zone{'s' if len(pending) != 1 else ''}"
-    stopped = result.stopped
     failed = [f"{len(result.failed)} failed"] if result.failed else []
     failed += [f"{len(unplanned)} not planned"] if unplanned else []
-    if stopped is None and not failed:
+    if not result.interrupted and not failed:
         head = f"Applied {zones} in {elapsed:.2f}s"
     else:
         head = f"{'Interrupted' if result.interrupted else 'Failed'} after {elapsed:.2f}s: {zones} applied in full" + (
@@ -124,8 +123,7 @@ def _summary(ctx: Context, plan: Plan, result: ApplyResult, unplanned: list[Zone
     lines = [head, *(f"  {zone_result_line(z)}" for z in result.applied)]
     by_zone = {z.zone: z for z in plan.zones}
     lines += [f"  {zone_partial_line(by_zone[f.zone], f.done, 'failure')}" for f in result.failed]
-    if result.interrupted and stopped is not None:
-        lines.append(f"  {zone_partial_line(stopped, result.done.get(stopped.zone, 0), 'interrupt')}")
+    lines += [f"  {zone_partial_line(z, result.done.get(z.zone, 0), 'interrupt')}" for z in result.in_flight]
     lines += [f"  {f.zone} ({f.provider}): not planned, nothing sent" for f in unplanned]
     out.result("\n".join(lines))
     for failure in result.failed:
@@ -133,14 +131,17 @@ def _summary(ctx: Context, plan: Plan, result: ApplyResult, unplanned: list[Zone
         if isinstance(failure.error, ChangedSinceReadError):
             message += "\n  the zone changed after it was read; nothing in the failing batch was written"
         out.error(message)
-    if result.interrupted and stopped is not None:
-        out.info(f"interrupted while applying {stopped.zone} (what was being sent then may have gone in too)")
-    if stopped is None and not failed:
+    if result.in_flight:
+        zones_in_flight = ", ".join(z.zone for z in result.in_flight)
+        out.info(f"interrupted while applying {zones_in_flight} (what was being sent then may have gone in too)")
+    if not result.interrupted and not failed:
         return
     partly = [f for f in result.failed if f.done]
-    if result.interrupted and stopped is not None and result.done.get(stopped.zone, 0):
-        partly.append(ZoneFailure(stopped.zone, stopped.provider, FleetDNSError(""), result.done[stopped.zone],
-                                  len(stopped.changes)))  # fmt: skip
+    partly += [
+        ZoneFailure(z.zone, z.provider, FleetDNSError(""), result.done[z.zone], len(z.changes))
+        for z in result.in_flight
+        if result.done.get(z.zone, 0)
+    ]
     reached = {z.zone for z in result.applied} | {f.zone for f in partly}
     untouched = [z for z in pending if z not in reached]
     if result.applied:

@@ -25,6 +25,10 @@ class Deadline:
     def remaining(self) -> float:
         return self._ends - time.monotonic()
 
+    def extend(self, seconds: float) -> None:
+        """Move the end `seconds` later: time spent on other work does not count."""
+        self._ends += seconds
+
     @property
     def expired(self) -> bool:
         return self.remaining() <= 0

@@ -234,13 +234,13 @@ def _read_all(
 @dataclass
 class ApplyResult:
     """How far an apply got. `failed`: the zones that failed, each with its error and how many of
-    its changes went through; the others were still applied. `stopped` is the zone the apply ended
-    in, when it ended early (`fail_fast` after a failure; or interrupted). `error`: the first failure's. `done`
-    counts, per zone, the changes its provider confirmed as applied."""
+    its changes went through; the others were still applied. `in_flight`: the zones being applied
+    when Ctrl-C ended the apply (`interrupted`). `error`: the first failing zone's. `done` counts, per
+    zone, the changes its provider confirmed as applied. Zones are listed in inventory order."""
 
     applied: list[ZonePlan] = field(default_factory=list)
     failed: list[ZoneFailure] = field(default_factory=list)
-    stopped: ZonePlan | None = None
+    in_flight: list[ZonePlan] = field(default_factory=list)
     error: FleetDNSError | None = None
     interrupted: bool = False
     done: dict[str, int] = field(default_factory=dict)
@@ -260,54 +260,105 @@ def apply_plan(
     progress: Callable[[str], Progress] | None = None,
     fail_fast: bool = False,
 ) -> ApplyResult:
-    """Apply zone by zone, in the plan's (inventory) order. A zone that fails is recorded and the
-    next zones are still applied; with `fail_fast` the apply ends at the first failure. Ctrl-C ends
-    it (result.interrupted); the caller decides how to exit."""
+    """Apply zone by zone, in the plan's (inventory) order: a zone is sent after the zone before it.
+
+    While a provider waits on its server it hands over to the next zone (the `meanwhile` hook):
+    that zone is sent then when another provider carries it, so two servers work at once (one zone
+    each), else it is prepared. A zone that fails is recorded and the next zones are still applied;
+    with `fail_fast` each zone waits for the outcome of the one before it and the apply ends at the
+    first failure. Ctrl-C ends it (result.interrupted); the caller decides how to exit."""
     check_plan_safety(plan, allow_deletes)
-    result = ApplyResult()
+    run = _ZoneRun(plan, providers, report, progress)
     pending = [zone_plan for zone_plan in plan.zones if zone_plan.changes]
-    for index, zone_plan in enumerate(pending):
-        if report:
-            report(f"applying {len(zone_plan.changes)} change(s) to {zone_plan.zone} via {zone_plan.provider}")
-        result.done[zone_plan.zone] = 0
+    index = 0
+    try:
+        while index < len(pending):
+            zone_plan = pending[index]
+            following = pending[index + 1] if index + 1 < len(pending) else None
+            sending = None
+            if following is not None and not fail_fast and following.provider != zone_plan.provider:
+                sending = _Sending(run, following, pending[index + 2] if index + 2 < len(pending) else None)
+            if not run.apply(zone_plan, sending or run.preparing(following)) and fail_fast:
+                break
+            index += 2 if sending is not None and sending.sent else 1
+    except KeyboardInterrupt:
+        run.result.interrupted = True
+    return run.finished(pending)
+
+
+class _ZoneRun:
+    """One apply's zones: each applied through its provider, its outcome recorded."""
+
+    def __init__(
+        self, plan: Plan, providers: Providers, report: Report | None, progress: Callable[[str], Progress] | None
+    ) -> None:
+        self.plan, self.providers, self.report, self.progress = plan, providers, report, progress
+        self.result = ApplyResult()
+
+    def apply(self, zone_plan: ZonePlan, meanwhile: Meanwhile | None) -> bool:
+        """Apply one zone; False when it failed. Ctrl-C is recorded and passed on."""
+        result, zone = self.result, zone_plan.zone
+        if self.report:
+            self.report(f"applying {len(zone_plan.changes)} change(s) to {zone} via {zone_plan.provider}")
+        result.done[zone] = 0
         try:
-            providers.get(zone_plan.provider).apply(
-                zone_plan.zone,
+            self.providers.get(zone_plan.provider).apply(
+                zone,
                 zone_plan.changes,
-                plan.owner if zone_plan.marked else None,
-                _counting(result.done, zone_plan.zone, progress(zone_plan.zone) if progress else None),
-                _preparing(providers, plan, pending[index + 1] if index + 1 < len(pending) else None),
+                self._owner(zone_plan),
+                _counting(result.done, zone, self.progress(zone) if self.progress else None),
+                meanwhile,
             )
         except FleetDNSError as exc:
-            done = result.done[zone_plan.zone]
-            result.failed.append(ZoneFailure(zone_plan.zone, zone_plan.provider, exc, done, len(zone_plan.changes)))
-            result.error = result.error or exc
-            if fail_fast:
-                result.stopped = zone_plan
-                return result
-            continue
+            result.failed.append(ZoneFailure(zone, zone_plan.provider, exc, result.done[zone], len(zone_plan.changes)))
+            return False
         except KeyboardInterrupt:
-            result.stopped, result.interrupted = zone_plan, True
-            return result
-        result.done[zone_plan.zone] = len(zone_plan.changes)
+            result.in_flight.append(zone_plan)
+            raise
+        result.done[zone] = len(zone_plan.changes)
         result.applied.append(zone_plan)
-    return result
+        return True
+
+    def preparing(self, following: ZonePlan | None) -> Meanwhile | None:
+        """The next zone's preparation (its encoding no longer adds to the wall time)."""
+        if following is None:
+            return None
+
+        def prepare() -> None:
+            try:
+                provider = self.providers.get(following.provider)
+            except FleetDNSError:
+                return  # applying that zone reports it
+            provider.prepare(following.zone, following.changes, self._owner(following))
+
+        return prepare
+
+    def finished(self, pending: list[ZonePlan]) -> ApplyResult:
+        """The result with its zones in inventory order (a zone sent alongside finishes first)."""
+        order = {zone_plan.zone: index for index, zone_plan in enumerate(pending)}
+        result = self.result
+        result.applied.sort(key=lambda z: order[z.zone])
+        result.failed.sort(key=lambda f: order[f.zone])
+        result.in_flight.sort(key=lambda z: order[z.zone])
+        if result.failed:
+            result.error = result.failed[0].error
+        return result
+
+    def _owner(self, zone_plan: ZonePlan) -> str | None:
+        return self.plan.owner if zone_plan.marked else None
 
 
-def _preparing(providers: Providers, plan: Plan, following: ZonePlan | None) -> Meanwhile | None:
-    """The next zone's preparation, for a provider to run while it waits on its server: the zones
-    are still applied one after the other, but their encoding no longer adds to the wall time."""
-    if following is None:
-        return None
+class _Sending:
+    """The `meanwhile` that applies the next zone (another provider's) while the first one's server
+    works; that zone's own wait prepares the zone after it. `sent` tells whether it ran."""
 
-    def prepare() -> None:
-        try:
-            provider = providers.get(following.provider)
-        except FleetDNSError:
-            return  # applying that zone reports it
-        provider.prepare(following.zone, following.changes, plan.owner if following.marked else None)
+    def __init__(self, run: _ZoneRun, following: ZonePlan, after: ZonePlan | None) -> None:
+        self.run, self.following, self.after = run, following, after
+        self.sent = False
 
-    return prepare
+    def __call__(self) -> None:
+        self.sent = True
+        self.run.apply(self.following, self.run.preparing(self.after))
 
 
 def _counting(done: dict[str, int], zone: str, shown: Progress | None) -> Progress:

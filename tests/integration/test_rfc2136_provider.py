@@ -591,3 +591,46 @@ def test_apply_plan_prepares_each_next_zone_during_the_previous_apply(
         "apply one.test.", "prepare two.test.", "apply two.test.", "prepare three.test.", "apply three.test.",
     ]  # fmt: skip
     assert all(bind.query(f"www.{zone}.", "A") == {"192.0.2.1"} for zone in zones)
+
+
+def test_the_next_zone_of_another_server_is_sent_while_the_first_server_answers(
+    bind: BindLab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = BindLab("four.test.")
+    try:
+        bind.add_zone("three.test")
+        other.add_zone("two.test")
+        all_vars = inventory(bind, [])
+        all_vars["fleetdns_providers"]["other"] = other.provider_options()
+        zones = {"one.test": "lab", "two.test": "other", "three.test": "lab", "four.test": "other"}
+        bind.add_zone("one.test")
+        www = [{"name": "www", "type": "A", "value": "192.0.2.1"}]
+        all_vars["fleetdns_zones"] = {z: {"provider": p, "default_ttl": 300, "records": www} for z, p in zones.items()}
+        events: list[str] = []
+        original = Rfc2136Provider.apply
+
+        def logged(self: Rfc2136Provider, zone: str, *rest: Any, **kw: Any) -> None:
+            events.append(f"start {zone}")
+            original(self, zone, *rest, **kw)
+            events.append(f"end {zone}")
+
+        monkeypatch.setattr(Rfc2136Provider, "apply", logged)
+        config = validate(all_vars, {})
+        with Providers(config, ".") as providers:
+            plan = make_plan(config, providers, select_zones(config, None))
+            result = apply_plan(plan, providers)
+        assert [z.zone for z in result.applied] == ["one.test.", "two.test.", "three.test.", "four.test."]
+        assert events == [
+            "start one.test.", "start two.test.", "end two.test.", "end one.test.",
+            "start three.test.", "start four.test.", "end four.test.", "end three.test.",
+        ]  # fmt: skip
+        for zone, provider_name in zones.items():
+            assert (bind if provider_name == "lab" else other).query(f"www.{zone}.", "A") == {"192.0.2.1"}
+    finally:
+        other.stop()
+
+
+def test_time_spent_on_the_next_zone_does_not_count_against_the_deadline(bind: BindLab) -> None:
+    lab = provider(bind, deadline=1)
+    lab.apply(ZONE, [create("slow", "A", "192.0.2.9")], OWNER, meanwhile=lambda: threading.Event().wait(1.5))
+    assert bind.query(fqdn("slow"), "A") == {"192.0.2.9"}

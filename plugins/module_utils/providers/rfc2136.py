@@ -27,7 +27,8 @@ import binascii
 import random
 import re
 import socket
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any, ClassVar
 
@@ -342,7 +343,7 @@ class Rfc2136Provider(ZoneProvider):
                 self.sent_message_sizes.append(len(wire))
                 upcoming = next(messages, None)
                 if upcoming is None and meanwhile is not None:
-                    meanwhile()  # the server is busy with the last message: the caller's turn
+                    conn.aside(meanwhile)  # the server is busy with the last message: the caller's turn
                     meanwhile = None
                 reply = dnswire.parse_reply(conn.recv(), signer.verifier(mac) if signer else None)
                 if reply.id != message.msg_id or not reply.is_response:
@@ -630,6 +631,15 @@ class _Connection:
             raise
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._buffer = bytearray()
+
+    def aside(self, work: Callable[[], None]) -> None:
+        """Run the caller's `work` while the server answers; its time does not count against the
+        deadline (the answer waits in the socket, and the work may be another server's apply)."""
+        started = time.monotonic()
+        try:
+            work()
+        finally:
+            self._deadline.extend(time.monotonic() - started)
 
     def _ready(self) -> None:
         """The socket timeout for the next wait: the per-step timeout, or what is left of the deadline."""

@@ -50,9 +50,11 @@ class FakeProvider(ZoneProvider):
         "crash": Option(bool, default=False),
         "interrupt": Option(bool, default=False),
         "stop_after": Option(int, default=0),  # with fail_apply: changes applied (and reported) before it
+        "waits": Option(bool, default=False),  # hands over to the next zone while "waiting on its server"
     }
     store: ClassVar[dict[str, dict[RecordKey, RecordSet]]] = {}
     applied: ClassVar[list[str]] = []
+    events: ClassVar[list[str]] = []  # "sent <zone>" when an apply starts, "answered <zone>" when it ends well
 
     def read(self, zone: str, wanted: set[RecordKey]) -> Any:
         if self.options["interrupt"]:
@@ -64,8 +66,7 @@ class FakeProvider(ZoneProvider):
         return split_markers(zone, dict(self.store.get(zone, {})))
 
     def apply(self, zone: str, changes: list, owner: str, progress: Any = None, meanwhile: Any = None) -> None:
-        if meanwhile is not None:
-            meanwhile()  # as a provider that waits on its server: the engine prepares the next zone here
+        self.events.append(f"sent {zone}")
         if self.options["fail_apply"] and self.options["stop_after"]:
             self.commit(zone, changes[: self.options["stop_after"]], owner)
             progress(self.options["stop_after"], len(changes))
@@ -76,7 +77,10 @@ class FakeProvider(ZoneProvider):
         if self.options["fail_apply"]:
             raise ProviderError(self.options["fail_apply"])
         self.commit(zone, changes, owner)
+        if self.options["waits"] and meanwhile is not None:
+            meanwhile()  # as rfc2136: the change is at the server, its answer not read yet
         self.applied.append(zone)
+        self.events.append(f"answered {zone}")
 
     def commit(self, zone: str, changes: list, owner: str) -> None:
         records = self.store.setdefault(zone, {})
@@ -118,6 +122,7 @@ def fake_backend(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(commands, "_load_inventory", fake_loader)
     monkeypatch.setattr(FakeProvider, "store", {})
     monkeypatch.setattr(FakeProvider, "applied", [])
+    monkeypatch.setattr(FakeProvider, "events", [])
     monkeypatch.delenv("FLEETDNS_INVENTORY", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
 
@@ -326,14 +331,15 @@ def test_too_many_deletes_refused_without_allow_deletes(capsys: pytest.CaptureFi
     assert code == 0 and "7 deleted" in out and len(owned_names()) == 3
 
 
-def three_zones(tmp_path: Any, failure: str, stop_after: int = 0, b_records: int = 1) -> str:
+def three_zones(tmp_path: Any, failure: str, stop_after: int = 0, b_records: int = 1, waits: bool = False) -> str:
     """a.test and c.test on a working provider, b.test (`b_records` records) on one that fails with
-    `failure` after `stop_after` changes went through."""
+    `failure` after `stop_after` changes went through. With `waits` the working provider hands
+    over to the next zone while its answer is pending, as rfc2136 does."""
     data = {
         "all": {
             "vars": {
                 "fleetdns_providers": {
-                    "good": {"type": "fake"},
+                    "good": {"type": "fake", "waits": waits},
                     "bad": {"type": "fake", "fail_apply": failure, "stop_after": stop_after},
                 },
                 "fleetdns_zones": {
@@ -443,6 +449,34 @@ def test_apply_stopped_inside_a_zone_says_how_many_of_its_changes_went_through(
         assert "partly applied: b.test. (1,418 of 2,000 changes)\nnot applied: c.test." in err
     assert "applied: none" not in err
     assert len(FakeProvider.store["b.test."]) == 2 * 1418  # the records and their markers
+
+
+def test_a_zone_sent_alongside_that_fails_is_reported_and_the_rest_still_applies(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    code, out, err = run(capsys, "apply", "-i", three_zones(tmp_path, "REFUSED", waits=True), "--yes")
+    assert code == 1
+    # b.test. went out while a.test.'s answer was pending; c.test. (a's provider again) after that answer
+    sent_alongside = ["sent a.test.", "sent b.test.", "answered a.test.", "sent c.test.", "answered c.test."]
+    assert FakeProvider.events == sent_alongside
+    assert ": 2 of 3 zones applied in full (1 failed)\n" in out
+    assert out.index("  a.test. ") < out.index("  c.test. ") < out.index("  b.test. (bad)")
+    assert "zone b.test. (bad) failed: REFUSED" in err
+
+
+def test_ctrl_c_in_a_zone_sent_alongside_leaves_both_zones_in_doubt(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    code, _out, err = run(capsys, "apply", "-i", three_zones(tmp_path, "interrupt", waits=True), "--yes")
+    assert code == 130 and "Traceback" not in err
+    assert "interrupted while applying a.test., b.test. (what was being sent then may have gone in too)\n" in err
+    assert "not applied: a.test., b.test., c.test." in err and "c.test." not in FakeProvider.store
+
+
+def test_fail_fast_sends_no_zone_alongside(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    code, _out, err = run(capsys, "apply", "-i", three_zones(tmp_path, "REFUSED", waits=True), "--yes", "--fail-fast")
+    assert code == 1 and FakeProvider.events == ["sent a.test.", "answered a.test.", "sent b.test."]
+    assert "not applied: b.test., c.test." in err and "c.test." not in FakeProvider.store
 
 
 def test_ctrl_c_exits_130(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:

@@ -29,3 +29,9 @@ def test_a_passed_deadline_allows_no_further_wait() -> None:
                                               (86401, False), (True, False), ("60", False), (None, False)])  # fmt: skip
 def test_check_deadline(value: object, valid: bool) -> None:
     assert (check_deadline(value) is None) is valid
+
+
+def test_extend_moves_the_end_later() -> None:
+    deadline = Deadline(0.05)
+    deadline.extend(60)
+    assert not deadline.expired and 59 < deadline.remaining() <= 60.05
