@@ -107,6 +107,7 @@ class Output:
     def __init__(self, debug: bool = False) -> None:
         self.debug = debug
         self._progress_shown = False
+        self._progress_width = 0  # length of the counter on screen, to cover it when the next is shorter
 
     @property
     def color(self) -> bool:
@@ -139,7 +140,9 @@ class Output:
         """A live counter on a terminal; nothing on a pipe (the report lines already say enough)."""
         if not sys.stderr.isatty():
             return
-        sys.stderr.write(f"\r  {label}: {done}/{total}")
+        counter = f"\r  {label}: {done}/{total}"
+        sys.stderr.write(counter.ljust(self._progress_width))  # spaces over a longer counter shown before
+        self._progress_width = len(counter)
         sys.stderr.flush()
         self._progress_shown = True
 
@@ -148,6 +151,7 @@ class Output:
             sys.stderr.write("\n")
             sys.stderr.flush()
             self._progress_shown = False
+            self._progress_width = 0
 
     def confirm(self, question: str) -> bool:
         """Ask on the terminal; only 'yes' proceeds."""

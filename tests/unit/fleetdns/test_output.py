@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from fleetdns.output import MASK, RedactingStream, Redactor, redirect, setup_logging, use_color
+from fleetdns.output import MASK, Output, RedactingStream, Redactor, redirect, setup_logging, use_color
 
 SECRET = "s3cr3t+/TSIG=="
 
@@ -66,3 +66,13 @@ def test_redirect_covers_print_logging_and_restores_streams(capsys: pytest.Captu
 def test_colour_decision(tty: bool, env: dict[str, str], expected: bool) -> None:
     stream = FakeTTY() if tty else io.StringIO()
     assert use_color(stream, env) is expected
+
+
+def test_a_shorter_counter_covers_the_longer_one_before_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    screen = FakeTTY()
+    monkeypatch.setattr(sys, "stderr", screen)
+    out = Output()
+    out.progress("long-zone-name.test.", 100, 100)
+    out.progress("b.test.", 1, 1)  # two zones applied at once report on the same line
+    shown = screen.getvalue().split("\r")[-1]
+    assert shown.rstrip() == "  b.test.: 1/1" and len(shown) == len("  long-zone-name.test.: 100/100")
