@@ -58,8 +58,8 @@ def selection_options(parser: argparse.ArgumentParser) -> None:
         type=workers_count,
         default=DEFAULT_WORKERS,
         metavar="N",
-        help=f"zones read at once (default {DEFAULT_WORKERS}); changes are always applied one zone at a time, "
-        "in inventory order",
+        help=f"zones read at once (default {DEFAULT_WORKERS}); changes are sent zone by zone in inventory order "
+        "(at most one zone per provider at a time)",
     )
 
 
