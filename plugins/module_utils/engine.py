@@ -280,6 +280,8 @@ def apply_plan(
                 sending = _Sending(run, following, pending[index + 2] if index + 2 < len(pending) else None)
             if not run.apply(zone_plan, sending or run.preparing(following)) and fail_fast:
                 break
+            if sending is not None and sending.crashed is not None:
+                raise sending.crashed  # a bug, surfaced once the first zone's answer is in
             index += 2 if sending is not None and sending.sent else 1
     except KeyboardInterrupt:
         run.result.interrupted = True
@@ -350,15 +352,21 @@ class _ZoneRun:
 
 class _Sending:
     """The `meanwhile` that applies the next zone (another provider's) while the first one's server
-    works; that zone's own wait prepares the zone after it. `sent` tells whether it ran."""
+    works; that zone's own wait prepares the zone after it. `sent` tells whether it ran. An
+    unexpected exception is kept in `crashed` rather than raised into the first zone's provider,
+    which would report it as its own network or protocol error."""
 
     def __init__(self, run: _ZoneRun, following: ZonePlan, after: ZonePlan | None) -> None:
         self.run, self.following, self.after = run, following, after
         self.sent = False
+        self.crashed: Exception | None = None
 
     def __call__(self) -> None:
         self.sent = True
-        self.run.apply(self.following, self.run.preparing(self.after))
+        try:
+            self.run.apply(self.following, self.run.preparing(self.after))
+        except Exception as exc:  # raised again by apply_plan, after the first zone
+            self.crashed = exc
 
 
 def _counting(done: dict[str, int], zone: str, shown: Progress | None) -> Progress:

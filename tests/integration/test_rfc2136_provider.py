@@ -634,3 +634,34 @@ def test_time_spent_on_the_next_zone_does_not_count_against_the_deadline(bind: B
     lab = provider(bind, deadline=1)
     lab.apply(ZONE, [create("slow", "A", "192.0.2.9")], OWNER, meanwhile=lambda: threading.Event().wait(1.5))
     assert bind.query(fqdn("slow"), "A") == {"192.0.2.9"}
+
+
+def test_a_crash_in_the_zone_sent_alongside_is_not_taken_for_the_first_zones_network_error(
+    bind: BindLab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = BindLab("two.test.")
+    try:
+        bind.add_zone("one.test")
+        all_vars = inventory(bind, [])
+        all_vars["fleetdns_providers"]["other"] = other.provider_options()
+        www = [{"name": "www", "type": "A", "value": "192.0.2.1"}]
+        all_vars["fleetdns_zones"] = {
+            "one.test": {"provider": "lab", "records": www},
+            "two.test": {"provider": "other", "records": www},
+        }
+        original = Rfc2136Provider.apply
+
+        def crashing(self: Rfc2136Provider, zone: str, *rest: Any, **kw: Any) -> None:
+            if zone == "two.test.":
+                raise OSError("a bug in the second zone's code")
+            original(self, zone, *rest, **kw)
+
+        monkeypatch.setattr(Rfc2136Provider, "apply", crashing)
+        config = validate(all_vars, {})
+        with Providers(config, ".") as providers:
+            plan = make_plan(config, providers, select_zones(config, None))
+            with pytest.raises(OSError, match="a bug in the second zone's code"):
+                apply_plan(plan, providers)
+        assert bind.query("www.one.test.", "A") == {"192.0.2.1"}  # the first zone's answer was still read
+    finally:
+        other.stop()
