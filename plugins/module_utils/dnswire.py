@@ -424,18 +424,23 @@ class TsigSigner:
         record = self._owner_wire + _RR_FIXED.pack(TYPE_TSIG, CLASS_ANY, 0, len(rdata)) + rdata
         return wire[:10] + _U16.pack(arcount + 1) + wire[12:] + record, tsig.mac
 
-    def verifier(self, request_mac: bytes, multi: bool = False) -> TsigVerifier:
-        return TsigVerifier(self._key, request_mac, multi)
+    def verifier(self, request_mac: bytes, multi: bool = False, sent_at: float | None = None) -> TsigVerifier:
+        return TsigVerifier(self._key, request_mac, multi, sent_at)
 
 
 class TsigVerifier:
-    """Checks the TSIG of one response, or of every message of a zone transfer (`multi`)."""
+    """Checks the TSIG of one response, or of every message of a zone transfer (`multi`).
 
-    def __init__(self, key: dns.tsig.Key, request_mac: bytes, multi: bool) -> None:
+    `sent_at` (epoch seconds) is when the request went out, for an answer that may have waited
+    unread since: the server signed it at some moment between then and now, so the clock check
+    takes the moment of that span nearest to the signing time instead of now."""
+
+    def __init__(self, key: dns.tsig.Key, request_mac: bytes, multi: bool, sent_at: float | None = None) -> None:
         self._key = key
         self._key_text = key.name.to_text().lower()
         self._request_mac = request_mac
         self._multi = multi
+        self._sent_at = sent_at
         self._ctx = None
         self._unsigned_run = 0
         self.signed_messages = 0
@@ -444,12 +449,15 @@ class TsigVerifier:
         """Validate the TSIG RR that starts at `tsig_start` (the last record of the message)."""
         try:
             rdata = dns.rdata.from_wire(dns.rdataclass.ANY, dns.rdatatype.TSIG, wire, rdata_pos, rdlen)
+            now = time.time()
+            if self._sent_at is not None:
+                now = min(max(float(rdata.time_signed), self._sent_at), now)
             self._ctx = dns.tsig.validate(
                 wire,
                 self._key,
                 self._key.name if owner == self._key_text else dns.name.from_text(owner),
                 rdata,
-                int(time.time()),
+                int(now),
                 self._request_mac,
                 tsig_start,
                 self._ctx,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
 from .config import FleetConfig, ProviderConfig
@@ -262,15 +262,16 @@ def apply_plan(
 ) -> ApplyResult:
     """Apply zone by zone, in the plan's (inventory) order: a zone is sent after the zone before it.
 
-    While a provider waits on its server it hands over to the next zone (the `meanwhile` hook):
-    that zone is sent then when another provider carries it, so two servers work at once (one zone
-    each), else it is prepared. A zone that fails is recorded and the next zones are still applied;
+    A provider that waits on its server (rfc2136) hands over to the next zone meanwhile: that zone
+    is sent then when another provider carries it, so two servers work at once (one zone each), else
+    it is prepared. A zone that fails is recorded and the next zones are still applied;
     with `fail_fast` each zone waits for the outcome of the one before it and the apply ends at the
     first failure. Ctrl-C ends it (result.interrupted); the caller decides how to exit."""
     check_plan_safety(plan, allow_deletes)
     run = _ZoneRun(plan, providers, report, progress)
     pending = [zone_plan for zone_plan in plan.zones if zone_plan.changes]
     index = 0
+    sending: _Sending | None = None
     try:
         while index < len(pending):
             zone_plan = pending[index]
@@ -284,6 +285,8 @@ def apply_plan(
                 raise sending.crashed  # a bug, surfaced once the first zone's answer is in
             index += 2 if sending is not None and sending.sent else 1
     except KeyboardInterrupt:
+        if sending is not None and sending.crashed is not None:
+            raise sending.crashed from None  # a bug outweighs the interrupt that came after it
         run.result.interrupted = True
     return run.finished(pending)
 
@@ -327,11 +330,11 @@ class _ZoneRun:
             return None
 
         def prepare() -> None:
-            try:
+            # Whatever fails here fails again when that zone is applied, and is reported there; raised
+            # here it would surface inside the provider that is waiting, as that zone's error.
+            with suppress(Exception):
                 provider = self.providers.get(following.provider)
-            except FleetDNSError:
-                return  # applying that zone reports it
-            provider.prepare(following.zone, following.changes, self._owner(following))
+                provider.prepare(following.zone, following.changes, self._owner(following))
 
         return prepare
 

@@ -665,3 +665,35 @@ def test_a_crash_in_the_zone_sent_alongside_is_not_taken_for_the_first_zones_net
         assert bind.query("www.one.test.", "A") == {"192.0.2.1"}  # the first zone's answer was still read
     finally:
         other.stop()
+
+
+def test_a_rejected_update_is_still_called_a_change_since_the_plan_when_the_server_has_hung_up(
+    bind: BindLab,
+) -> None:
+    """The queries that explain a rejection run on the apply's connection; the server may have closed
+    it meanwhile (it sat idle while another zone was applied): the rejection is still named."""
+    bind.nsupdate("update add www.example.test. 300 A 192.0.2.77")  # written after the plan was made
+    proxy = _CuttingProxy(bind, answers=1)  # hangs up right after the UPDATE's answer
+    try:
+        with pytest.raises(ChangedSinceReadError, match="changed since plan"):
+            provider(bind, port=proxy.port).apply(ZONE, [create("www", "A", "192.0.2.1")], OWNER)
+    finally:
+        proxy.close()
+    assert bind.query(fqdn("www"), "A") == {"192.0.2.77"}
+
+
+def test_a_failing_preparation_of_the_next_zone_does_not_fail_the_zone_that_waits(
+    bind: BindLab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bind.add_zone("next.test")
+    all_vars = inventory(bind, [{"name": "www", "type": "A", "value": "192.0.2.1"}])
+    all_vars["fleetdns_zones"]["next.test"] = {"provider": "lab", "records": [{"name": "www", "type": "A",
+                                                                                "value": "192.0.2.2"}]}  # fmt: skip
+
+    def broken(*_args: Any) -> None:
+        raise OSError("a bug in prepare")
+
+    monkeypatch.setattr(Rfc2136Provider, "prepare", broken)
+    plan = make(all_vars)
+    apply(all_vars, plan)  # raises the first zone failure, if any
+    assert bind.query(fqdn("www"), "A") == {"192.0.2.1"} and bind.query("www.next.test.", "A") == {"192.0.2.2"}

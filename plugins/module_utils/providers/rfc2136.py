@@ -44,6 +44,9 @@ from ..records import RecordKey, RecordSet
 from .base import MARKER_STORE, Capabilities, Meanwhile, Option, Progress, ZoneProvider
 
 DEFAULT_MARKER_TTL = 300
+# Why a follow-up query that explains a rejected update may fail; the explanation is then left out.
+# (The server may have closed the connection: it sat idle while another zone was applied.)
+_EXPLAINING_FAILED = (ProviderError, dnswire.WireError, OSError, EOFError, DeadlineExceeded)
 PIPELINE_WINDOW = 64  # queries in flight on one connection during a fallback read
 
 RCODE_NOERROR = 0
@@ -340,12 +343,14 @@ class Rfc2136Provider(ZoneProvider):
                     )
                 wire, mac = signer.sign(message.to_wire()) if signer else (message.to_wire(), b"")
                 conn.send(wire)
+                sent_at = time.time()
                 self.sent_message_sizes.append(len(wire))
                 upcoming = next(messages, None)
                 if upcoming is None and meanwhile is not None:
                     conn.aside(meanwhile)  # the server is busy with the last message: the caller's turn
                     meanwhile = None
-                reply = dnswire.parse_reply(conn.recv(), signer.verifier(mac) if signer else None)
+                # The answer may have waited while the caller's work ran (another zone, maybe minutes).
+                reply = dnswire.parse_reply(conn.recv(), signer.verifier(mac, sent_at=sent_at) if signer else None)
                 if reply.id != message.msg_id or not reply.is_response:
                     raise dnswire.WireError("the answer does not match the update")
                 if reply.rcode != RCODE_NOERROR:
@@ -505,7 +510,7 @@ class Rfc2136Provider(ZoneProvider):
             return []
         try:
             held = self._query_keys(conn, zone, {(t, rtype) for t in pointing for rtype in ("A", "AAAA")})
-        except (ProviderError, dnswire.WireError, OSError):
+        except _EXPLAINING_FAILED:
             return []
         return [
             f"{', '.join(sorted(set(labels)))} points at {relative_name(target, zone)}, which has no address record"
@@ -518,7 +523,7 @@ class Rfc2136Provider(ZoneProvider):
         keys = {c.key for c in batch}
         try:
             now = split_markers(zone, self._query_keys(conn, zone, keys))
-        except (ProviderError, dnswire.WireError, OSError):
+        except _EXPLAINING_FAILED:
             return []
         changed = []
         for change in batch:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import struct
+import time
 
 import dns.flags
 import dns.message
@@ -428,3 +429,22 @@ def test_queries_are_plain_questions() -> None:
     parsed = dns.message.from_wire(wire)
     assert mac == b"" and parsed.id == 42 and not parsed.flags & dns.flags.RD
     assert parsed.question[0].to_text() == "www.example.test. IN AAAA"
+
+
+def test_an_answer_read_late_is_checked_against_when_it_could_have_been_signed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An UPDATE's answer may sit unread while another zone is applied; the clock check then allows
+    for that wait, while an answer signed long before the request was sent still fails it."""
+    signer = _signer()
+    query, mac = dnswire.make_query(5, ZONE, dnswire.TYPE_SOA, signer)
+    sent_at = time.time()
+    wire = _signed_response(query, records=0).to_wire()
+    later = sent_at + 400  # beyond the 300 s fudge
+    monkeypatch.setattr(dnswire.time, "time", lambda: later)
+    with pytest.raises(dnswire.TsigError) as caught:
+        dnswire.parse_reply(wire, signer.verifier(mac))
+    assert caught.value.code == "badtime"
+    assert dnswire.parse_reply(wire, signer.verifier(mac, sent_at=sent_at)).signed
+    with pytest.raises(dnswire.TsigError):
+        dnswire.parse_reply(wire, signer.verifier(mac, sent_at=sent_at + 350))  # signed 350 s before "sent"
