@@ -4,8 +4,9 @@ Asks for confirmation only on an interactive terminal without --yes; in CI (no T
 Zones are read concurrently and sent zone by zone in inventory order (engine.apply_plan: the next
 zone may go out while another provider's server still applies the one before). A zone that fails
 (to be read, planned or applied) is reported with its cause and the other zones still apply;
---fail-fast stops at the first failure, as does Ctrl-C. The summary says which zones were applied, how many
-changes of a failed zone went through, and which zones were not touched; exit 1 when any failed.
+--fail-fast stops at the first failure, as does Ctrl-C. The summary says which zones were applied,
+how many changes of a failed zone went through, and which zones were not touched; exit 1 when any
+failed.
 """
 
 from __future__ import annotations

@@ -44,10 +44,10 @@ from ..records import RecordKey, RecordSet
 from .base import MARKER_STORE, Capabilities, Meanwhile, Option, Progress, ZoneProvider
 
 DEFAULT_MARKER_TTL = 300
+PIPELINE_WINDOW = 64  # queries in flight on one connection during a fallback read
 # Why a follow-up query that explains a rejected update may fail; the explanation is then left out.
 # (The server may have closed the connection: it sat idle while another zone was applied.)
 _EXPLAINING_FAILED = (ProviderError, dnswire.WireError, OSError, EOFError, DeadlineExceeded)
-PIPELINE_WINDOW = 64  # queries in flight on one connection during a fallback read
 
 RCODE_NOERROR = 0
 RCODE_FORMERR = 1
