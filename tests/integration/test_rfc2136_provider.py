@@ -687,8 +687,8 @@ def test_a_failing_preparation_of_the_next_zone_does_not_fail_the_zone_that_wait
 ) -> None:
     bind.add_zone("next.test")
     all_vars = inventory(bind, [{"name": "www", "type": "A", "value": "192.0.2.1"}])
-    all_vars["fleetdns_zones"]["next.test"] = {"provider": "lab", "records": [{"name": "www", "type": "A",
-                                                                                "value": "192.0.2.2"}]}  # fmt: skip
+    www = {"name": "www", "type": "A", "value": "192.0.2.2"}
+    all_vars["fleetdns_zones"]["next.test"] = {"provider": "lab", "records": [www]}
 
     def broken(*_args: Any) -> None:
         raise OSError("a bug in prepare")

@@ -476,13 +476,16 @@ def test_ctrl_c_in_a_zone_sent_alongside_leaves_both_zones_in_doubt(
 def test_a_zone_that_fails_before_it_hands_over_leaves_the_next_zone_to_its_own_turn(
     capsys: pytest.CaptureFixture[str], tmp_path: Any
 ) -> None:
-    data = {"all": {"vars": {
-        "fleetdns_providers": {"good": {"type": "fake", "waits": True},
-                               "bad": {"type": "fake", "waits": True, "fail_apply": "REFUSED"}},
-        "fleetdns_zones": {"a.test": {"provider": "bad", "records": records(("x", "A", "192.0.2.1"))},
-                           "b.test": {"provider": "good", "records": records(("x", "A", "192.0.2.2"))},
-                           "c.test": {"provider": "bad", "records": records(("x", "A", "192.0.2.3"))}},
-    }}}  # fmt: skip
+    providers = {
+        "good": {"type": "fake", "waits": True},
+        "bad": {"type": "fake", "waits": True, "fail_apply": "REFUSED"},
+    }
+    zones = {
+        "a.test": {"provider": "bad", "records": records(("x", "A", "192.0.2.1"))},
+        "b.test": {"provider": "good", "records": records(("x", "A", "192.0.2.2"))},
+        "c.test": {"provider": "bad", "records": records(("x", "A", "192.0.2.3"))},
+    }
+    data = {"all": {"vars": {"fleetdns_providers": providers, "fleetdns_zones": zones}}}
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump(data))
     code, out, _err = run(capsys, "apply", "-i", str(tmp_path / "hosts.yml"), "--yes")
     assert code == 1 and ": 1 of 3 zones applied in full (2 failed)\n" in out
