@@ -96,10 +96,9 @@ def run(args: argparse.Namespace, out: Output, redactor: Redactor) -> int:
             "`apt install python3-dnspython python3-requests`, elsewhere `pip install dnspython requests`)"
         )
         return EXIT_ERROR
-    from ansible_collections.fleetdns.ddns.plugins.module_utils import agent_detect
+    from ansible_collections.fleetdns.ddns.plugins.module_utils import process_runner
     from ansible_collections.fleetdns.ddns.plugins.module_utils.agent import Agent
     from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_config import load_agent_config
-    from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import zonefile
 
     from .agent_service import report_line
     from .process import run_command
@@ -112,8 +111,7 @@ def run(args: argparse.Namespace, out: Output, redactor: Redactor) -> int:
         return EXIT_OK
     if args.status:
         return _status(args, out, config)
-    agent_detect.command_runner = run_command
-    zonefile.command_runner = run_command
+    process_runner.command_runner = run_command
     agent = Agent(config, _logger(out), base_dir=os.path.dirname(os.path.abspath(config.path)))
     if service:
         return _serve_in_process(agent)

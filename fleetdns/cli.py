@@ -15,9 +15,9 @@ import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
+from ansible_collections.fleetdns.ddns.plugins.module_utils import process_runner
 from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import ConfigError, FleetDNSError, Problem, shorten
 from ansible_collections.fleetdns.ddns.plugins.module_utils.gcpause import paused_gc
-from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import zonefile
 
 from .commands import Context, registry
 from .options import DEBUG_HELP, inventory_options
@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (see EPILOG)."""
-    zonefile.command_runner = run_command
+    process_runner.command_runner = run_command
     redactor = Redactor()
     redactor.add_from_environment()
     debug = "--debug" in (sys.argv[1:] if argv is None else argv)

@@ -10,7 +10,7 @@ import gc
 from collections.abc import Iterator
 
 import pytest
-from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import zonefile
+from ansible_collections.fleetdns.ddns.plugins.module_utils import process_runner
 from hypothesis import HealthCheck, settings
 
 # Property tests check correctness, not speed: on a busy 2-core CI machine (sanity and units of two
@@ -31,11 +31,11 @@ except ImportError:  # under `ansible-test units`: the CLI package lies inside t
 
 
 @pytest.fixture(autouse=True)
-def zonefile_commands() -> Iterator[None]:
+def cli_command_runner() -> Iterator[None]:
     """Tests call the engine as the CLI does: with the CLI's command runner (named-checkzone)."""
-    zonefile.command_runner = run_command
+    process_runner.command_runner = run_command
     yield
-    zonefile.command_runner = None
+    process_runner.command_runner = None
 
 
 @pytest.fixture

@@ -10,24 +10,20 @@ deprecated one (its preferred lifetime is over, the prefix is going away) nor on
 checked for duplicates (tentative) or found to be a duplicate; then a permanent (configured) address
 before an autoconfigured one, and the longest preferred lifetime first.
 
-The command source runs a program through `command_runner`, which the front sets (the CLI passes
-its subprocess runner): engine modules start no processes themselves.
+The command source runs a program through process_runner (the front sets it): engine modules
+start no processes themselves.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import agent_platform
+from . import agent_platform, process_runner
 from .agent_config import ANY_INTERFACE, FamilyDetect
 from .agent_platform import InterfaceAddress
 from .errors import shorten
 from .public_ip import PublicIPError, detect
-
-CommandRunner = Callable[[list[str], float], tuple[int, str]]  # (argv, timeout) -> (exit code, output)
-command_runner: CommandRunner | None = None
 
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _DOCUMENTATION = tuple(
@@ -100,10 +96,11 @@ def detect_all(detect_specs: dict[int, FamilyDetect], allow_non_global: bool = F
 
 def _from_command(spec: FamilyDetect) -> tuple[str | None, str | None]:
     """The one address the command printed (first word of its first non-empty line)."""
-    if command_runner is None:
+    runner = process_runner.command_runner
+    if runner is None:
         return None, "command sources need a front that can run programs (the fleetdns CLI)"
     try:
-        code, output = command_runner(list(spec.command), spec.timeout)
+        code, output = runner(list(spec.command), spec.timeout)
     except TimeoutError:
         return None, f"{spec.command[0]} ran past {spec.timeout:g} s"
     except OSError as exc:

@@ -291,10 +291,10 @@ notes:
 import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.fleetdns.ddns.plugins.module_utils import process_runner
 from ansible_collections.fleetdns.ddns.plugins.module_utils.config import DEFAULT_OWNER, provider_secrets
 from ansible_collections.fleetdns.ddns.plugins.module_utils.errors import FleetDNSError
 from ansible_collections.fleetdns.ddns.plugins.module_utils.ownership import MARKER_OWNERSHIP, OWNERSHIP_MODES
-from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import zonefile
 from ansible_collections.fleetdns.ddns.plugins.module_utils.record_task import (
     ON_EXISTING,
     RECORD_OPTIONS,
@@ -347,7 +347,7 @@ def main() -> None:
         required_one_of=[("name", "records")],
         supports_check_mode=True,
     )
-    zonefile.command_runner = lambda argv, timeout: _run(module, argv)
+    process_runner.command_runner = lambda argv, timeout: _run(module, argv)
     params = module.params
     provider = {key: value for key, value in params["provider"].items() if value is not None}
     module.no_log_values.update(provider_secrets(provider))  # the sub-options' no_log covers them too

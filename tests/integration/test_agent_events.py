@@ -27,14 +27,14 @@ ip("link", "set", "lo", "up")
 ip("addr", "add", "10.20.0.1/32", "dev", "lo")
 
 from lab.bind import BindLab
-from ansible_collections.fleetdns.ddns.plugins.module_utils import agent_detect
+from ansible_collections.fleetdns.ddns.plugins.module_utils import process_runner
 from ansible_collections.fleetdns.ddns.plugins.module_utils.agent import Agent
 from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_config import load_agent_config
 from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_platform import address_watcher
 from ansible_collections.fleetdns.ddns.plugins.module_utils.record_task import RecordTask, run_task
 from fleetdns.process import run_command
 
-agent_detect.command_runner = run_command
+process_runner.command_runner = run_command
 work = Path(sys.argv[1])
 report = {}
 with BindLab() as lab:

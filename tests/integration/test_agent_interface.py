@@ -115,13 +115,13 @@ ip("link", "set", "v1", "up")
 ip("-6", "addr", "add", "2a00:1450:4001::7/64", "dev", "v0", "mngtmpaddr", "nodad",
    "valid_lft", "900", "preferred_lft", "800")
 
+from ansible_collections.fleetdns.ddns.plugins.module_utils import process_runner
 from ansible_collections.fleetdns.ddns.plugins.module_utils.agent import Agent
 from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_config import load_agent_config
 from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_platform import address_watcher
-from ansible_collections.fleetdns.ddns.plugins.module_utils.providers import zonefile
 from fleetdns.process import run_command
 
-zonefile.command_runner = run_command
+process_runner.command_runner = run_command
 work = Path(sys.argv[1])
 zone = work / "zones" / "example.test.zone"
 lines = []

@@ -77,6 +77,7 @@ except ImportError:  # pragma: no cover - exercised by ansible-test's import san
     HAS_DNSPYTHON = False
     DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 
+from .. import process_runner
 from ..errors import ChangedSinceReadError, ProviderError, shorten
 from ..names import relative_name
 from ..ownership import MARKER_LABEL, ZoneState, marker_name, marker_value, split_markers
@@ -507,13 +508,6 @@ def email_to_rname(email: str) -> str:
     return dns.name.Name([*labels, b""]).to_text()
 
 
-# How the front runs a command: (argv, timeout in seconds) -> (exit code, stdout + stderr); raises
-# TimeoutError or OSError. The engine runs no process itself (inside Ansible a module must go through
-# AnsibleModule.run_command): the CLI sets a subprocess runner, dns_record one over run_command.
-CommandRunner = Callable[[list[str], float], tuple[int, str]]
-command_runner: CommandRunner | None = None
-
-
 def find_checkzone() -> str | None:
     """BIND's named-checkzone: on PATH, else where Debian and source builds put it."""
     for candidate in (shutil.which("named-checkzone"), *CHECKZONE_PATHS):
@@ -530,10 +524,11 @@ def named_checkzone(zone: str, path: str) -> list[str]:
     binary = find_checkzone()
     if binary is None:
         return []
-    if command_runner is None:
+    runner = process_runner.command_runner
+    if runner is None:
         return []
     try:
-        returncode, output = command_runner([binary, "-i", "local", zone, path], CHECKZONE_TIMEOUT)
+        returncode, output = runner([binary, "-i", "local", zone, path], CHECKZONE_TIMEOUT)
     except TimeoutError:
         return [f"named-checkzone did not finish within {CHECKZONE_TIMEOUT:g} s"]
     except OSError as exc:

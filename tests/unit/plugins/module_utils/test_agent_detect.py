@@ -4,7 +4,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from ansible_collections.fleetdns.ddns.plugins.module_utils import agent_detect
+from ansible_collections.fleetdns.ddns.plugins.module_utils import process_runner
 from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_config import FamilyDetect
 from ansible_collections.fleetdns.ddns.plugins.module_utils.agent_detect import (
     detect_all,
@@ -33,9 +33,9 @@ def echoes(servers: list, *bodies: str) -> list[Source]:
 
 @pytest.fixture
 def runner() -> Iterator[None]:
-    agent_detect.command_runner = run_command
+    process_runner.command_runner = run_command
     yield
-    agent_detect.command_runner = None
+    process_runner.command_runner = None
 
 
 @pytest.mark.parametrize(
@@ -132,7 +132,8 @@ def test_a_command_that_does_not_exist(runner: None) -> None:
     assert found.address is None and "cannot run /nonexistent/wan-ip" in found.error
 
 
-def test_a_command_source_without_a_runner() -> None:
+def test_a_command_source_without_a_runner(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(process_runner, "command_runner", None)  # as a front that cannot run programs
     found = detect_family(FamilyDetect(4, command=("wan-ip",)))
     assert found.error == "command sources need a front that can run programs (the fleetdns CLI)"
 
