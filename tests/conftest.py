@@ -2,11 +2,12 @@
 `servers`: closes the fake servers a test starts (tests/unit/plugins/module_utils/public_ip_fakes.py);
 `collector_on`: the cyclic garbage collector switched on for the test, restored after.
 Also the hypothesis profile: no wall-clock deadline or slow-generation check, and the rule that a
-skipped test fails the run."""
+skipped test fails the run. Ctrl-C reaches the CLIs the tests start, however the run was launched."""
 
 from __future__ import annotations
 
 import gc
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +18,13 @@ from hypothesis import HealthCheck, settings
 # ansible-core versions side by side) hypothesis's wall-clock checks fail runs whose properties hold.
 settings.register_profile("fleetdns", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("fleetdns")
+
+# A run started in the background of a non-interactive shell inherits SIGINT ignored, and every CLI a
+# test starts would inherit that too: the Ctrl-C tests would then wait for an exit that never comes.
+# A Python handler here is reset to the default on exec, so the children see SIGINT as a terminal
+# user's process does.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 try:
     from lab.bind import INSTALL_HINT, BindLab, missing_binaries
